@@ -1,0 +1,141 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { ApiDeps } from './context.ts';
+import { handleError } from './errors.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { interactionRoutes } from './routes/interactions.ts';
+import { systemRoutes } from './routes/system.ts';
+import { workspaceRoutes } from './routes/workspace.ts';
+import { ErrorResponse } from './schemas.ts';
+
+export type App = FastifyInstance;
+
+export interface AppOptions {
+  bodyLimit: number;
+  rateLimitPerMinute: number;
+  /** Pino options, `false` to silence (tests). */
+  logger: NonNullable<FastifyServerOptions['logger']>;
+  version: string;
+}
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    useDefaults: true,
+    coerceTypes: coerce ? 'array' : false,
+    strict: false,
+  });
+  (formatsPlugin as unknown as (ajv: Ajv) => Ajv)(ajv);
+  return ajv;
+}
+
+/**
+ * Builds the HTTP application: validation at the boundary (bodies strictly, query strings with type
+ * coercion), one error handler, API-key authentication and per-key rate limits on `/v1`, request ids in
+ * every log line, and the OpenAPI 3.1 document built from the route schemas.
+ */
+export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App> {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newId(),
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bodyAjv = makeAjv(false);
+  const queryAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object),
+  );
+  // Response schemas document the API; serialisation stays plain JSON so no field is ever dropped.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addSchema(ErrorResponse);
+  bodyAjv.addSchema(ErrorResponse);
+  queryAjv.addSchema(ErrorResponse);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    handleError(
+      new AppError(
+        'not_found',
+        'ROUTE_NOT_FOUND',
+        `No route ${request.method} ${request.url.split('?')[0]}.`,
+      ),
+      request,
+      reply,
+    ),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Cornerstore API',
+        version: options.version,
+        description:
+          'Customers, their identities and their whole interaction history. Authenticate with `Authorization: Bearer <key>`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    const header = request.headers.authorization;
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match?.[1]) {
+      throw new AppError(
+        'unauthenticated',
+        'UNAUTHENTICATED',
+        'Send an API key as "Authorization: Bearer <key>".',
+      );
+    }
+    const actor = await deps.keys.authenticate(match[1]);
+    if (!actor)
+      throw new AppError('unauthenticated', 'API_KEY_INVALID', 'The API key is unknown or revoked.');
+    request.actor = actor;
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: options.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => request.actor === undefined,
+    keyGenerator: (request) => request.actor?.keyId ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'rate_limited',
+        'RATE_LIMITED',
+        `Too many requests for this key; retry after ${context.after}.`,
+        {
+          limit: context.max,
+          retryAfter: context.after,
+        },
+      ),
+  });
+
+  await app.register(systemRoutes(deps, options.version));
+  await app.register(workspaceRoutes(deps), { prefix: '/v1' });
+  await app.register(customerRoutes(deps), { prefix: '/v1' });
+  await app.register(interactionRoutes(deps), { prefix: '/v1' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyDatabaseError } from '../db/index.ts';
+import { AppError, type FieldProblem } from '../shared/errors.ts';
+import { pointerToPath } from '../shared/json-path.ts';
+
+/** Turns Fastify's schema-validation errors into field problems with JSON paths. */
+function validationProblems(error: FastifyError): FieldProblem[] {
+  const context = error.validationContext ?? 'body';
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>;
+    const extra =
+      v.keyword === 'additionalProperties'
+        ? `/${String(params.additionalProperty)}`
+        : v.keyword === 'required'
+          ? `/${String(params.missingProperty)}`
+          : '';
+    const path = pointerToPath(`${v.instancePath}${extra}`, context === 'body' ? '' : context);
+    const message =
+      v.keyword === 'additionalProperties'
+        ? 'is not a known field'
+        : v.keyword === 'required'
+          ? 'is required'
+          : (v.message ?? 'is invalid');
+    return { path, message };
+  });
+}
+
+/** Maps any thrown value to an AppError: the one place HTTP errors are decided. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const fe = error as Partial<FastifyError> & { statusCode?: number };
+  if (fe.validation) {
+    const problems = validationProblems(fe as FastifyError);
+    const first = problems[0];
+    return new AppError(
+      'invalid',
+      'VALIDATION_FAILED',
+      first ? `${first.path} ${first.message}.` : 'The request is invalid.',
+      { errors: problems },
+    );
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid', 'MALFORMED_JSON', 'The request body is not valid JSON.', {
+        reason: fe.message,
+      });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(
+        'too_large',
+        'BODY_TOO_LARGE',
+        'The request body is larger than the server accepts.',
+        {
+          reason: fe.message,
+        },
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('invalid', 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', {
+        reason: fe.message,
+      });
+  }
+  if (error instanceof SyntaxError && fe.statusCode === 400) {
+    return new AppError('invalid', 'MALFORMED_JSON', 'The request body is not valid JSON.', {
+      reason: error.message,
+    });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AppError('invalid', 'BAD_REQUEST', fe.message ?? 'Bad request.');
+  }
+  return classifyDatabaseError(error);
+}
+
+/** Fastify's error handler: every error leaves as `{"error":{"code","message","details"}}`. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = toAppError(error);
+  if (appError.kind === 'internal' || appError.kind === 'unavailable') {
+    request.log.error({ err: error, code: appError.code }, 'request failed');
+  } else {
+    request.log.info({ code: appError.code }, appError.message);
+  }
+  return reply.status(appError.status).type('application/json').send(appError.toJSON());
+}

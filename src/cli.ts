@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { registerAdminCommands } from './cli/admin.ts';
+import { VERSION } from './runtime.ts';
+
+/** The command-line composition root: `cornerstore <command>`. */
+export function buildProgram(): Command {
+  const program = new Command('cornerstore')
+    .description('Cornerstore: customers, their history on every channel, and the manners to go with it.')
+    .version(VERSION)
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError()
+    .enablePositionalOptions(false);
+  registerAdminCommands(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,42 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { AppError } from '../shared/errors.ts';
+import * as m0001 from './migrations/0001_foundation.ts';
+import type { DB } from './schema.ts';
+
+/**
+ * Forward-only, versioned migrations, applied at start and by `cornerstore migrate`. A migration, once
+ * released, is never edited: a change is a new file added to this list.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};
+
+export interface MigrationReport {
+  applied: string[];
+  latest: string;
+}
+
+/** Applies every pending migration; concurrent callers are serialised by a lock in the database. */
+export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> {
+  const migrator = new Migrator({ db: db as unknown as Kysely<unknown>, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new AppError(
+      'unavailable',
+      'MIGRATION_FAILED',
+      `Migration ${failed ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { migration: failed },
+      { cause: error },
+    );
+  }
+  const names = Object.keys(MIGRATIONS).sort();
+  return {
+    applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    latest: names[names.length - 1] ?? '',
+  };
+}

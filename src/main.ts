@@ -1,0 +1,54 @@
+import { buildApp } from './api/app.ts';
+import type { Config } from './config.ts';
+import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime.ts';
+import { KeyVerifier } from './workspaces/index.ts';
+
+/**
+ * The HTTP server's composition root: configuration → database → application. Shuts down gracefully:
+ * on SIGTERM or SIGINT it stops accepting connections, finishes in-flight requests, then closes the
+ * database.
+ */
+export async function serve(config: Config): Promise<{ url: string; stop: () => Promise<void> }> {
+  const database = await openMigratedDatabase(config);
+  const keyFile = await ensureDefaultWorkspace(database, config.dataDir);
+  const app = await buildApp(
+    { db: database.db, keys: new KeyVerifier(database.db) },
+    {
+      bodyLimit: config.bodyLimit,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      logger: { level: config.logLevel },
+      version: VERSION,
+    },
+  );
+  const url = await app.listen({ host: config.host, port: config.port });
+  const where = database.kind === 'pglite' ? `embedded database in ${database.location}` : database.location;
+  process.stdout.write(`Cornerstore ${VERSION} listening on ${url} (${where})\n`);
+  process.stdout.write(`API documentation: ${url}/docs, OpenAPI document: ${url}/openapi.json\n`);
+  if (keyFile) {
+    process.stdout.write(
+      `Created workspace "default"; its admin API key is in ${keyFile} (readable only by you).\n`,
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const timer = setTimeout(() => {
+        app.log.error('graceful shutdown timed out; exiting');
+        process.exit(1);
+      }, config.shutdownGraceMs);
+      timer.unref();
+      await app.close();
+      await database.close();
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { url, stop };
+}

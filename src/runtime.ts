@@ -1,0 +1,48 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import { type Database, migrateToLatest, openDatabase } from './db/index.ts';
+import { createWorkspace, listWorkspaces } from './workspaces/index.ts';
+
+/** Wiring shared by the composition roots: open and migrate the configured database. */
+
+/** The package version, read once from package.json. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Opens the configured database (embedded unless DATABASE_URL is set) and applies pending migrations. */
+export async function openMigratedDatabase(
+  config: Config,
+  options: { poolSize?: number } = {},
+): Promise<Database> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+  });
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+/**
+ * On the first start with no workspace, creates workspace `default` and writes its admin key to
+ * `<dataDir>/admin-key` (mode 0600). Returns the path of the key file when it wrote one.
+ */
+export async function ensureDefaultWorkspace(
+  database: Database,
+  dataDir: string,
+): Promise<string | undefined> {
+  if ((await listWorkspaces(database.db)).length > 0) return undefined;
+  const { apiKey } = await createWorkspace(database.db, { name: 'default' });
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'admin-key');
+  writeFileSync(path, `${apiKey}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}

@@ -1,0 +1,33 @@
+/**
+ * Workspaces (tenants), their settings and API keys. Owns the `workspaces` and `api_keys` tables and
+ * the verification of presented keys; knows nothing of customers or interactions.
+ */
+export type { ParsedApiKey } from './api-key.ts';
+/** Parses a presented key string into workspace, key id and secret. */
+export { parseApiKey } from './api-key.ts';
+export {
+  type CreatedKey,
+  /** Creates an API key in a workspace; the key is returned once. */
+  createApiKey,
+  /** Creates a workspace with its first admin key. */
+  createWorkspace,
+  /** The caller's own workspace. */
+  getWorkspace,
+  /** Finds a workspace by id or name, or throws WORKSPACE_NOT_FOUND. */
+  getWorkspaceByRef,
+  /** Authenticates API keys with a cache in front of the slow hash. */
+  KeyVerifier,
+  /** Lists a workspace's keys without secrets. */
+  listApiKeys,
+  /** Lists every workspace (operator view). */
+  listWorkspaces,
+  /** The actor of a command-line operator. */
+  operatorActor,
+  /** Revokes a key. */
+  revokeApiKey,
+  /** Changes workspace settings (admin only). */
+  updateSettings,
+} from './workspace.service.ts';
+export type { Actor, ApiKeyInfo, Workspace, WorkspaceSettings } from './workspace.ts';
+/** True when an actor may manage the workspace. */
+export { isAdmin } from './workspace.ts';

@@ -1,0 +1,137 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { DB, Tx } from '../db/index.ts';
+import type { ApiKeysTable, WorkspacesTable } from '../db/schema.ts';
+import type { Purpose, Role } from '../shared/access.ts';
+import type { ApiKeyInfo, Workspace } from './workspace.ts';
+
+/** All SQL of workspaces and API keys. */
+
+function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
+  return {
+    id: row.id,
+    name: row.name,
+    settings: { defaultRegion: row.default_region, autoCreateCustomers: row.auto_create_customers },
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function toApiKey(row: Omit<Selectable<ApiKeysTable>, 'secret_hash'>): ApiKeyInfo {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    role: row.role as Role,
+    purposes: row.purposes as Purpose[],
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  };
+}
+
+export async function insertWorkspace(
+  tx: Tx,
+  row: { id: string; name: string; defaultRegion: string },
+): Promise<Workspace> {
+  const inserted = await tx
+    .insertInto('workspaces')
+    .values({ id: row.id, name: row.name, default_region: row.defaultRegion })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toWorkspace(inserted);
+}
+
+export async function findWorkspaceByName(db: Kysely<DB>, name: string): Promise<Workspace | undefined> {
+  const row = await db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
+  return row && toWorkspace(row);
+}
+
+export async function listAllWorkspaces(db: Kysely<DB>): Promise<Workspace[]> {
+  const rows = await db.selectFrom('workspaces').selectAll().orderBy('created_at').orderBy('id').execute();
+  return rows.map(toWorkspace);
+}
+
+/** The workspace of the current transaction (row-level security shows only that one). */
+export async function findCurrentWorkspace(tx: Tx, id: string): Promise<Workspace | undefined> {
+  const row = await tx.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toWorkspace(row);
+}
+
+export async function updateWorkspaceSettings(
+  tx: Tx,
+  id: string,
+  patch: { defaultRegion?: string; autoCreateCustomers?: boolean },
+): Promise<Workspace | undefined> {
+  const row = await tx
+    .updateTable('workspaces')
+    .set({
+      ...(patch.defaultRegion === undefined ? {} : { default_region: patch.defaultRegion }),
+      ...(patch.autoCreateCustomers === undefined
+        ? {}
+        : { auto_create_customers: patch.autoCreateCustomers }),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toWorkspace(row);
+}
+
+export async function insertApiKey(
+  tx: Tx,
+  row: { workspaceId: string; id: string; name: string; role: Role; purposes: Purpose[]; secretHash: string },
+): Promise<ApiKeyInfo> {
+  const inserted = await tx
+    .insertInto('api_keys')
+    .values({
+      workspace_id: row.workspaceId,
+      id: row.id,
+      name: row.name,
+      role: row.role,
+      purposes: row.purposes,
+      secret_hash: row.secretHash,
+      revoked_at: null,
+      last_used_at: null,
+    })
+    .returning(['workspace_id', 'id', 'name', 'role', 'purposes', 'created_at', 'revoked_at', 'last_used_at'])
+    .executeTakeFirstOrThrow();
+  return toApiKey(inserted);
+}
+
+export async function findApiKeyWithHash(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<(ApiKeyInfo & { secretHash: string }) | undefined> {
+  const row = await tx
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && { ...toApiKey(row), secretHash: row.secret_hash };
+}
+
+export async function listApiKeysOf(tx: Tx, workspaceId: string): Promise<ApiKeyInfo[]> {
+  const rows = await tx
+    .selectFrom('api_keys')
+    .select(['workspace_id', 'id', 'name', 'role', 'purposes', 'created_at', 'revoked_at', 'last_used_at'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toApiKey);
+}
+
+export async function markApiKeyRevoked(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<ApiKeyInfo | undefined> {
+  const row = await tx
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returning(['workspace_id', 'id', 'name', 'role', 'purposes', 'created_at', 'revoked_at', 'last_used_at'])
+    .executeTakeFirst();
+  return row && toApiKey(row);
+}

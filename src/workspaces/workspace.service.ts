@@ -1,0 +1,194 @@
+import type { Kysely } from 'kysely';
+import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
+import { conflict, forbidden, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { formatApiKey, hashSecret, parseApiKey, verifySecret } from './api-key.ts';
+import * as repo from './workspace.repository.ts';
+import type { Actor, ApiKeyInfo, Workspace, WorkspaceSettings } from './workspace.ts';
+import { assertWorkspaceName, isAdmin, normaliseRegion, resolveKeyPurposes } from './workspace.ts';
+
+/** Use-cases of workspaces and API keys. */
+
+export interface CreatedKey {
+  key: ApiKeyInfo;
+  /** The key itself: shown once, stored only as a slow hash. */
+  apiKey: string;
+}
+
+async function issueKey(
+  tx: Tx,
+  workspaceId: string,
+  input: { role: string; purposes?: readonly string[] | undefined; name?: string | undefined },
+): Promise<CreatedKey> {
+  const { role, purposes } = resolveKeyPurposes(input.role, input.purposes);
+  const id = newId();
+  const { apiKey, secret } = formatApiKey(workspaceId, id);
+  const key = await repo.insertApiKey(tx, {
+    workspaceId,
+    id,
+    name: input.name?.trim() || `${role} key`,
+    role,
+    purposes,
+    secretHash: await hashSecret(secret),
+  });
+  return { key, apiKey };
+}
+
+/** Creates a workspace with its first key (role admin). */
+export async function createWorkspace(
+  db: Kysely<DB>,
+  input: { name: string; defaultRegion?: string | undefined },
+): Promise<{ workspace: Workspace } & CreatedKey> {
+  assertWorkspaceName(input.name);
+  const defaultRegion = normaliseRegion(input.defaultRegion ?? 'US');
+  if (await repo.findWorkspaceByName(db, input.name)) {
+    throw conflict('WORKSPACE_EXISTS', `A workspace named "${input.name}" already exists.`, {
+      name: input.name,
+    });
+  }
+  const id = newId();
+  return inWorkspace(db, id, async (tx) => {
+    const workspace = await repo.insertWorkspace(tx, { id, name: input.name, defaultRegion });
+    const created = await issueKey(tx, id, { role: 'admin', name: 'first admin key' });
+    return { workspace, ...created };
+  });
+}
+
+/** Every workspace on this database (operator view). */
+export function listWorkspaces(db: Kysely<DB>): Promise<Workspace[]> {
+  return asOperator(db, (tx) => repo.listAllWorkspaces(tx));
+}
+
+/** Finds a workspace by its id or name (operator view), throwing when there is none. */
+export async function getWorkspaceByRef(db: Kysely<DB>, ref: string): Promise<Workspace> {
+  const all = await listWorkspaces(db);
+  const found = all.find((w) => w.id === ref || w.name === ref);
+  if (!found)
+    throw notFound('WORKSPACE_NOT_FOUND', `No workspace with id or name "${ref}".`, { workspace: ref });
+  return found;
+}
+
+/** The caller's own workspace. */
+export async function getWorkspace(tx: Tx, workspaceId: string): Promise<Workspace> {
+  const found = await repo.findCurrentWorkspace(tx, workspaceId);
+  if (!found) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');
+  return found;
+}
+
+function assertAdmin(actor: Actor): void {
+  if (!isAdmin(actor)) {
+    throw forbidden(
+      'ROLE_NOT_ALLOWED',
+      `Role "${actor.role}" may not manage the workspace; use an owner or admin key.`,
+    );
+  }
+}
+
+/** Changes workspace settings (admin only). */
+export async function updateSettings(
+  tx: Tx,
+  actor: Actor,
+  patch: Partial<WorkspaceSettings>,
+): Promise<Workspace> {
+  assertAdmin(actor);
+  const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {
+    ...(patch.defaultRegion === undefined ? {} : { defaultRegion: normaliseRegion(patch.defaultRegion) }),
+    ...(patch.autoCreateCustomers === undefined ? {} : { autoCreateCustomers: patch.autoCreateCustomers }),
+  });
+  if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');
+  return updated;
+}
+
+/** Creates an API key in the transaction's workspace. */
+export async function createApiKey(
+  tx: Tx,
+  workspaceId: string,
+  input: { role: string; purposes?: readonly string[] | undefined; name?: string | undefined },
+): Promise<CreatedKey> {
+  await getWorkspace(tx, workspaceId);
+  return issueKey(tx, workspaceId, input);
+}
+
+/** Lists a workspace's keys, never their secrets. */
+export function listApiKeys(tx: Tx, workspaceId: string): Promise<ApiKeyInfo[]> {
+  return repo.listApiKeysOf(tx, workspaceId);
+}
+
+/** Revokes a key; a revoked key is refused from the next request on. Revoking twice keeps the first time. */
+export async function revokeApiKey(tx: Tx, workspaceId: string, keyId: string): Promise<ApiKeyInfo> {
+  const revoked = await repo.markApiKeyRevoked(tx, workspaceId, keyId);
+  if (!revoked) throw notFound('API_KEY_NOT_FOUND', `No API key ${keyId} in this workspace.`, { keyId });
+  return revoked;
+}
+
+interface CachedKey {
+  /** The stored hash the secret was verified against: a changed hash means re-verify. */
+  secretHash: string;
+  info: ApiKeyInfo;
+  checkedAt: number;
+}
+
+/**
+ * Authenticates presented API keys. The slow hash is checked once per key and process; the key's row
+ * (revocation, role, purposes) is re-read at most every `refreshMs`, so a revocation made by any
+ * process takes effect within that time (at once in this process).
+ */
+export class KeyVerifier {
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly inflight = new Map<string, Promise<Actor | undefined>>();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly refreshMs = 1000,
+  ) {}
+
+  /** The actor behind a key, or undefined when the key is unknown, malformed or revoked. */
+  async authenticate(apiKey: string): Promise<Actor | undefined> {
+    const cached = this.cache.get(apiKey);
+    if (cached && Date.now() - cached.checkedAt < this.refreshMs) return this.toActor(cached.info);
+    let pending = this.inflight.get(apiKey);
+    if (!pending) {
+      pending = this.load(apiKey, cached).finally(() => this.inflight.delete(apiKey));
+      this.inflight.set(apiKey, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets everything about a key (called after a revocation in this process). */
+  forgetKey(keyId: string): void {
+    for (const [apiKey, entry] of this.cache) if (entry.info.id === keyId) this.cache.delete(apiKey);
+  }
+
+  private async load(apiKey: string, cached: CachedKey | undefined): Promise<Actor | undefined> {
+    const parsed = parseApiKey(apiKey);
+    if (!parsed) return undefined;
+    const row = await inWorkspace(this.db, parsed.workspaceId, (tx) =>
+      repo.findApiKeyWithHash(tx, parsed.workspaceId, parsed.keyId),
+    );
+    if (!row || row.revokedAt !== null) {
+      this.cache.delete(apiKey);
+      return undefined;
+    }
+    if (cached?.secretHash !== row.secretHash && !(await verifySecret(parsed.secret, row.secretHash)))
+      return undefined;
+    const { secretHash, ...info } = row;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(apiKey, { secretHash, info, checkedAt: Date.now() });
+    return this.toActor(info);
+  }
+
+  private toActor(info: ApiKeyInfo): Actor {
+    return {
+      workspaceId: info.workspaceId,
+      keyId: info.id,
+      role: info.role,
+      purposes: info.purposes,
+      label: `key:${info.id}`,
+    };
+  }
+}
+
+/** The actor for a command-line operator acting on a workspace (owner rights). */
+export function operatorActor(workspaceId: string): Actor {
+  return { workspaceId, keyId: null, role: 'owner', purposes: [], label: 'operator:cli' };
+}

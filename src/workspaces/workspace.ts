@@ -1,0 +1,113 @@
+import { isSupportedCountry } from 'libphonenumber-js';
+import { ADMIN_ROLES, isPurpose, isRole, type Purpose, ROLE_PURPOSES, type Role } from '../shared/access.ts';
+import { invalid } from '../shared/errors.ts';
+
+/** Workspaces, their settings and API keys: types and pure rules. */
+
+export interface Workspace {
+  id: string;
+  name: string;
+  settings: WorkspaceSettings;
+  createdAt: string;
+}
+
+export interface WorkspaceSettings {
+  /** ISO 3166 region used to read phone numbers written without a country code. */
+  defaultRegion: string;
+  /** Whether an interaction naming an unknown identity creates the customer (otherwise it is rejected). */
+  autoCreateCustomers: boolean;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  workspaceId: string;
+  name: string;
+  role: Role;
+  purposes: Purpose[];
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Who is calling: the verified key behind a request or a CLI operator acting on a workspace. */
+export interface Actor {
+  workspaceId: string;
+  keyId: string | null;
+  role: Role;
+  purposes: readonly Purpose[];
+  /** What provenance records as "captured by". */
+  label: string;
+}
+
+const WORKSPACE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Validates a workspace name: lower-case letters, digits, '-' and '_', at most 63 characters. */
+export function assertWorkspaceName(name: string): void {
+  if (!WORKSPACE_NAME.test(name)) {
+    throw invalid(
+      'WORKSPACE_NAME_INVALID',
+      'A workspace name is 1–63 characters of lower-case letters, digits, "-" and "_", starting with a letter or digit.',
+      { name },
+    );
+  }
+}
+
+/** Validates and upper-cases a phone region (ISO 3166 alpha-2). */
+export function normaliseRegion(region: string): string {
+  const upper = region.trim().toUpperCase();
+  if (!isSupportedCountry(upper)) {
+    throw invalid(
+      'REGION_INVALID',
+      `"${region}" is not a supported ISO 3166 region code (for example US, GB, DE).`,
+      {
+        region,
+      },
+    );
+  }
+  return upper;
+}
+
+/**
+ * The purposes a new key gets: those asked for (each must be one the role may use), or all of the role's.
+ * An integration key must name its purposes.
+ */
+export function resolveKeyPurposes(
+  role: string,
+  requested: readonly string[] | undefined,
+): { role: Role; purposes: Purpose[] } {
+  if (!isRole(role)) {
+    throw invalid('ROLE_INVALID', `Unknown role "${role}".`, { role, allowed: Object.keys(ROLE_PURPOSES) });
+  }
+  const allowed = ROLE_PURPOSES[role];
+  if (requested === undefined || requested.length === 0) {
+    if (role === 'integration') {
+      throw invalid(
+        'PURPOSES_REQUIRED',
+        'An integration key must name the purposes it may use (--purposes a,b).',
+        {
+          allowed,
+        },
+      );
+    }
+    return { role, purposes: [...allowed] };
+  }
+  const purposes: Purpose[] = [];
+  for (const purpose of requested) {
+    if (!isPurpose(purpose))
+      throw invalid('PURPOSE_INVALID', `Unknown purpose "${purpose}".`, { purpose, allowed });
+    if (!allowed.includes(purpose)) {
+      throw invalid('PURPOSE_NOT_ALLOWED_FOR_ROLE', `Role "${role}" may not use purpose "${purpose}".`, {
+        role,
+        purpose,
+        allowed,
+      });
+    }
+    if (!purposes.includes(purpose)) purposes.push(purpose);
+  }
+  return { role, purposes };
+}
+
+/** True when the actor may manage the workspace (keys, settings). */
+export function isAdmin(actor: Actor): boolean {
+  return ADMIN_ROLES.includes(actor.role);
+}
