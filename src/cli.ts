@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.ts';
+import { registerExportCommands } from './cli/export.ts';
+import { registerImportCommands } from './cli/import.ts';
 import { VERSION } from './runtime.ts';
 
 /** The command-line composition root: `cornerstore <command>`. */
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions(false);
   registerAdminCommands(program);
+  registerImportCommands(program);
+  registerExportCommands(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
+import * as m0002 from './migrations/0002_customer_identity_lookup.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -9,6 +10,7 @@ import type { DB } from './schema.ts';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_customer_identity_lookup': m0002,
 };
 
 const provider: MigrationProvider = {

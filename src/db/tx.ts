@@ -9,13 +9,18 @@ export type Tx = Transaction<DB>;
  * superuser, never BYPASSRLS) and sets the workspace, both with LOCAL scope, so row-level security
  * hides every other workspace even from a query that forgets its filter. On the embedded database the
  * single connection is held for the whole transaction, so concurrent requests never interleave inside it.
+ * `isolation: 'repeatable read'` gives the whole transaction one snapshot (exports use it).
  */
 export async function inWorkspace<T>(
   db: Kysely<DB>,
   workspaceId: string,
   fn: (tx: Tx) => Promise<T>,
+  options: { isolation?: 'read committed' | 'repeatable read' | 'serializable' } = {},
 ): Promise<T> {
-  return db.transaction().execute(async (tx) => {
+  const builder = options.isolation
+    ? db.transaction().setIsolationLevel(options.isolation)
+    : db.transaction();
+  return builder.execute(async (tx) => {
     await sql`SELECT set_config('cornerstore.workspace_id', ${workspaceId}, true), set_config('role', 'cornerstore_app', true)`.execute(
       tx,
     );

@@ -1,11 +1,21 @@
 import { randomBytes } from 'node:crypto';
 
+const POOL_IDS = 4096;
+let pool = randomBytes(16 * POOL_IDS);
+let next = 0;
+
 /**
  * A UUID version 7: time-ordered, so rows inserted together sit together in B-tree indexes, which keeps
  * bulk ingest fast and index pages dense.
  */
 export function newId(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  // Randomness is drawn in blocks: one call per 4,096 ids instead of one per id (bulk ingest makes many).
+  if (next === POOL_IDS) {
+    pool = randomBytes(16 * POOL_IDS);
+    next = 0;
+  }
+  const bytes = pool.subarray(16 * next, 16 * next + 16);
+  next += 1;
   bytes[0] = Math.floor(now / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(now / 2 ** 32) & 0xff;
   bytes[2] = (now >>> 24) & 0xff;

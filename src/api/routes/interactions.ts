@@ -1,7 +1,271 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ApiDeps } from '../context.ts';
+import { type TSchema, Type } from '@sinclair/typebox';
+import {
+  getInteraction,
+  getTimeline,
+  type IngestResult,
+  InteractionInputSchema,
+  ingestInteractions,
+  MAX_BATCH_ITEMS,
+} from '../../interactions/index.ts';
+import { AppError, type FieldProblem, invalid } from '../../shared/errors.ts';
+import { type ApiDeps, idempotentWrite, inCallerWorkspace } from '../context.ts';
+import { errorResponses, IdParams } from '../schemas.ts';
 
-/** Interaction routes (being built). */
-export function interactionRoutes(_deps: ApiDeps): FastifyPluginAsyncTypebox {
-  return async () => {};
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const InteractionOut = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    customerId: Type.String({ format: 'uuid' }),
+    type: Type.String(),
+    channel: Type.String(),
+    initiatedBy: Type.Union([Type.Literal('customer'), Type.Literal('company')]),
+    occurredAt: Type.String({ format: 'date-time' }),
+    source: Type.String(),
+    externalId: Type.String(),
+    amount: Nullable(Type.Number()),
+    currency: Nullable(Type.String()),
+    sentiment: Nullable(Type.Number()),
+    text: Nullable(Type.String()),
+    lineItems: Nullable(
+      Type.Array(
+        Type.Object({
+          sku: Type.String(),
+          name: Type.Optional(Type.String()),
+          quantity: Type.Number(),
+          unitPrice: Type.Optional(Type.Number()),
+        }),
+      ),
+    ),
+    properties: Type.Record(Type.String(), Type.Unknown()),
+    receivedAt: Type.String({ format: 'date-time', description: 'When Cornerstore stored it.' }),
+  },
+  { description: 'A stored interaction.' },
+);
+
+const BatchBody = Type.Object(
+  {
+    interactions: Type.Array(InteractionInputSchema, {
+      minItems: 1,
+      maxItems: MAX_BATCH_ITEMS,
+      description:
+        'Each item is validated on its own: a bad item is reported in its result, not for the whole batch.',
+    }),
+    atomic: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'When true, one rejected item rejects the batch: nothing is stored.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ItemResult = Type.Object({
+  index: Type.Integer(),
+  status: Type.Union([Type.Literal('created'), Type.Literal('duplicate'), Type.Literal('rejected')]),
+  id: Type.Optional(Type.String({ description: 'The stored interaction; for a duplicate, the original.' })),
+  customerId: Type.Optional(Type.String()),
+  error: Type.Optional(
+    Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+  ),
+});
+
+const BatchResponse = Type.Object({
+  results: Type.Array(ItemResult),
+  counts: Type.Object({ created: Type.Integer(), duplicate: Type.Integer(), rejected: Type.Integer() }),
+});
+
+const SingleResponse = (status: 'created' | 'duplicate') =>
+  Type.Object({ status: Type.Literal(status), interaction: InteractionOut });
+
+const NAME_LIST = (item: string) => `^${item}(,${item})*$`;
+
+const TimelineQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 500, description: 'Opaque cursor from the previous page.' }),
+    ),
+    type: Type.Optional(
+      Type.String({ pattern: NAME_LIST('[a-z][a-z0-9_]{0,63}'), description: 'Types, comma-separated.' }),
+    ),
+    channel: Type.Optional(
+      Type.String({
+        pattern: NAME_LIST('[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}'),
+        description: 'Channels, comma-separated.',
+      }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'occurredAt ≥ from.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'occurredAt < to.' })),
+    order: Type.Optional(
+      Type.Union([Type.Literal('desc'), Type.Literal('asc')], {
+        default: 'desc',
+        description: 'desc: newest first.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function envelopeError(problem: FieldProblem): AppError {
+  return invalid('VALIDATION_FAILED', `${problem.path} ${problem.message}.`, { errors: [problem] });
+}
+
+/**
+ * Reads a batch envelope loosely: `interactions` must be an array of 1–10,000 entries and `atomic` a
+ * boolean; the entries themselves are left to the item validator, so one bad item never fails the rest.
+ */
+function readBatch(body: Record<string, unknown>): { items: unknown[]; atomic: boolean } {
+  for (const key of Object.keys(body)) {
+    if (key !== 'interactions' && key !== 'atomic')
+      throw envelopeError({ path: key, message: 'is not a known field' });
+  }
+  const { interactions, atomic } = body;
+  if (!Array.isArray(interactions))
+    throw envelopeError({ path: 'interactions', message: 'must be an array' });
+  if (interactions.length === 0) {
+    throw envelopeError({ path: 'interactions', message: 'must have at least one interaction' });
+  }
+  if (interactions.length > MAX_BATCH_ITEMS) {
+    throw new AppError(
+      'too_large',
+      'BATCH_TOO_LARGE',
+      `A batch carries at most ${MAX_BATCH_ITEMS} interactions, not ${interactions.length}: split it.`,
+      { limit: MAX_BATCH_ITEMS, count: interactions.length },
+    );
+  }
+  if (atomic !== undefined && typeof atomic !== 'boolean') {
+    throw envelopeError({ path: 'atomic', message: 'must be a boolean' });
+  }
+  return { items: interactions, atomic: atomic ?? false };
+}
+
+function countsOf(results: readonly IngestResult[]): {
+  created: number;
+  duplicate: number;
+  rejected: number;
+} {
+  const counts = { created: 0, duplicate: 0, rejected: 0 };
+  for (const r of results) counts[r.status] += 1;
+  return counts;
+}
+
+/** Interaction ingest (one or a batch), one interaction, and a customer's timeline. */
+export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/interactions',
+      {
+        schema: {
+          tags: ['interactions'],
+          summary: 'Record one interaction, or a batch of up to 10,000.',
+          description:
+            'Idempotent per (source, externalId): a repeat answers `duplicate` with the original interaction. ' +
+            'A single interaction answers 201 (created), 200 (duplicate) or 400; a batch answers 200 with one ' +
+            'result per item (or 400 BATCH_REJECTED when `atomic` is true and any item is rejected). ' +
+            'Send `Idempotency-Key` to make retries of the whole request safe.',
+          body: Type.Union([InteractionInputSchema, BatchBody]),
+          response: {
+            200: Type.Union([SingleResponse('duplicate'), BatchResponse]),
+            201: SingleResponse('created'),
+            ...errorResponses(),
+          },
+        },
+        // Items are validated one by one by the interaction validator (paths like interactions[3].type),
+        // so one bad item is reported on its own instead of failing the whole request here.
+        validatorCompiler: () => (data) => ({ value: data }),
+      },
+      async (request, reply) => {
+        const body: unknown = request.body;
+        if (!isPlainObject(body)) {
+          throw invalid(
+            'VALIDATION_FAILED',
+            'The body must be a JSON object: an interaction or {"interactions": […]}.',
+          );
+        }
+        if ('interactions' in body) {
+          const { items, atomic } = readBatch(body);
+          return idempotentWrite(deps, request, reply, async (tx, actor) => {
+            const results = await ingestInteractions(tx, actor, items, { atomic });
+            return { status: 200, body: { results, counts: countsOf(results) } };
+          });
+        }
+        return idempotentWrite(deps, request, reply, async (tx, actor) => {
+          const [result] = await ingestInteractions(tx, actor, [body], { atomic: false, pathPrefix: '' });
+          if (!result || result.status === 'rejected' || result.id === undefined) {
+            const error = result?.error ?? {
+              code: 'INTERACTION_INVALID',
+              message: 'The interaction is invalid.',
+            };
+            throw new AppError(
+              'invalid',
+              error.code,
+              error.message,
+              error.details as Record<string, unknown>,
+            );
+          }
+          const interaction = await getInteraction(tx, result.id);
+          return {
+            status: result.status === 'created' ? 201 : 200,
+            body: { status: result.status, interaction },
+          };
+        });
+      },
+    );
+
+    app.get(
+      '/interactions/:id',
+      {
+        schema: {
+          tags: ['interactions'],
+          summary: 'One interaction.',
+          params: IdParams,
+          response: { 200: Type.Object({ interaction: InteractionOut }), ...errorResponses() },
+        },
+      },
+      async (request) =>
+        inCallerWorkspace(deps, request, async (tx) => ({
+          interaction: await getInteraction(tx, request.params.id),
+        })),
+    );
+
+    app.get(
+      '/customers/:id/timeline',
+      {
+        schema: {
+          tags: ['interactions'],
+          summary: "A customer's interactions, newest first, with cursor pagination and filters.",
+          params: IdParams,
+          querystring: TimelineQuery,
+          response: {
+            200: Type.Object({
+              interactions: Type.Array(InteractionOut),
+              nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Null on the last page.' }),
+            }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        return inCallerWorkspace(deps, request, (tx) =>
+          getTimeline(tx, request.params.id, {
+            limit: q.limit,
+            cursor: q.cursor,
+            types: q.type?.split(','),
+            channels: q.channel?.split(','),
+            from: q.from,
+            to: q.to,
+            order: q.order,
+          }),
+        );
+      },
+    );
+  };
 }

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib.ts';
+
+/** One measured figure of a benchmark run. */
+export interface Figure {
+  workload: string;
+  value: number;
+  unit: string;
+  detail: string;
+  /** Against the baseline measured in the same run, where the target is a ratio. */
+  ratio?: number;
+  target?: string;
+  peakRssMiB: number;
+}
+
+function serverVersion(): string {
+  try {
+    return execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'PostgreSQL (version unknown)';
+  }
+}
+
+/** Writes the run as JSON under bench/results/ and rewrites BENCHMARKS.md from it; returns the JSON path. */
+export function writeReport(run: {
+  started: Date;
+  scale: string;
+  scaleDetail: Record<string, number>;
+  figures: Figure[];
+}): string {
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const machine = {
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    database: serverVersion(),
+  };
+  const json = { ...run, machine };
+  const stamp = run.started.toISOString().replaceAll(':', '-');
+  const path = join(dir, `${stamp}-${run.scale}.json`);
+  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+
+  const rows = run.figures.map(
+    (f) =>
+      `| ${f.workload} | ${f.value.toLocaleString('en-US')} ${f.unit} | ${f.ratio === undefined ? '' : f.ratio.toFixed(2)} | ${f.target ?? ''} | ${f.peakRssMiB} | ${f.detail} |`,
+  );
+  const md = `# Benchmarks
+
+Written by \`npm run bench\` (\`bench/run.ts\`); every ratio is against a baseline measured in the same run,
+on the same database server. Machine-readable results: \`bench/results/latest.json\`.
+
+Run of ${run.started.toISOString().slice(0, 10)} (${run.started.toISOString()}), scale \`${run.scale}\`
+(${Object.entries(run.scaleDetail)
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(
+      ', ',
+    )}), on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node.js ${machine.node}, ${machine.database}.
+
+| workload | figure | ratio | target | peak RSS MiB | detail |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Workloads:
+- **Bulk import**: the synthetic world's interactions (customers referenced by their source-system
+  identities, emails or phones) as NDJSON, imported by the same code as \`cornerstore import
+  interactions\` (validation, identity linking and customer creation, idempotency, checkpoint per batch,
+  row-level security). Baseline: the same file read and parsed, stored by plain multi-row INSERTs of 1,000
+  rows into a bare table with the same columns and only a primary key. Ratio = import rows/s ÷ baseline rows/s.
+- **HTTP batch ingest**: \`POST /v1/interactions\` with 5,000 events a request from 3 concurrent clients on
+  loopback against the server process (\`cornerstore serve\`, PostgreSQL, log level warn); client bodies
+  are serialised before the clock starts.
+- **Timeline read**: \`GET /v1/customers/{id}/timeline?limit=50\` for random customers of the imported
+  workspace, 32 concurrent clients on loopback, after a warm-up. Baseline: the same rows read by one
+  hand-written SQL query and serialised on a bare HTTP server (no framework, no auth, no row-level
+  security). Ratio = Cornerstore p99 ÷ baseline p99.
+- Peak RSS is the high-water mark of the process doing the work (the bench process for import, the server
+  for HTTP workloads) at the time of the figure.
+`;
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);
+  return path;
+}

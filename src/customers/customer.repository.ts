@@ -1,0 +1,729 @@
+import { type RawBuilder, type Selectable, sql } from 'kysely';
+import type { Tx } from '../db/index.ts';
+import type { CustomersTable } from '../db/schema.ts';
+import type {
+  ContactKind,
+  ContactPoint,
+  ContactToAdd,
+  Customer,
+  FieldProvenance,
+  GoldenField,
+  GoldenValues,
+  Identity,
+  ListPosition,
+} from './customer.ts';
+import { FIELD_COLUMNS, GOLDEN_FIELDS, identityKey } from './customer.ts';
+
+/**
+ * All SQL of customers, identities, contact points and field provenance. Batches travel as array
+ * parameters (`unnest`), never one parameter per row, so a statement's size does not grow with the batch.
+ */
+
+/** A customer's creation time as the database keeps it, to the microsecond, for keyset cursors. */
+const CREATED_AT_KEY = sql<string>`to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Lookups by reference (the resolver's reads)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The subset of `ids` that are customers of the workspace. */
+export async function findExistingCustomerIds(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await sql<{ id: string }>`
+    SELECT id FROM customers WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::uuid[])`.execute(tx);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The owners of the given identities, keyed by `identityKey`. */
+export async function findIdentityOwners(
+  tx: Tx,
+  workspaceId: string,
+  identities: readonly Identity[],
+): Promise<Map<string, string>> {
+  if (identities.length === 0) return new Map();
+  const { rows } = await sql<{ source: string; external_id: string; customer_id: string }>`
+    SELECT i.source, i.external_id, i.customer_id
+    FROM unnest(${identities.map((i) => i.source)}::text[], ${identities.map((i) => i.externalId)}::text[])
+      AS r(source, external_id)
+    JOIN customer_identities i
+      ON i.workspace_id = ${workspaceId} AND i.source = r.source AND i.external_id = r.external_id`.execute(
+    tx,
+  );
+  return new Map(
+    rows.map((r) => [identityKey({ source: r.source, externalId: r.external_id }), r.customer_id]),
+  );
+}
+
+/** A map key for a contact point. */
+export function contactKey(kind: ContactKind, value: string): string {
+  return `${kind}:${value}`;
+}
+
+/**
+ * The customer each contact point belongs to, keyed by `contactKey`; a value several customers share
+ * goes to the oldest of them.
+ */
+export async function findContactOwners(
+  tx: Tx,
+  workspaceId: string,
+  contacts: readonly { kind: ContactKind; value: string }[],
+): Promise<Map<string, string>> {
+  if (contacts.length === 0) return new Map();
+  const { rows } = await sql<{ kind: ContactKind; value: string; customer_id: string }>`
+    SELECT DISTINCT ON (cp.kind, cp.value) cp.kind, cp.value, cp.customer_id
+    FROM unnest(${contacts.map((c) => c.kind)}::text[], ${contacts.map((c) => c.value)}::text[]) AS r(kind, value)
+    JOIN contact_points cp ON cp.workspace_id = ${workspaceId} AND cp.kind = r.kind AND cp.value = r.value
+    JOIN customers c ON c.workspace_id = cp.workspace_id AND c.id = cp.customer_id
+    ORDER BY cp.kind, cp.value, c.created_at, c.id`.execute(tx);
+  return new Map(rows.map((r) => [contactKey(r.kind, r.value), r.customer_id]));
+}
+
+/**
+ * Takes a transaction-level advisory lock per (workspace, contact point), in a fixed order so two
+ * transactions never wait on each other in a cycle. Held until commit: whoever holds it may create the
+ * customer for that value, and the next one in line sees that customer.
+ */
+export async function lockContactValues(
+  tx: Tx,
+  workspaceId: string,
+  contacts: readonly { kind: ContactKind; value: string }[],
+): Promise<void> {
+  if (contacts.length === 0) return;
+  const keys = [
+    ...new Set(contacts.map((c) => `customer-contact:${workspaceId}:${c.kind}:${c.value}`)),
+  ].sort();
+  await sql`
+    SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+    FROM (SELECT k FROM unnest(${keys}::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n) AS ordered`.execute(
+    tx,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------------------
+
+/** Inserts customers with no golden-record fields yet (multi-row). */
+export async function insertBareCustomers(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    INSERT INTO customers (workspace_id, id)
+    SELECT ${workspaceId}, id FROM unnest(${ids}::uuid[]) AS t(id)`.execute(tx);
+}
+
+/** Deletes customers that were created in this transaction and turned out not to be needed. */
+export async function deleteBareCustomers(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`DELETE FROM customers WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::uuid[])`.execute(
+    tx,
+  );
+}
+
+/** Inserts one customer with its golden-record fields. */
+export async function insertCustomer(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+  fields: GoldenValues,
+): Promise<void> {
+  await tx
+    .insertInto('customers')
+    .values({
+      workspace_id: workspaceId,
+      id,
+      given_name: fields.givenName ?? null,
+      family_name: fields.familyName ?? null,
+      preferred_name: fields.preferredName ?? null,
+      language: fields.language ?? null,
+      birth_date: fields.birthDate ?? null,
+    })
+    .execute();
+}
+
+/** A customer's golden-record fields, locked for update; undefined when there is no such customer. */
+export async function findCustomerFieldsForUpdate(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<Record<GoldenField, string | null> | undefined> {
+  const row = await tx
+    .selectFrom('customers')
+    .select(['given_name', 'family_name', 'preferred_name', 'language', 'birth_date'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return (
+    row && {
+      givenName: row.given_name,
+      familyName: row.family_name,
+      preferredName: row.preferred_name,
+      language: row.language,
+      birthDate: row.birth_date,
+    }
+  );
+}
+
+/** Sets golden-record fields (and always `updated_at`). */
+export async function updateCustomerFields(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+  fields: GoldenValues,
+): Promise<void> {
+  const set: Partial<Record<(typeof FIELD_COLUMNS)[GoldenField], string | null>> = {};
+  for (const field of GOLDEN_FIELDS) {
+    const value = fields[field];
+    if (value !== undefined) set[FIELD_COLUMNS[field]] = value;
+  }
+  await tx
+    .updateTable('customers')
+    .set({ ...set, updated_at: sql<Date>`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** One golden-record field value with where it came from. */
+export interface FieldValueRow {
+  id: string;
+  customerId: string;
+  field: GoldenField;
+  value: string | null;
+  source: string;
+  capturedBy: string;
+  capturedAt: string;
+  interactionId: string | null;
+  confidence: number;
+}
+
+/** Records new current field values, superseding the current ones of the same customer and field. */
+export async function recordFieldValues(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly FieldValueRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    UPDATE customer_field_values f SET superseded_at = now()
+    FROM unnest(${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.field)}::text[]) AS r(customer_id, field)
+    WHERE f.workspace_id = ${workspaceId} AND f.customer_id = r.customer_id AND f.field = r.field
+      AND f.superseded_at IS NULL`.execute(tx);
+  await insertFieldValues(tx, workspaceId, rows, null);
+}
+
+async function insertFieldValues(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly FieldValueRow[],
+  recordedAt: readonly string[] | null,
+): Promise<void> {
+  await sql`
+    INSERT INTO customer_field_values
+      (workspace_id, id, customer_id, field, value, source, captured_by, captured_at, interaction_id, confidence,
+       recorded_at)
+    SELECT ${workspaceId}, id, customer_id, field, to_jsonb(value), source, captured_by, captured_at, interaction_id,
+      confidence, coalesce(recorded_at, now())
+    FROM unnest(
+      ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.field)}::text[],
+      ${rows.map((r) => r.value)}::text[], ${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.capturedBy)}::text[],
+      ${rows.map((r) => r.capturedAt)}::timestamptz[], ${rows.map((r) => r.interactionId)}::uuid[],
+      ${rows.map((r) => r.confidence)}::real[], ${recordedAt ?? rows.map(() => null)}::timestamptz[]
+    ) AS t(id, customer_id, field, value, source, captured_by, captured_at, interaction_id, confidence, recorded_at)`.execute(
+    tx,
+  );
+}
+
+/** A contact point to insert. */
+export interface ContactPointRow extends ContactToAdd {
+  id: string;
+  customerId: string;
+  source: string;
+  /** Kept on restore; now() otherwise. */
+  createdAt?: string | undefined;
+}
+
+/**
+ * Adds contact points (multi-row); one a customer already has keeps its source and becomes verified
+ * when the new one is.
+ */
+export async function upsertContactPoints(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly ContactPointRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, created_at)
+    SELECT ${workspaceId}, id, customer_id, kind, value, verified, source, coalesce(created_at, now())
+    FROM unnest(
+      ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.kind)}::text[],
+      ${rows.map((r) => r.value)}::text[], ${rows.map((r) => r.verified)}::boolean[], ${rows.map((r) => r.source)}::text[],
+      ${rows.map((r) => r.createdAt ?? null)}::timestamptz[]
+    ) AS t(id, customer_id, kind, value, verified, source, created_at)
+    ON CONFLICT (workspace_id, customer_id, kind, value)
+    DO UPDATE SET verified = contact_points.verified OR excluded.verified`.execute(tx);
+}
+
+/** Removes contact points from one customer. */
+export async function deleteContactPoints(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  contacts: readonly { kind: ContactKind; value: string }[],
+): Promise<void> {
+  if (contacts.length === 0) return;
+  await sql`
+    DELETE FROM contact_points cp
+    USING unnest(${contacts.map((c) => c.kind)}::text[], ${contacts.map((c) => c.value)}::text[]) AS r(kind, value)
+    WHERE cp.workspace_id = ${workspaceId} AND cp.customer_id = ${customerId}
+      AND cp.kind = r.kind AND cp.value = r.value`.execute(tx);
+}
+
+/** An identity to attach to a customer. */
+export interface IdentityRow extends Identity {
+  customerId: string;
+  /** Kept on restore; now() otherwise. */
+  createdAt?: string | undefined;
+}
+
+/**
+ * Attaches identities that no one holds yet (multi-row, `ON CONFLICT DO NOTHING`) and returns the keys
+ * (`identityKey`) of those this statement attached; the others already belonged to someone, or were
+ * attached by a concurrent transaction that committed first.
+ */
+export async function claimIdentities(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly IdentityRow[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  // Sorted, so concurrent claimers of overlapping sets take the unique-index locks in the same order.
+  const sorted = [...rows].sort((a, b) => compare(a.source, b.source) || compare(a.externalId, b.externalId));
+  const { rows: claimed } = await sql<{ source: string; external_id: string }>`
+    INSERT INTO customer_identities (workspace_id, source, external_id, customer_id, created_at)
+    SELECT ${workspaceId}, source, external_id, customer_id, coalesce(created_at, now())
+    FROM unnest(
+      ${sorted.map((r) => r.source)}::text[], ${sorted.map((r) => r.externalId)}::text[],
+      ${sorted.map((r) => r.customerId)}::uuid[], ${sorted.map((r) => r.createdAt ?? null)}::timestamptz[]
+    ) WITH ORDINALITY AS t(source, external_id, customer_id, created_at, n)
+    ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING source, external_id`.execute(tx);
+  return new Set(claimed.map((r) => identityKey({ source: r.source, externalId: r.external_id })));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Detaches identities from one customer (never from anyone else). */
+export async function deleteIdentities(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  identities: readonly Identity[],
+): Promise<void> {
+  if (identities.length === 0) return;
+  await sql`
+    DELETE FROM customer_identities ci
+    USING unnest(${identities.map((i) => i.source)}::text[], ${identities.map((i) => i.externalId)}::text[])
+      AS r(source, external_id)
+    WHERE ci.workspace_id = ${workspaceId} AND ci.customer_id = ${customerId}
+      AND ci.source = r.source AND ci.external_id = r.external_id`.execute(tx);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reads of whole customers
+// ---------------------------------------------------------------------------------------------------------
+
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** A field value with when it was superseded (null while current). */
+export type HistoricFieldValue = StoredFieldValue & { supersededAt: string | null };
+
+function selectFieldValues(tx: Tx, workspaceId: string) {
+  return tx
+    .selectFrom('customer_field_values')
+    .select([
+      'id',
+      'customer_id',
+      'field',
+      sql<string | null>`value #>> '{}'`.as('value'),
+      'source',
+      'captured_by',
+      'captured_at',
+      'interaction_id',
+      'confidence',
+      'recorded_at',
+      'superseded_at',
+    ])
+    .where('workspace_id', '=', workspaceId);
+}
+
+function toFieldValue(
+  r: Awaited<ReturnType<ReturnType<typeof selectFieldValues>['execute']>>[number],
+): HistoricFieldValue {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    field: r.field as GoldenField,
+    value: r.value,
+    source: r.source,
+    capturedBy: r.captured_by,
+    capturedAt: iso(r.captured_at),
+    interactionId: r.interaction_id,
+    confidence: r.confidence,
+    recordedAt: iso(r.recorded_at),
+    supersededAt: r.superseded_at === null ? null : iso(r.superseded_at),
+  };
+}
+
+interface Children {
+  contacts: Map<string, ContactPoint[]>;
+  identities: Map<string, (Identity & { createdAt: string })[]>;
+  provenance: Map<string, StoredFieldValue[]>;
+}
+
+/** A current field-value row as stored. */
+export interface StoredFieldValue extends FieldValueRow {
+  recordedAt: string;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+async function loadChildren(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Children & { contactIds: Map<string, string> }> {
+  // One after another: a transaction has one connection, so running them together would gain nothing.
+  const contacts = await tx
+    .selectFrom('contact_points')
+    .select(['id', 'customer_id', 'kind', 'value', 'verified', 'source', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where(sql<boolean>`customer_id = ANY(${ids}::uuid[])`)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const identities = await tx
+    .selectFrom('customer_identities')
+    .select(['source', 'external_id', 'customer_id', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where(sql<boolean>`customer_id = ANY(${ids}::uuid[])`)
+    .orderBy('created_at')
+    .orderBy('source')
+    .orderBy('external_id')
+    .execute();
+  const values = await selectFieldValues(tx, workspaceId)
+    .where(sql<boolean>`customer_id = ANY(${ids}::uuid[])`)
+    .where('superseded_at', 'is', null)
+    .orderBy('field')
+    .execute();
+  const out: Children & { contactIds: Map<string, string> } = {
+    contacts: new Map(),
+    identities: new Map(),
+    provenance: new Map(),
+    contactIds: new Map(),
+  };
+  for (const r of contacts) {
+    push(out.contacts, r.customer_id, {
+      kind: r.kind,
+      value: r.value,
+      verified: r.verified,
+      source: r.source,
+      createdAt: iso(r.created_at),
+    });
+    out.contactIds.set(`${r.customer_id}:${contactKey(r.kind, r.value)}`, r.id);
+  }
+  for (const r of identities) {
+    push(out.identities, r.customer_id, {
+      source: r.source,
+      externalId: r.external_id,
+      createdAt: iso(r.created_at),
+    });
+  }
+  for (const r of values) push(out.provenance, r.customer_id, toFieldValue(r));
+  return out;
+}
+
+function toCustomer(row: Selectable<CustomersTable>, children: Children): Customer {
+  const contactPoints = children.contacts.get(row.id) ?? [];
+  const provenance: Partial<Record<GoldenField, FieldProvenance>> = {};
+  for (const v of children.provenance.get(row.id) ?? []) {
+    provenance[v.field] = {
+      source: v.source,
+      capturedAt: v.capturedAt,
+      capturedBy: v.capturedBy,
+      interactionId: v.interactionId,
+      confidence: v.confidence,
+    };
+  }
+  return {
+    id: row.id,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    preferredName: row.preferred_name,
+    language: row.language,
+    birthDate: row.birth_date,
+    emails: contactPoints.filter((c) => c.kind === 'email').map((c) => c.value),
+    phones: contactPoints.filter((c) => c.kind === 'phone').map((c) => c.value),
+    identities: (children.identities.get(row.id) ?? []).map((i) => ({
+      source: i.source,
+      externalId: i.externalId,
+    })),
+    contactPoints,
+    provenance,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** Whole customers (fields, contact points, identities, current provenance), in the order of `ids`. */
+export async function loadCustomers(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Customer[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
+    .selectFrom('customers')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where(sql<boolean>`id = ANY(${ids}::uuid[])`)
+    .execute();
+  const children = await loadChildren(tx, workspaceId, ids);
+  const byId = new Map(rows.map((r) => [r.id, toCustomer(r, children)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** Field-value history of one customer, newest first (current and superseded rows). */
+export async function listFieldHistory(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+): Promise<HistoricFieldValue[]> {
+  const rows = await selectFieldValues(tx, workspaceId)
+    .where('customer_id', '=', customerId)
+    .orderBy('recorded_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map(toFieldValue);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Listing and search
+// ---------------------------------------------------------------------------------------------------------
+
+/** Exact filters of the list and search. */
+export interface CustomerFilters {
+  email?: string | undefined;
+  phone?: string | undefined;
+  identitySource?: string | undefined;
+  externalId?: string | undefined;
+}
+
+function filterConditions(workspaceId: string, filters: CustomerFilters): RawBuilder<unknown>[] {
+  const conditions: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`];
+  for (const [kind, value] of [
+    ['email', filters.email],
+    ['phone', filters.phone],
+  ] as const) {
+    if (value === undefined) continue;
+    conditions.push(sql`EXISTS (
+      SELECT 1 FROM contact_points cp
+      WHERE cp.workspace_id = c.workspace_id AND cp.customer_id = c.id AND cp.kind = ${kind} AND cp.value = ${value})`);
+  }
+  if (filters.identitySource !== undefined || filters.externalId !== undefined) {
+    conditions.push(sql`EXISTS (
+      SELECT 1 FROM customer_identities ci
+      WHERE ci.workspace_id = c.workspace_id AND ci.customer_id = c.id
+        ${filters.identitySource === undefined ? sql`` : sql`AND ci.source = ${filters.identitySource}`}
+        ${filters.externalId === undefined ? sql`` : sql`AND ci.external_id = ${filters.externalId}`})`);
+  }
+  return conditions;
+}
+
+/** One page of customer ids in creation order, after `after`, with the position of each. */
+export async function listCustomerIds(
+  tx: Tx,
+  workspaceId: string,
+  options: { after: ListPosition | null; limit: number; filters: CustomerFilters },
+): Promise<{ id: string; createdAt: string }[]> {
+  const conditions = filterConditions(workspaceId, options.filters);
+  if (options.after) {
+    conditions.push(
+      sql`(c.created_at, c.id) > (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`,
+    );
+  }
+  const { rows } = await sql<{ id: string; created_at_key: string }>`
+    SELECT c.id, ${CREATED_AT_KEY} AS created_at_key
+    FROM customers c
+    WHERE ${sql.join(conditions, sql` AND `)}
+    ORDER BY c.created_at, c.id
+    LIMIT ${options.limit}`.execute(tx);
+  return rows.map((r) => ({ id: r.id, createdAt: r.created_at_key }));
+}
+
+/** What a search matches on: the name (typo-tolerant), and exact emails, phones and external ids. */
+export interface SearchTerms {
+  name: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+  externalId?: string | undefined;
+}
+
+/** The lowest name similarity a search still shows ("Jonh Smiht" is 0.29 from "John Smith"). */
+const NAME_SIMILARITY_THRESHOLD = '0.2';
+/** Exact matches on an email, phone or external id rank above any name match. */
+const EXACT_MATCH_SCORE = 2;
+
+/**
+ * One page of customer ids ranked by how well they match: exact email, phone or external-id matches
+ * first, then by trigram similarity of the name; ties in creation order.
+ */
+export async function searchCustomerIds(
+  tx: Tx,
+  workspaceId: string,
+  options: { terms: SearchTerms; filters: CustomerFilters; offset: number; limit: number },
+): Promise<{ id: string; score: number }[]> {
+  const { terms } = options;
+  // Read by the trigram index's `%` operator; LOCAL, so it ends with this transaction.
+  await sql`SELECT set_config('pg_trgm.similarity_threshold', ${NAME_SIMILARITY_THRESHOLD}, true)`.execute(
+    tx,
+  );
+  const branches: RawBuilder<unknown>[] = [];
+  if (terms.name.length > 0) {
+    branches.push(sql`
+      SELECT id AS customer_id, similarity(search_name, ${terms.name}) AS score
+      FROM customers WHERE workspace_id = ${workspaceId} AND search_name % ${terms.name}`);
+  }
+  for (const [kind, value] of [
+    ['email', terms.email],
+    ['phone', terms.phone],
+  ] as const) {
+    if (value === undefined) continue;
+    branches.push(sql`
+      SELECT customer_id, ${EXACT_MATCH_SCORE}::real AS score FROM contact_points
+      WHERE workspace_id = ${workspaceId} AND kind = ${kind} AND value = ${value}`);
+  }
+  if (terms.externalId !== undefined && terms.externalId.length > 0) {
+    branches.push(sql`
+      SELECT customer_id, ${EXACT_MATCH_SCORE}::real AS score FROM customer_identities
+      WHERE workspace_id = ${workspaceId} AND external_id = ${terms.externalId}`);
+  }
+  if (branches.length === 0) return [];
+  const conditions = filterConditions(workspaceId, options.filters);
+  const { rows } = await sql<{ id: string; score: number }>`
+    WITH candidates AS (${sql.join(branches, sql` UNION ALL `)}),
+    ranked AS (SELECT customer_id, max(score) AS score FROM candidates GROUP BY customer_id)
+    SELECT c.id, r.score
+    FROM ranked r JOIN customers c ON c.workspace_id = ${workspaceId} AND c.id = r.customer_id
+    WHERE ${sql.join(conditions, sql` AND `)}
+    ORDER BY r.score DESC, c.created_at, c.id
+    OFFSET ${options.offset} LIMIT ${options.limit}`.execute(tx);
+  return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Export and restore
+// ---------------------------------------------------------------------------------------------------------
+
+/** A customer row as exported: fields and times, with its children. */
+export interface ExportRow {
+  row: Selectable<CustomersTable>;
+  contactPoints: (ContactPoint & { id: string })[];
+  identities: (Identity & { createdAt: string })[];
+  provenance: StoredFieldValue[];
+}
+
+/** The next customers of the transaction's workspace after `afterId`, by id, with everything about them. */
+export async function listExportRows(tx: Tx, afterId: string | null, limit: number): Promise<ExportRow[]> {
+  let query = tx
+    .selectFrom('customers')
+    .selectAll()
+    .where(sql<boolean>`workspace_id = cornerstore_workspace()`)
+    .orderBy('id')
+    .limit(limit);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  const rows = await query.execute();
+  const workspaceId = rows[0]?.workspace_id;
+  if (workspaceId === undefined) return [];
+  const children = await loadChildren(
+    tx,
+    workspaceId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => ({
+    row,
+    contactPoints: (children.contacts.get(row.id) ?? []).map((c) => ({
+      ...c,
+      id: children.contactIds.get(`${row.id}:${contactKey(c.kind, c.value)}`) ?? '',
+    })),
+    identities: children.identities.get(row.id) ?? [],
+    provenance: children.provenance.get(row.id) ?? [],
+  }));
+}
+
+/** A customer to restore with its id and times. */
+export interface RestoreCustomerRow {
+  id: string;
+  fields: Record<GoldenField, string | null>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Inserts customers with their ids and times, skipping ids the workspace already has; returns those inserted. */
+export async function insertRestoredCustomers(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly RestoreCustomerRow[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const { rows: inserted } = await sql<{ id: string }>`
+    INSERT INTO customers
+      (workspace_id, id, given_name, family_name, preferred_name, language, birth_date, created_at, updated_at)
+    SELECT ${workspaceId}, id, given_name, family_name, preferred_name, language, birth_date, created_at, updated_at
+    FROM unnest(
+      ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.fields.givenName)}::text[],
+      ${rows.map((r) => r.fields.familyName)}::text[], ${rows.map((r) => r.fields.preferredName)}::text[],
+      ${rows.map((r) => r.fields.language)}::text[], ${rows.map((r) => r.fields.birthDate)}::date[],
+      ${rows.map((r) => r.createdAt)}::timestamptz[], ${rows.map((r) => r.updatedAt)}::timestamptz[]
+    ) AS t(id, given_name, family_name, preferred_name, language, birth_date, created_at, updated_at)
+    ON CONFLICT (workspace_id, id) DO NOTHING
+    RETURNING id`.execute(tx);
+  return new Set(inserted.map((r) => r.id));
+}
+
+/** Inserts restored current field values as they were recorded. */
+export async function insertRestoredFieldValues(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly StoredFieldValue[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await insertFieldValues(
+    tx,
+    workspaceId,
+    rows,
+    rows.map((r) => r.recordedAt),
+  );
+}

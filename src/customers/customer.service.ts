@@ -1,0 +1,269 @@
+import type { Tx } from '../db/index.ts';
+import { type AppError, conflict, notFound } from '../shared/errors.ts';
+import { isUuid, newId } from '../shared/ids.ts';
+import { type Actor, getWorkspace } from '../workspaces/index.ts';
+import { normaliseEmail, normaliseIdentityPart, normalisePhone, unwrap } from './contact.ts';
+import * as repo from './customer.repository.ts';
+import {
+  type Customer,
+  type CustomerInput,
+  type CustomerPatch,
+  classifyQuery,
+  cursorError,
+  decodeCursor,
+  emptyPatchError,
+  encodeCursor,
+  GOLDEN_FIELDS,
+  type GoldenField,
+  type GoldenValues,
+  type Identity,
+  identityKey,
+  isEmptyChange,
+  type NormalisedChange,
+  newIds,
+  normaliseChange,
+} from './customer.ts';
+
+/** Use-cases of customers: create, change, read, list and search. */
+
+function customerNotFound(id: string): AppError {
+  return notFound('CUSTOMER_NOT_FOUND', `No customer with id ${id} in this workspace.`, { id });
+}
+
+/** Records provenance for the fields a change wrote, superseding their current values. */
+async function recordProvenance(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  fields: GoldenValues,
+  change: NormalisedChange,
+): Promise<void> {
+  const rows: repo.FieldValueRow[] = [];
+  for (const field of GOLDEN_FIELDS) {
+    const value = fields[field];
+    if (value === undefined) continue;
+    rows.push({
+      id: newId(),
+      customerId,
+      field,
+      value,
+      source: change.source,
+      capturedBy: actor.label,
+      capturedAt: change.capturedAt,
+      interactionId: change.interactionId,
+      confidence: 1,
+    });
+  }
+  await repo.recordFieldValues(tx, actor.workspaceId, rows);
+}
+
+/**
+ * Attaches identities to a customer. One that belongs to another customer is IDENTITY_TAKEN (409) and,
+ * the error aborting the caller's transaction, nothing of the request is stored.
+ */
+async function attachIdentities(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  identities: readonly Identity[],
+): Promise<void> {
+  if (identities.length === 0) return;
+  const claimed = await repo.claimIdentities(
+    tx,
+    actor.workspaceId,
+    identities.map((i) => ({ ...i, customerId })),
+  );
+  const others = identities.filter((i) => !claimed.has(identityKey(i)));
+  if (others.length === 0) return;
+  const owners = await repo.findIdentityOwners(tx, actor.workspaceId, others);
+  const taken = others.filter((i) => owners.get(identityKey(i)) !== customerId);
+  if (taken.length === 0) return;
+  const first = taken[0];
+  throw conflict(
+    'IDENTITY_TAKEN',
+    `Identity ${first?.source}/${first?.externalId} already belongs to another customer; remove it there first (or merge the customers).`,
+    {
+      identities: taken.map((i) => ({ ...i, customerId: owners.get(identityKey(i)) ?? null })),
+    },
+  );
+}
+
+async function addContacts(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  change: NormalisedChange,
+): Promise<void> {
+  const ids = newIds(change.contacts.length);
+  await repo.upsertContactPoints(
+    tx,
+    actor.workspaceId,
+    change.contacts.map((c, i) => ({ ...c, id: ids[i] ?? newId(), customerId, source: change.source })),
+  );
+}
+
+/** The customer, or CUSTOMER_NOT_FOUND (also for another workspace's ids). */
+export async function getCustomer(tx: Tx, actor: Actor, id: string): Promise<Customer> {
+  const [found] = isUuid(id) ? await repo.loadCustomers(tx, actor.workspaceId, [id.toLowerCase()]) : [];
+  if (!found) throw customerNotFound(id);
+  return found;
+}
+
+/** Creates a customer: golden-record fields with provenance, contact points and identities. */
+export async function createCustomer(tx: Tx, actor: Actor, input: CustomerInput): Promise<Customer> {
+  const workspace = await getWorkspace(tx, actor.workspaceId);
+  const change = normaliseChange(input, workspace.settings.defaultRegion, new Date());
+  const id = newId();
+  await repo.insertCustomer(tx, actor.workspaceId, id, change.fields);
+  const written: GoldenValues = {};
+  for (const field of GOLDEN_FIELDS) {
+    const value = change.fields[field];
+    if (value !== undefined && value !== null) written[field] = value;
+  }
+  await recordProvenance(tx, actor, id, written, change);
+  await addContacts(tx, actor, id, change);
+  await attachIdentities(tx, actor, id, change.identities);
+  return getCustomer(tx, actor, id);
+}
+
+/**
+ * Changes a customer: scalar fields set (null clears) with provenance for each value that changed;
+ * emails, phones and identities given are added, `remove…` ones removed.
+ */
+export async function updateCustomer(
+  tx: Tx,
+  actor: Actor,
+  id: string,
+  patch: CustomerPatch,
+): Promise<Customer> {
+  const workspace = await getWorkspace(tx, actor.workspaceId);
+  const change = normaliseChange(patch, workspace.settings.defaultRegion, new Date());
+  if (isEmptyChange(change)) throw emptyPatchError();
+  const current = isUuid(id)
+    ? await repo.findCustomerFieldsForUpdate(tx, actor.workspaceId, id.toLowerCase())
+    : undefined;
+  if (!current) throw customerNotFound(id);
+  const customerId = id.toLowerCase();
+  const changed: GoldenValues = {};
+  for (const field of GOLDEN_FIELDS) {
+    const value = change.fields[field];
+    // A value equal to the current one is no new information: its provenance stays as it was.
+    if (value !== undefined && value !== current[field]) changed[field] = value;
+  }
+  await repo.updateCustomerFields(tx, actor.workspaceId, customerId, changed);
+  await recordProvenance(tx, actor, customerId, changed, change);
+  await repo.deleteContactPoints(tx, actor.workspaceId, customerId, change.removeContacts);
+  await addContacts(tx, actor, customerId, change);
+  await repo.deleteIdentities(tx, actor.workspaceId, customerId, change.removeIdentities);
+  await attachIdentities(tx, actor, customerId, change.identities);
+  return getCustomer(tx, actor, customerId);
+}
+
+/** One field value in a customer's history. */
+export interface FieldHistoryEntry {
+  field: GoldenField;
+  value: string | null;
+  source: string;
+  capturedAt: string;
+  capturedBy: string;
+  interactionId: string | null;
+  confidence: number;
+  recordedAt: string;
+  /** When a newer value replaced it; null for the current value. */
+  supersededAt: string | null;
+}
+
+/** Every value each golden-record field of a customer has had, newest first. */
+export async function listFieldHistory(tx: Tx, actor: Actor, id: string): Promise<FieldHistoryEntry[]> {
+  await getCustomer(tx, actor, id);
+  const rows = await repo.listFieldHistory(tx, actor.workspaceId, id.toLowerCase());
+  return rows.map(({ id: _id, customerId: _customer, ...entry }) => entry);
+}
+
+/** What a list or search asks for. */
+export interface CustomerQuery {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  /** Free text: a name (typo-tolerant), an email, a phone number or an external id. */
+  q?: string | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+  /** With `externalId`: the system of an identity. */
+  source?: string | undefined;
+  externalId?: string | undefined;
+}
+
+/** A page of customers. */
+export interface CustomerPage {
+  customers: Customer[];
+  /** Pass it back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+const DEFAULT_LIMIT = 50;
+
+/**
+ * Lists customers in creation order (keyset cursor), or, with `q`, searches them ranked by match;
+ * `email`, `phone`, `source` and `externalId` filter exactly, normalised as on write.
+ */
+export async function listCustomers(tx: Tx, actor: Actor, query: CustomerQuery): Promise<CustomerPage> {
+  const workspace = await getWorkspace(tx, actor.workspaceId);
+  const region = workspace.settings.defaultRegion;
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const filters: repo.CustomerFilters = {
+    email: query.email === undefined ? undefined : unwrap(normaliseEmail(query.email, 'email')),
+    phone: query.phone === undefined ? undefined : unwrap(normalisePhone(query.phone, region, 'phone')),
+    identitySource:
+      query.source === undefined ? undefined : unwrap(normaliseIdentityPart(query.source, 'source')),
+    externalId:
+      query.externalId === undefined
+        ? undefined
+        : unwrap(normaliseIdentityPart(query.externalId, 'externalId')),
+  };
+  const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const q = query.q?.trim();
+
+  if (q !== undefined && q !== '') {
+    const offset = position === undefined ? 0 : 'offset' in position ? position.offset : Number.NaN;
+    if (Number.isNaN(offset)) throw decodeCursorMismatch();
+    const terms = classifyQuery(q, region);
+    const rows = await repo.searchCustomerIds(tx, actor.workspaceId, {
+      terms: { ...terms, externalId: q },
+      filters,
+      offset,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      customers: await repo.loadCustomers(
+        tx,
+        actor.workspaceId,
+        page.map((r) => r.id),
+      ),
+      nextCursor: rows.length > limit ? encodeCursor({ offset: offset + limit }) : null,
+    };
+  }
+
+  if (position !== undefined && 'offset' in position) throw decodeCursorMismatch();
+  const rows = await repo.listCustomerIds(tx, actor.workspaceId, {
+    after: position ?? null,
+    limit: limit + 1,
+    filters,
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    customers: await repo.loadCustomers(
+      tx,
+      actor.workspaceId,
+      page.map((r) => r.id),
+    ),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
+
+function decodeCursorMismatch(): AppError {
+  return cursorError(
+    'The cursor belongs to a different kind of query (list or search); repeat the query that returned it.',
+  );
+}

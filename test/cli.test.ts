@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE, testDatabaseUrl } from './helpers.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', 'bin', 'cornerstore.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe(`cornerstore CLI (${ENGINE})`, () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  async function cli(...args: string[]): Promise<Result> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return {
+        code: typeof e.code === 'number' ? e.code : 1,
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      };
+    }
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cornerstore-cli-'));
+    const url = testDatabaseUrl();
+    env = { ...process.env, CORNERSTORE_DATA_DIR: dir, DATABASE_URL: url ?? '' };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a workspace and keys with the documented JSON shapes', { timeout: 240_000 }, async () => {
+    const name = `cli-${process.pid}-${Date.now().toString(36)}`;
+    const created = await cli('workspace', 'create', name, '--json');
+    expect(created.code).toBe(0);
+    const body = JSON.parse(created.stdout);
+    expect(body.workspace.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.apiKey).toMatch(/^cs_/);
+
+    const key = await cli(
+      'key',
+      'create',
+      '--workspace',
+      body.workspace.id,
+      '--role',
+      'integration',
+      '--purposes',
+      'service,billing',
+      '--json',
+    );
+    expect(key.code).toBe(0);
+    const keyBody = JSON.parse(key.stdout);
+    expect(keyBody.apiKey).toMatch(/^cs_/);
+    expect(keyBody.key.purposes).toEqual(['service', 'billing']);
+
+    const listed = JSON.parse((await cli('key', 'list', '--workspace', name, '--json')).stdout);
+    expect(listed.keys).toHaveLength(2);
+
+    const revoked = await cli('key', 'revoke', keyBody.key.id, '--workspace', name, '--json');
+    expect(JSON.parse(revoked.stdout).key.revokedAt).toBeTruthy();
+
+    const workspaces = JSON.parse((await cli('workspace', 'list', '--json')).stdout);
+    expect(workspaces.workspaces.map((w: { name: string }) => w.name)).toContain(name);
+  });
+
+  it('reports bad input with a stable code and a non-zero exit code', { timeout: 120_000 }, async () => {
+    const badRole = await cli(
+      'key',
+      'create',
+      '--workspace',
+      'no-such-workspace',
+      '--role',
+      'agent',
+      '--json',
+    );
+    expect(badRole.code).toBe(4);
+    expect(JSON.parse(badRole.stderr).error.code).toBe('WORKSPACE_NOT_FOUND');
+
+    const badName = await cli('workspace', 'create', 'Not A Name');
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('WORKSPACE_NAME_INVALID');
+  });
+
+  it('has --help on every command', { timeout: 240_000 }, async () => {
+    const top = await cli('--help');
+    expect(top.stdout).toContain('Usage: cornerstore');
+    for (const command of ['serve', 'migrate', 'workspace', 'key', 'import', 'export']) {
+      expect(top.stdout).toContain(command);
+      const help = await cli(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: cornerstore ${command}`);
+    }
+  });
+});
