@@ -90,6 +90,25 @@ describe(`resolveCustomerRefs (${ENGINE})`, () => {
     ]);
   });
 
+  it('records, in a call mixing systems, each contact point with the system that named it first', async () => {
+    const ws = await createTestWorkspace(database);
+    const refs: CustomerRef[] = [
+      { email: 'web@example.com' },
+      { phone: '(415) 555-2672' },
+      { email: 'web@example.com' },
+    ];
+    await inTestWorkspace(database, ws, (tx) =>
+      resolveCustomerRefs(tx, refs, { ...options(ws, true), sources: ['web', 'callcentre', 'billing'] }),
+    );
+    const points = await inTestWorkspace(database, ws, (tx) =>
+      tx.selectFrom('contact_points').select(['kind', 'source']).orderBy('kind').execute(),
+    );
+    expect(points).toEqual([
+      { kind: 'email', source: 'web' },
+      { kind: 'phone', source: 'callcentre' },
+    ]);
+  });
+
   it('resolves a shared email to the oldest customer', async () => {
     const ws = await createTestWorkspace(database);
     const [first] = ids(await resolve(ws, [{ identity: { source: 'web', externalId: 'u1' } }]));

@@ -24,6 +24,11 @@ export interface ResolveOptions {
   capturedBy: string;
   /** The system the references came from; the source of auto-created contact points. */
   source: string;
+  /**
+   * The system each reference came from, by position, when a call mixes several (a batch of events
+   * from several systems); `source` where absent.
+   */
+  sources?: readonly string[];
 }
 
 export type ResolvedRef = { ok: true; customerId: string; created: boolean } | { ok: false; error: AppError };
@@ -116,12 +121,14 @@ export async function resolveCustomerRefs(
   const parsed = refs.map((ref) => parseRef(ref, options.defaultRegion));
   const ids = new Set<string>();
   const identities = new Map<string, Identity>();
-  const contacts = new Map<string, { kind: ContactKind; value: string }>();
-  for (const p of parsed) {
+  const contacts = new Map<string, { kind: ContactKind; value: string; source: string }>();
+  parsed.forEach((p, position) => {
     if (p.kind === 'id') ids.add(p.id);
     else if (p.kind === 'identity') identities.set(p.key, p.identity);
-    else if (p.kind === 'contact') contacts.set(p.key, p.contact);
-  }
+    else if (p.kind === 'contact' && !contacts.has(p.key)) {
+      contacts.set(p.key, { ...p.contact, source: options.sources?.[position] ?? options.source });
+    }
+  });
 
   const owners = new Map<string, string>();
   for (const id of await repo.findExistingCustomerIds(tx, workspaceId, [...ids])) owners.set(`id:${id}`, id);
@@ -169,13 +176,13 @@ export async function resolveCustomerRefs(
 async function createForContacts(
   tx: Tx,
   options: ResolveOptions,
-  unknown: [string, { kind: ContactKind; value: string }][],
+  unknown: [string, { kind: ContactKind; value: string; source: string }][],
   owners: Map<string, string>,
   created: Set<string>,
 ): Promise<void> {
   if (unknown.length === 0) return;
   const { workspaceId } = options;
-  const values = unknown.map(([, contact]) => contact);
+  const values = unknown.map(([, contact]) => ({ kind: contact.kind, value: contact.value }));
   await repo.lockContactValues(tx, workspaceId, values);
   const since = await repo.findContactOwners(tx, workspaceId, values);
   const toCreate: repo.ContactPointRow[] = [];
@@ -191,9 +198,10 @@ async function createForContacts(
     toCreate.push({
       id: contactIds[i] ?? newId(),
       customerId,
-      ...contact,
+      kind: contact.kind,
+      value: contact.value,
       verified: false,
-      source: options.source,
+      source: contact.source,
     });
     owners.set(key, customerId);
     created.add(key);

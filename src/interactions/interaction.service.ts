@@ -1,4 +1,4 @@
-import { type CustomerRef, type ResolvedRef, resolveCustomerRefs } from '../customers/index.ts';
+import { type ResolvedRef, resolveCustomerRefs } from '../customers/index.ts';
 import type { Tx } from '../db/index.ts';
 import { AppError, type FieldProblem, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -185,8 +185,8 @@ export async function ingestInteractions(
 }
 
 /**
- * Resolves the customer of every valid item, in item order: one resolver call per source system named
- * in the batch (usually one), since the source is the provenance of any customer it creates.
+ * Resolves the customer of every valid item, in item order, in one resolver call: each item's source
+ * system is the provenance of any customer its reference creates.
  */
 async function resolveAll(
   tx: Tx,
@@ -194,34 +194,20 @@ async function resolveAll(
   valid: readonly { input: InteractionInput }[],
 ): Promise<ResolvedRef[]> {
   const { settings } = await getWorkspace(tx, actor.workspaceId);
-  const bySource = new Map<string, number[]>();
-  for (let k = 0; k < valid.length; k++) {
-    const source = (valid[k] as { input: InteractionInput }).input.source;
-    let positions = bySource.get(source);
-    if (!positions) {
-      positions = [];
-      bySource.set(source, positions);
-    }
-    positions.push(k);
-  }
-  const resolved = new Array<ResolvedRef>(valid.length);
-  for (const [source, positions] of bySource) {
-    const refs: CustomerRef[] = positions.map(
-      (k) => (valid[k] as { input: InteractionInput }).input.customer,
-    );
-    const answers = await resolveCustomerRefs(tx, refs, {
+  const first = valid[0];
+  if (first === undefined) return [];
+  return resolveCustomerRefs(
+    tx,
+    valid.map((v) => v.input.customer),
+    {
       workspaceId: actor.workspaceId,
       defaultRegion: settings.defaultRegion,
       autoCreate: settings.autoCreateCustomers,
       capturedBy: actor.label,
-      source,
-    });
-    positions.forEach((k, j) => {
-      const answer = answers[j];
-      if (answer) resolved[k] = answer;
-    });
-  }
-  return resolved;
+      source: first.input.source,
+      sources: valid.map((v) => v.input.source),
+    },
+  );
 }
 
 /** One interaction of the caller's workspace, or INTERACTION_NOT_FOUND. */
