@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { AppError } from '../shared/errors.ts';
 import type { DB } from './schema.ts';
 
 /** Which engine is behind the query layer: the embedded one or a PostgreSQL server. */
@@ -46,6 +48,62 @@ function redact(url: string): string {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The embedded engine is a database server inside this process: two processes opening one data
+ * directory would corrupt it. A lock file holding the owner's pid keeps a second process out; a lock
+ * left by a process that died (kill -9) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, 'cornerstore.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new AppError(
+          'unavailable',
+          'DATA_DIR_IN_USE',
+          `The embedded database in ${dataDir} is in use by process ${owner} (a running server or command). Stop it first, or set DATABASE_URL to a PostgreSQL server to run commands beside a running server.`,
+          { dataDir, pid: owner },
+        );
+      }
+      try {
+        unlinkSync(path);
+      } catch {
+        // Another process took the stale lock over first; try again.
+      }
+    }
+  }
+  throw new AppError(
+    'unavailable',
+    'DATA_DIR_IN_USE',
+    `Could not lock the embedded database in ${dataDir}.`,
+    {
+      dataDir,
+    },
+  );
+}
+
 /** Opens the embedded database or a PostgreSQL server, without migrating. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
@@ -54,15 +112,33 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return { db, kind: 'postgres', location: redact(options.databaseUrl), close: () => db.destroy() };
   }
   const dataDir = options.dataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, {
-    extensions: { pg_trgm },
-    parsers: {
-      [DATE_OID]: (value: string) => value,
-      [INT8_OID]: (value: string) => Number(value),
-      [NUMERIC_OID]: (value: string) => Number(value),
-    },
-  });
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
-  return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : lockDataDir(dataDir);
+  try {
+    const client = await PGlite.create(dataDir, {
+      extensions: { pg_trgm },
+      parsers: {
+        [DATE_OID]: (value: string) => value,
+        [INT8_OID]: (value: string) => Number(value),
+        [NUMERIC_OID]: (value: string) => Number(value),
+      },
+    });
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+    return {
+      db,
+      kind: 'pglite',
+      location: dataDir,
+      close: async () => {
+        try {
+          await db.destroy();
+        } finally {
+          unlock();
+        }
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 }
