@@ -185,7 +185,12 @@ async function benchImport(database: Database, url: string): Promise<string> {
 async function startServer(url: string): Promise<{ base: string; stop: () => Promise<void>; pid: number }> {
   const { child, match } = await startProcess(
     process.execPath,
-    [join(ROOT, 'bin', 'cornerstore.js'), 'serve'],
+    // BENCH_SERVER_NODE_ARGS passes flags to the server's Node.js, e.g. --cpu-prof to profile it.
+    [
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(ROOT, 'bin', 'cornerstore.js'),
+      'serve',
+    ],
     {
       ...process.env,
       DATABASE_URL: url,
@@ -221,8 +226,9 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
   }
   if (batch.length > 0) bodies.push(JSON.stringify({ interactions: batch }));
   let rejected = 0;
+  const clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 4);
   const load = await driveLoad({
-    concurrency: 3,
+    concurrency: clients,
     count: bodies.length,
     maxSeconds: 600,
     send: async (i) => {
@@ -237,7 +243,7 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
     },
   });
   record({
-    workload: 'HTTP batch ingest (3 clients, 5,000 events a request, PostgreSQL)',
+    workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, PostgreSQL)`,
     value: Math.round(total / load.seconds),
     unit: 'events/s',
     detail: `${total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,

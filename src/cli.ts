@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.ts';
+import { registerDemoCommands } from './cli/demo.ts';
 import { registerExportCommands } from './cli/export.ts';
 import { registerImportCommands } from './cli/import.ts';
 import { VERSION } from './runtime.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerImportCommands(program);
   registerExportCommands(program);
+  registerDemoCommands(program);
   return program;
 }
 

@@ -1,7 +1,10 @@
 import { buildApp } from './api/app.ts';
 import type { Config } from './config.ts';
+import { refreshStatistics } from './db/index.ts';
 import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime.ts';
 import { KeyVerifier } from './workspaces/index.ts';
+
+const STATISTICS_EVERY_MS = 10 * 60 * 1000;
 
 /**
  * The HTTP server's composition root: configuration → database → application. Shuts down gracefully:
@@ -30,6 +33,17 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
     );
   }
 
+  // The embedded engine has no autovacuum: refresh planner statistics now and then while serving.
+  const maintenance =
+    database.kind === 'pglite'
+      ? setInterval(() => {
+          refreshStatistics(database).catch((error: unknown) =>
+            app.log.warn({ err: error }, 'ANALYZE failed'),
+          );
+        }, STATISTICS_EVERY_MS)
+      : undefined;
+  maintenance?.unref();
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -38,6 +52,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
         process.exit(1);
       }, config.shutdownGraceMs);
       timer.unref();
+      clearInterval(maintenance);
       await app.close();
       await database.close();
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
-import { type Database, migrateToLatest, openDatabase } from './db/index.ts';
+import { type Database, migrateToLatest, openDatabase, refreshStatistics } from './db/index.ts';
 import { createWorkspace, listWorkspaces } from './workspaces/index.ts';
 
 /** Wiring shared by the composition roots: open and migrate the configured database. */
@@ -23,6 +23,7 @@ export async function openMigratedDatabase(
   });
   try {
     await migrateToLatest(database.db);
+    await refreshStatistics(database);
   } catch (error) {
     await database.close();
     throw error;
@@ -31,14 +32,14 @@ export async function openMigratedDatabase(
 }
 
 /**
- * On the first start with no workspace, creates workspace `default` and writes its admin key to
+ * On the first start without a workspace named `default`, creates it and writes its admin key to
  * `<dataDir>/admin-key` (mode 0600). Returns the path of the key file when it wrote one.
  */
 export async function ensureDefaultWorkspace(
   database: Database,
   dataDir: string,
 ): Promise<string | undefined> {
-  if ((await listWorkspaces(database.db)).length > 0) return undefined;
+  if ((await listWorkspaces(database.db)).some((w) => w.name === 'default')) return undefined;
   const { apiKey } = await createWorkspace(database.db, { name: 'default' });
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'admin-key');

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { refreshStatistics } from '../db/index.ts';
 import {
   DEFAULT_BATCH_SIZE,
   type ImportHooks,
@@ -157,6 +158,8 @@ async function importFile(
         onStart: reporter.onStart,
         onProgress: reporter.onProgress,
       });
+      // The embedded engine keeps no statistics by itself: a bulk load is when they go stale.
+      await refreshStatistics(database);
       return { summary, workspaceName: workspace.name };
     });
     reporter.stop();

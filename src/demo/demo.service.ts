@@ -1,0 +1,483 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Customer, Identity } from '../customers/index.ts';
+import { createCustomer, getCustomer, resolveCustomerRefs } from '../customers/index.ts';
+import { type Database, type DB, inWorkspace, refreshStatistics, type Tx } from '../db/index.ts';
+import type { Interaction } from '../interactions/index.ts';
+import { getTimeline, ingestInteractions } from '../interactions/index.ts';
+import { AppError } from '../shared/errors.ts';
+import type { SourceRecord, SyntheticWorld } from '../synthetic/index.ts';
+import { generateWorld } from '../synthetic/index.ts';
+import type { Actor, Workspace } from '../workspaces/index.ts';
+import {
+  createApiKey,
+  createWorkspace,
+  KeyVerifier,
+  listWorkspaces,
+  operatorActor,
+} from '../workspaces/index.ts';
+import * as repo from './demo.repository.ts';
+import {
+  assertDemoOptions,
+  DEFAULT_DEMO_CUSTOMERS,
+  DEFAULT_DEMO_SEED,
+  DEMO_KEY_FILE,
+  DEMO_WORKSPACE,
+  type DemoProgress,
+  type DemoSummary,
+  displayName,
+  type Highlight,
+  monthsBefore,
+  toCustomerInput,
+} from './demo.ts';
+
+/**
+ * The demo use-case: a workspace filled with a synthetic world through the real write paths (the
+ * customers domain for each source system's record, then `ingestInteractions` in batches), safe to run
+ * again, and a few customers worth looking at. The caller opens the database; every transaction here
+ * is opened at top level, one after another, never one inside another.
+ */
+
+/** What a demo run needs. */
+export interface RunDemoOptions {
+  /** People in the world (default 2,000). */
+  customers?: number | undefined;
+  /** The world's seed (default "cornerstore-demo"): same seed, same world. */
+  seed?: string | undefined;
+  /** Where the admin key file `demo-key` is kept. */
+  dataDir: string;
+  /** Where the server will serve the API, e.g. `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** The workspace to fill (default "demo"). */
+  workspaceName?: string | undefined;
+  /** Source records created per transaction (default 500). */
+  customerBatchSize?: number | undefined;
+  /** Interactions ingested per transaction (default 5,000; at most 10,000). */
+  interactionBatchSize?: number | undefined;
+  /** Called as each phase finishes. */
+  onProgress?: ((progress: DemoProgress) => void) | undefined;
+}
+
+const CUSTOMER_BATCH = 500;
+const INTERACTION_BATCH = 5000;
+/** A batch that lost an identity to a concurrent writer is rolled back and tried again this often. */
+const IDENTITY_RETRIES = 3;
+/** A customer is slipping away when their last purchase is older than this, at the world's end. */
+const QUIET_MONTHS = 6;
+
+/**
+ * Creates the demo workspace (when absent) and its key file, loads the world's customers and
+ * interactions, and picks highlights. Running it again with the same seed stores nothing new.
+ */
+export async function runDemo(database: Database, options: RunDemoOptions): Promise<DemoSummary> {
+  const { db } = database;
+  const started = performance.now();
+  const customers = options.customers ?? DEFAULT_DEMO_CUSTOMERS;
+  const seed = options.seed ?? DEFAULT_DEMO_SEED;
+  assertDemoOptions(customers, seed);
+  const report = options.onProgress ?? (() => {});
+  const world = generateWorld({ seed, customers });
+
+  const { workspace, created, firstKey } = await ensureWorkspace(db, options.workspaceName ?? DEMO_WORKSPACE);
+  const key = await ensureDemoKey(db, workspace, firstKey, options.dataDir);
+  report({
+    phase: 'workspace',
+    id: workspace.id,
+    name: workspace.name,
+    created,
+    keyFile: key.keyFile,
+    keyCreated: key.created,
+  });
+
+  const actor = operatorActor(workspace.id);
+  const people = await loadCustomers(database, actor, workspace, world, {
+    batchSize: options.customerBatchSize ?? CUSTOMER_BATCH,
+    report,
+  });
+  const interactions = await loadInteractions(db, actor, world, {
+    batchSize: options.interactionBatchSize ?? INTERACTION_BATCH,
+    report,
+  });
+
+  const highlightsStarted = performance.now();
+  const links = customerLinks(options.baseUrl);
+  const highlights = await findHighlights(db, actor, workspace, world, people.samePerson, links);
+  report({ phase: 'highlights', count: highlights.length, seconds: secondsSince(highlightsStarted) });
+
+  return {
+    workspace: { id: workspace.id, name: workspace.name, created },
+    apiKey: key.apiKey,
+    keyFile: key.keyFile,
+    url: options.baseUrl,
+    world: {
+      seed,
+      customers,
+      sourceRecords: people.created + people.existing,
+      interactions: interactions.created + interactions.existing + interactions.rejected,
+    },
+    created: { customers: people.created, interactions: interactions.created },
+    existing: { customers: people.existing, interactions: interactions.existing },
+    rejected: { interactions: interactions.rejected, firstError: interactions.firstError },
+    highlights,
+    seconds: secondsSince(started),
+  };
+}
+
+function secondsSince(start: number): number {
+  return Math.round((performance.now() - start) / 10) / 100;
+}
+
+/** The demo workspace, created with its first admin key when absent (also when a concurrent run won). */
+async function ensureWorkspace(
+  db: Kysely<DB>,
+  name: string,
+): Promise<{ workspace: Workspace; created: boolean; firstKey: string | undefined }> {
+  const found = (await listWorkspaces(db)).find((w) => w.name === name);
+  if (found) return { workspace: found, created: false, firstKey: undefined };
+  try {
+    const { workspace, apiKey } = await createWorkspace(db, { name });
+    return { workspace, created: true, firstKey: apiKey };
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'WORKSPACE_EXISTS')) throw error;
+    const winner = (await listWorkspaces(db)).find((w) => w.name === name);
+    if (!winner) throw error;
+    return { workspace: winner, created: false, firstKey: undefined };
+  }
+}
+
+function writeKeyFile(path: string, apiKey: string): void {
+  const dir = join(path, '..');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  writeFileSync(path, `${apiKey}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created; an existing file is tightened too.
+  chmodSync(path, 0o600);
+}
+
+/**
+ * The workspace's admin key from `<dataDir>/demo-key`: the first key when the workspace was just
+ * created; otherwise the one in the file if it still opens this workspace (not revoked, not from
+ * another database); otherwise a new admin key, written there.
+ */
+async function ensureDemoKey(
+  db: Kysely<DB>,
+  workspace: Workspace,
+  firstKey: string | undefined,
+  dataDir: string,
+): Promise<{ apiKey: string; keyFile: string; created: boolean }> {
+  const keyFile = join(dataDir, DEMO_KEY_FILE);
+  if (firstKey !== undefined) {
+    writeKeyFile(keyFile, firstKey);
+    return { apiKey: firstKey, keyFile, created: true };
+  }
+  if (existsSync(keyFile)) {
+    const stored = readFileSync(keyFile, 'utf8').trim();
+    const actor = stored === '' ? undefined : await new KeyVerifier(db).authenticate(stored);
+    if (actor?.workspaceId === workspace.id) return { apiKey: stored, keyFile, created: false };
+  }
+  const { apiKey } = await inWorkspace(db, workspace.id, (tx) =>
+    createApiKey(tx, workspace.id, { role: 'admin', name: 'demo key' }),
+  );
+  writeKeyFile(keyFile, apiKey);
+  return { apiKey, keyFile, created: true };
+}
+
+/** A person known to several systems, by the generator's ground truth. */
+interface SamePerson {
+  personId: string;
+  records: SourceRecord[];
+}
+
+interface CustomerLoad {
+  created: number;
+  existing: number;
+  samePerson: SamePerson | undefined;
+}
+
+/**
+ * Creates a customer for every source record whose identity is not in the workspace yet, a few hundred
+ * records per transaction. Identities are looked up first (nothing created), so a rerun creates
+ * nothing; a batch that still meets IDENTITY_TAKEN (a concurrent writer claimed an identity between
+ * look-up and create) is rolled back whole and tried again, when the look-up finds that customer.
+ */
+async function loadCustomers(
+  database: Database,
+  actor: Actor,
+  workspace: Workspace,
+  world: SyntheticWorld,
+  options: { batchSize: number; report: (progress: DemoProgress) => void },
+): Promise<CustomerLoad> {
+  const { db } = database;
+  const started = performance.now();
+  const totals = { created: 0, existing: 0 };
+  let samePerson: SamePerson | undefined;
+  let bestSources = 1;
+  let bestRecords = 1;
+  let batch: { record: SourceRecord; market: string }[] = [];
+  let analysed = false;
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const counts = await withIdentityRetry(() =>
+      inWorkspace(db, workspace.id, (tx) => storeRecords(tx, actor, workspace, batch)),
+    );
+    totals.created += counts.created;
+    totals.existing += counts.existing;
+    batch = [];
+    // Once the first batch is in, the planner learns what the tables look like (see the repository).
+    if (!analysed && counts.created > 0) {
+      await refreshStatistics(database);
+      analysed = true;
+    }
+  };
+
+  for (const person of world.customers()) {
+    // The most systems first, then the most records: the richest case for identity resolution.
+    const sources = new Set(person.records.map((r) => r.source)).size;
+    const records = person.records.length;
+    if (sources > bestSources || (sources === bestSources && records > bestRecords)) {
+      bestSources = sources;
+      bestRecords = records;
+      samePerson = { personId: person.personId, records: person.records };
+    }
+    for (const record of person.records) batch.push({ record, market: person.market });
+    if (batch.length >= options.batchSize) await flush();
+  }
+  await flush();
+
+  options.report({
+    phase: 'customers',
+    sourceRecords: totals.created + totals.existing,
+    ...totals,
+    seconds: secondsSince(started),
+  });
+  return { ...totals, samePerson };
+}
+
+async function withIdentityRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'IDENTITY_TAKEN') || attempt >= IDENTITY_RETRIES)
+        throw error;
+    }
+  }
+}
+
+/** Creates the records of one batch whose identity is unknown; the others count as existing. */
+async function storeRecords(
+  tx: Tx,
+  actor: Actor,
+  workspace: Workspace,
+  records: readonly { record: SourceRecord; market: string }[],
+): Promise<{ created: number; existing: number }> {
+  const resolved = await resolveCustomerRefs(
+    tx,
+    records.map(({ record }) => ({ identity: { source: record.source, externalId: record.externalId } })),
+    {
+      workspaceId: workspace.id,
+      defaultRegion: workspace.settings.defaultRegion,
+      autoCreate: false,
+      capturedBy: actor.label,
+      source: 'demo',
+    },
+  );
+  let created = 0;
+  let existing = 0;
+  for (const [i, { record, market }] of records.entries()) {
+    if (resolved[i]?.ok) {
+      existing += 1;
+      continue;
+    }
+    await createCustomer(tx, actor, toCustomerInput(record, market));
+    created += 1;
+  }
+  return { created, existing };
+}
+
+interface InteractionLoad {
+  created: number;
+  existing: number;
+  rejected: number;
+  firstError: { code: string; message: string } | null;
+}
+
+/** Ingests every interaction of the world in batches, each in its own transaction. */
+async function loadInteractions(
+  db: Kysely<DB>,
+  actor: Actor,
+  world: SyntheticWorld,
+  options: { batchSize: number; report: (progress: DemoProgress) => void },
+): Promise<InteractionLoad> {
+  const started = performance.now();
+  const load: InteractionLoad = { created: 0, existing: 0, rejected: 0, firstError: null };
+  let batch: unknown[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    const results = await inWorkspace(db, actor.workspaceId, (tx) =>
+      ingestInteractions(tx, actor, items, { atomic: false }),
+    );
+    for (const result of results) {
+      if (result.status === 'created') load.created += 1;
+      else if (result.status === 'duplicate') load.existing += 1;
+      else {
+        load.rejected += 1;
+        if (load.firstError === null && result.error) {
+          load.firstError = { code: result.error.code, message: result.error.message };
+        }
+      }
+    }
+  };
+  for (const interaction of world.interactions()) {
+    batch.push(interaction);
+    if (batch.length >= options.batchSize) await flush();
+  }
+  await flush();
+  options.report({
+    phase: 'interactions',
+    interactions: load.created + load.existing + load.rejected,
+    created: load.created,
+    existing: load.existing,
+    rejected: load.rejected,
+    seconds: secondsSince(started),
+  });
+  return load;
+}
+
+type Links = (customerId: string) => { customerUrl: string; timelineUrl: string };
+
+function customerLinks(baseUrl: string): Links {
+  const base = baseUrl.replace(/\/+$/, '');
+  return (customerId) => ({
+    customerUrl: `${base}/v1/customers/${customerId}`,
+    timelineUrl: `${base}/v1/customers/${customerId}/timeline`,
+  });
+}
+
+function day(iso: string | Date): string {
+  return (typeof iso === 'string' ? iso : iso.toISOString()).slice(0, 10);
+}
+
+function quote(text: string | null): string {
+  if (text === null || text.trim() === '') return '';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return `: "${flat.length > 90 ? `${flat.slice(0, 89)}…` : flat}"`;
+}
+
+function money(amount: number, currency: string | null): string {
+  const value = amount.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return currency === null ? value : `${value} ${currency}`;
+}
+
+/** The latest interaction of a type in a customer's timeline, through the interactions domain. */
+async function latestOfType(tx: Tx, customerId: string, type: string): Promise<Interaction | undefined> {
+  const page = await getTimeline(tx, customerId, { types: [type], limit: 1 });
+  return page.interactions[0];
+}
+
+/** The customers worth looking at, each found by a read over the workspace; absent ones are left out. */
+async function findHighlights(
+  db: Kysely<DB>,
+  actor: Actor,
+  workspace: Workspace,
+  world: SyntheticWorld,
+  samePerson: SamePerson | undefined,
+  links: Links,
+): Promise<Highlight[]> {
+  return inWorkspace(db, workspace.id, async (tx) => {
+    const highlights: Highlight[] = [];
+    const make = (customer: Customer, kind: Highlight['kind'], why: string): Highlight => ({
+      kind,
+      customerId: customer.id,
+      name: displayName(customer),
+      why,
+      ...links(customer.id),
+    });
+
+    if (samePerson) {
+      const identities: Identity[] = samePerson.records.map((r) => ({
+        source: r.source,
+        externalId: r.externalId,
+      }));
+      const resolved = await resolveCustomerRefs(
+        tx,
+        identities.map((identity) => ({ identity })),
+        {
+          workspaceId: workspace.id,
+          defaultRegion: workspace.settings.defaultRegion,
+          autoCreate: false,
+          capturedBy: actor.label,
+          source: 'demo',
+        },
+      );
+      const records = identities.flatMap((identity, i) => {
+        const answer = resolved[i];
+        return answer?.ok ? [{ ...identity, customerId: answer.customerId }] : [];
+      });
+      const first = records[0];
+      if (first) {
+        const customers: Customer[] = [];
+        for (const r of records) customers.push(await getCustomer(tx, actor, r.customerId));
+        const spellings = records.map((r, i) => `"${displayName(customers[i] as Customer)}" (${r.source})`);
+        const distinct = new Set(records.map((r) => r.customerId)).size;
+        highlights.push({
+          ...make(
+            customers[0] as Customer,
+            'same_person',
+            `One person known to ${new Set(records.map((r) => r.source)).size} systems as ${distinct} customers: ${spellings.join(', ')}. Identity resolution will merge these.`,
+          ),
+          records,
+        });
+      }
+    }
+
+    const complaining = await repo.findMostComplainingCustomer(tx);
+    if (complaining) {
+      const customer = await getCustomer(tx, actor, complaining.customerId);
+      const latest = await latestOfType(tx, customer.id, 'complaint');
+      const count = complaining.complaints === 1 ? 'A complaint' : `${complaining.complaints} complaints`;
+      highlights.push(
+        make(
+          customer,
+          'complaint',
+          latest
+            ? `${count}, the latest on ${day(latest.occurredAt)} by ${latest.channel}${quote(latest.text)}`
+            : count,
+        ),
+      );
+    }
+
+    const cancelling = await repo.findLatestCancellationCustomer(tx);
+    if (cancelling) {
+      const customer = await getCustomer(tx, actor, cancelling.customerId);
+      const latest = await latestOfType(tx, customer.id, 'cancellation_request');
+      highlights.push(
+        make(
+          customer,
+          'cancellation_request',
+          latest
+            ? `Asked to cancel on ${day(latest.occurredAt)} by ${latest.channel}${quote(latest.text)}`
+            : 'Asked to cancel',
+        ),
+      );
+    }
+
+    const end = world.config.endMs;
+    const quiet = await repo.findTopSpenderQuietSince(tx, new Date(monthsBefore(end, QUIET_MONTHS)));
+    if (quiet) {
+      const customer = await getCustomer(tx, actor, quiet.customerId);
+      const months = Math.floor((end - quiet.lastPurchaseAt.getTime()) / (30.44 * 86_400_000));
+      highlights.push(
+        make(
+          customer,
+          'slipping_away',
+          `A high-value customer slipping away: ${money(quiet.total, quiet.currency)} over ${quiet.purchases} purchase${quiet.purchases === 1 ? '' : 's'}, none since ${day(quiet.lastPurchaseAt)} (${months} months before the data ends on ${day(new Date(end))}).`,
+        ),
+      );
+    }
+    return highlights;
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * The demo: fills a workspace (`demo` by default) with the synthetic world through the real write
+ * paths — each source system's record of a person created in the customers domain, then every
+ * interaction through the interactions domain's batch ingest — keeps the workspace's admin key in
+ * `<dataDir>/demo-key`, and picks customers worth looking at. It owns no table and must not write one
+ * itself (its repository only reads, and refreshes planner statistics), import adapters (api/, cli/), or
+ * open a transaction inside another; running it again with the same seed stores nothing new.
+ */
+
+export {
+  /** What a demo run needs: size, seed, data directory, server URL, progress callback. */
+  type RunDemoOptions,
+  /** Creates (or finds) the demo workspace, loads the world idempotently and picks highlights. */
+  runDemo,
+} from './demo.service.ts';
+export {
+  /** People in the demo world unless asked otherwise (2,000). */
+  DEFAULT_DEMO_CUSTOMERS,
+  /** The demo world's seed unless asked otherwise. */
+  DEFAULT_DEMO_SEED,
+  /** The file in the data directory that keeps the demo workspace's admin key. */
+  DEMO_KEY_FILE,
+  /** The workspace the demo fills. */
+  DEMO_WORKSPACE,
+  /** Counts of customers and interactions. */
+  type DemoCounts,
+  /** One finished phase of a run (workspace, customers, interactions, highlights). */
+  type DemoProgress,
+  /** What a demo run did: workspace, key, URL, counts created and existing, highlights. */
+  type DemoSummary,
+  /** A customer worth looking at, why, and its API addresses. */
+  type Highlight,
+  /** Why a customer is worth looking at. */
+  type HighlightKind,
+  /** Reads a `--customers` value (whole numbers only); throws DEMO_OPTIONS_INVALID. */
+  parseCustomerCount,
+  /** Splits a single name field (`Mrs Ann B. Lee`, `LEE, ANN`) into given and family name. */
+  splitFullName,
+  /** A source record as the customer input its system would send. */
+  toCustomerInput,
+} from './demo.ts';

@@ -1,0 +1,270 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getCustomer, resolveCustomerRefs } from '../src/customers/index.ts';
+import { type Database, inWorkspace } from '../src/db/index.ts';
+import { type DemoSummary, runDemo } from '../src/demo/index.ts';
+import { getTimeline } from '../src/interactions/index.ts';
+import { generateWorld } from '../src/synthetic/index.ts';
+import { KeyVerifier, operatorActor } from '../src/workspaces/index.ts';
+import { ENGINE, openTestDatabase, testDatabaseUrl, uniqueName } from './helpers.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', 'bin', 'cornerstore.js');
+
+const CUSTOMERS = 150;
+const SEED = 'demo-test';
+const BASE_URL = 'http://127.0.0.1:3999';
+
+/** What the generator produces for the test world: the promise the demo must keep. */
+function expectedWorld(): { sourceRecords: number; interactions: number } {
+  const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
+  let sourceRecords = 0;
+  for (const _ of world.sourceRecords()) sourceRecords += 1;
+  let interactions = 0;
+  for (const _ of world.interactions()) interactions += 1;
+  return { sourceRecords, interactions };
+}
+
+describe(`cornerstore demo (${ENGINE})`, () => {
+  let database: Database;
+  let dataDir: string;
+  let workspaceName: string;
+  let first: DemoSummary;
+  const expected = expectedWorld();
+
+  async function stored(workspaceId: string): Promise<{ customers: number; interactions: number }> {
+    return inWorkspace(database.db, workspaceId, async (tx) => {
+      const customers = await tx
+        .selectFrom('customers')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      const interactions = await tx
+        .selectFrom('interactions')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      return { customers: customers.n, interactions: interactions.n };
+    });
+  }
+
+  function demo(): Promise<DemoSummary> {
+    return runDemo(database, {
+      customers: CUSTOMERS,
+      seed: SEED,
+      dataDir,
+      baseUrl: BASE_URL,
+      workspaceName,
+    });
+  }
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'cornerstore-demo-'));
+    workspaceName = uniqueName('demo');
+    first = await demo();
+  }, 240_000);
+  afterAll(async () => {
+    await database.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates the workspace with every customer record and interaction the generator produced', async () => {
+    expect(first.workspace).toMatchObject({ name: workspaceName, created: true });
+    expect(first.created).toEqual({
+      customers: expected.sourceRecords,
+      interactions: expected.interactions,
+    });
+    expect(first.existing).toEqual({ customers: 0, interactions: 0 });
+    expect(first.rejected.interactions).toBe(0);
+    expect(first.world).toEqual({ seed: SEED, customers: CUSTOMERS, ...expected });
+    expect(await stored(first.workspace.id)).toEqual({
+      customers: expected.sourceRecords,
+      interactions: expected.interactions,
+    });
+    expect(first.url).toBe(BASE_URL);
+  });
+
+  it('stores each source record as its system knows it, with provenance', async () => {
+    const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
+    const records = [...world.sourceRecords({ from: 0, to: 20 })];
+    const actor = operatorActor(first.workspace.id);
+    await inWorkspace(database.db, first.workspace.id, async (tx) => {
+      const resolved = await resolveCustomerRefs(
+        tx,
+        records.map((r) => ({ identity: { source: r.source, externalId: r.externalId } })),
+        {
+          workspaceId: first.workspace.id,
+          defaultRegion: 'US',
+          autoCreate: false,
+          capturedBy: 'test',
+          source: 'test',
+        },
+      );
+      for (const [i, record] of records.entries()) {
+        const answer = resolved[i];
+        if (!answer?.ok) throw new Error(`record ${record.source}/${record.externalId} not stored`);
+        const customer = await getCustomer(tx, actor, answer.customerId);
+        expect(customer.identities).toContainEqual({ source: record.source, externalId: record.externalId });
+        if (record.email !== undefined) expect(customer.emails).toContain(record.email.toLowerCase());
+        if (record.phone !== undefined) expect(customer.phones).toHaveLength(1);
+        if (record.givenName !== undefined) {
+          expect(customer.provenance.givenName?.source).toBe(record.source);
+        }
+      }
+    });
+  });
+
+  it('writes the admin key to <dataDir>/demo-key, readable only by the owner', async () => {
+    const keyFile = join(dataDir, 'demo-key');
+    expect(first.keyFile).toBe(keyFile);
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(first.apiKey);
+    if (process.platform !== 'win32') expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const actor = await new KeyVerifier(database.db).authenticate(first.apiKey);
+    expect(actor).toMatchObject({ workspaceId: first.workspace.id, role: 'admin' });
+  });
+
+  it('points its highlights at existing customers with the stated property', async () => {
+    const kinds = first.highlights.map((h) => h.kind);
+    expect(kinds).toEqual(['same_person', 'complaint', 'cancellation_request', 'slipping_away']);
+    const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
+    const actor = operatorActor(first.workspace.id);
+
+    await inWorkspace(database.db, first.workspace.id, async (tx) => {
+      for (const h of first.highlights) {
+        const customer = await getCustomer(tx, actor, h.customerId);
+        expect(h.name.length).toBeGreaterThan(0);
+        expect(h.why.length).toBeGreaterThan(0);
+        expect(h.customerUrl).toBe(`${BASE_URL}/v1/customers/${customer.id}`);
+        expect(h.timelineUrl).toBe(`${BASE_URL}/v1/customers/${customer.id}/timeline`);
+      }
+      const byKind = new Map(first.highlights.map((h) => [h.kind, h]));
+
+      // The same person, by the generator's ground truth, as several customers of several systems.
+      const same = byKind.get('same_person');
+      const records = same?.records ?? [];
+      expect(new Set(records.map((r) => r.customerId)).size).toBeGreaterThan(1);
+      expect(new Set(records.map((r) => r.source)).size).toBeGreaterThan(1);
+      expect(records[0]?.customerId).toBe(same?.customerId);
+      const owners = new Set<string>();
+      for (const record of world.sourceRecords()) {
+        if (records.some((r) => r.source === record.source && r.externalId === record.externalId))
+          owners.add(record.truePersonId);
+      }
+      expect(owners.size).toBe(1);
+      for (const r of records) {
+        const customer = await getCustomer(tx, actor, r.customerId);
+        expect(customer.identities).toContainEqual({ source: r.source, externalId: r.externalId });
+      }
+
+      for (const kind of ['complaint', 'cancellation_request'] as const) {
+        const id = byKind.get(kind)?.customerId ?? '';
+        const page = await getTimeline(tx, id, { types: [kind], limit: 10 });
+        expect(page.interactions.length).toBeGreaterThan(0);
+      }
+
+      // Purchases, but none in the last six months of the world.
+      const slipping = byKind.get('slipping_away')?.customerId ?? '';
+      const purchases = await getTimeline(tx, slipping, { types: ['purchase'], limit: 1 });
+      const last = purchases.interactions[0];
+      expect(last).toBeDefined();
+      const end = new Date(world.config.endMs);
+      const cutoff = Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 6, end.getUTCDate());
+      expect(Date.parse(last?.occurredAt ?? '')).toBeLessThan(cutoff);
+    });
+  });
+
+  it('creates nothing on a second run and returns the same key', { timeout: 240_000 }, async () => {
+    const second = await demo();
+    expect(second.workspace).toEqual({ ...first.workspace, created: false });
+    expect(second.created).toEqual({ customers: 0, interactions: 0 });
+    expect(second.existing).toEqual({
+      customers: expected.sourceRecords,
+      interactions: expected.interactions,
+    });
+    expect(second.apiKey).toBe(first.apiKey);
+    expect(second.highlights.map((h) => h.customerId)).toEqual(first.highlights.map((h) => h.customerId));
+    expect(await stored(first.workspace.id)).toEqual({
+      customers: expected.sourceRecords,
+      interactions: expected.interactions,
+    });
+  });
+
+  it('issues and writes a new admin key when the key file is gone', { timeout: 240_000 }, async () => {
+    rmSync(join(dataDir, 'demo-key'));
+    const again = await demo();
+    expect(again.apiKey).not.toBe(first.apiKey);
+    expect(existsSync(join(dataDir, 'demo-key'))).toBe(true);
+    expect(readFileSync(join(dataDir, 'demo-key'), 'utf8').trim()).toBe(again.apiKey);
+    const actor = await new KeyVerifier(database.db).authenticate(again.apiKey);
+    expect(actor?.workspaceId).toBe(first.workspace.id);
+    expect(again.created).toEqual({ customers: 0, interactions: 0 });
+  });
+
+  it('refuses a world size it cannot make, with a stable code', async () => {
+    await expect(
+      runDemo(database, { customers: 0, dataDir, baseUrl: BASE_URL, workspaceName }),
+    ).rejects.toMatchObject({ code: 'DEMO_OPTIONS_INVALID' });
+  });
+});
+
+describe(`cornerstore demo command (${ENGINE})`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cornerstore-demo-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints one JSON summary and writes the key file with mode 0600', { timeout: 240_000 }, async () => {
+    const env = {
+      ...process.env,
+      CORNERSTORE_DATA_DIR: dir,
+      DATABASE_URL: testDatabaseUrl() ?? '',
+      PORT: '3123',
+      HOST: '127.0.0.1',
+    };
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'demo', '--customers', '50', '--json'], {
+      env,
+      timeout: 200_000,
+    });
+    const body = JSON.parse(stdout);
+    expect(body).toMatchObject({
+      workspace: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'demo' },
+      apiKey: expect.stringMatching(/^cs_/),
+      url: 'http://127.0.0.1:3123',
+      created: { customers: expect.any(Number), interactions: expect.any(Number) },
+      existing: { customers: expect.any(Number), interactions: expect.any(Number) },
+    });
+    expect(body.created.customers + body.existing.customers).toBeGreaterThan(50);
+    expect(body.created.interactions + body.existing.interactions).toBeGreaterThan(0);
+    expect(body.highlights.length).toBeGreaterThan(0);
+    for (const h of body.highlights) {
+      expect(h).toMatchObject({
+        kind: expect.any(String),
+        customerId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: expect.any(String),
+        why: expect.any(String),
+      });
+    }
+    expect(stderr).toMatch(/Customers: \d+ source records/);
+    const keyFile = join(dir, 'demo-key');
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(body.apiKey);
+    if (process.platform !== 'win32') expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('rejects a bad --customers value with a stable code and exit code 2', { timeout: 120_000 }, async () => {
+    const env = { ...process.env, CORNERSTORE_DATA_DIR: dir, DATABASE_URL: testDatabaseUrl() ?? '' };
+    const failure = await run(process.execPath, [BIN, 'demo', '--customers', 'lots', '--json'], {
+      env,
+      timeout: 100_000,
+    }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(JSON.parse(failure?.stderr ?? '{}').error.code).toBe('DEMO_OPTIONS_INVALID');
+  });
+});
