@@ -63,8 +63,15 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   bodyAjv.addSchema(ErrorResponse);
   queryAjv.addSchema(ErrorResponse);
 
+  // During a graceful shutdown, answers to in-flight requests close their connection, so keep-alive
+  // sockets do not hold the server open after the last response.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
   app.setErrorHandler(handleError);

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { AppError } from '../shared/errors.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_customer_identity_lookup.ts';
+import * as m0003 from './migrations/0003_schema_usage.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -11,6 +12,7 @@ import type { DB } from './schema.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_customer_identity_lookup': m0002,
+  '0003_schema_usage': m0003,
 };
 
 const provider: MigrationProvider = {
