@@ -16,12 +16,30 @@ export interface Figure {
   peakRssMiB: number;
 }
 
+function metText(met: boolean | undefined): string {
+  return met === undefined ? '' : met ? 'yes' : '**no**';
+}
+
 function serverVersion(): string {
   try {
     return execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
   } catch {
     return 'PostgreSQL (version unknown)';
   }
+}
+
+/**
+ * Whether a figure meets its target: the target reads `≥ N` or `≤ N` (with `×` or "baseline" it speaks
+ * of the ratio, otherwise of the value).
+ */
+export function targetMet(figure: Figure): boolean | undefined {
+  const match = figure.target?.match(/([≥≤])\s*([\d,.]+)/);
+  if (!match?.[1] || !match[2]) return undefined;
+  const bound = Number(match[2].replaceAll(',', ''));
+  const onRatio = /×|baseline/.test(figure.target ?? '');
+  const actual = onRatio ? figure.ratio : figure.value;
+  if (actual === undefined) return undefined;
+  return match[1] === '≥' ? actual >= bound : actual <= bound;
 }
 
 /** Writes the run as JSON under bench/results/ and rewrites BENCHMARKS.md from it; returns the JSON path. */
@@ -47,7 +65,7 @@ export function writeReport(run: {
 
   const rows = run.figures.map(
     (f) =>
-      `| ${f.workload} | ${f.value.toLocaleString('en-US')} ${f.unit} | ${f.ratio === undefined ? '' : f.ratio.toFixed(2)} | ${f.target ?? ''} | ${f.peakRssMiB} | ${f.detail} |`,
+      `| ${f.workload} | ${f.value.toLocaleString('en-US')} ${f.unit} | ${f.ratio === undefined ? '' : f.ratio.toFixed(2)} | ${f.target ?? ''} | ${metText(targetMet(f))} | ${f.peakRssMiB} | ${f.detail} |`,
   );
   const md = `# Benchmarks
 
@@ -61,8 +79,8 @@ Run of ${run.started.toISOString().slice(0, 10)} (${run.started.toISOString()}),
       ', ',
     )}), on ${machine.cores} cores, ${machine.memoryGiB} GiB, Node.js ${machine.node}, ${machine.database}.
 
-| workload | figure | ratio | target | peak RSS MiB | detail |
-|---|---|---|---|---|---|
+| workload | figure | ratio | target | met | peak RSS MiB | detail |
+|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Workloads:
