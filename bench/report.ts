@@ -89,7 +89,7 @@ Workloads:
   interactions\` (validation, identity linking and customer creation, idempotency, checkpoint per batch,
   row-level security). Baseline: the same file read and parsed, stored by plain multi-row INSERTs of 1,000
   rows into a bare table with the same columns and only a primary key. Ratio = import rows/s ÷ baseline rows/s.
-- **HTTP batch ingest**: \`POST /v1/interactions\` with 5,000 events a request from 3 concurrent clients on
+- **HTTP batch ingest**: \`POST /v1/interactions\` with 5,000 events a request from 4 concurrent clients (\`BENCH_HTTP_CLIENTS\`) on
   loopback against the server process (\`cornerstore serve\`, PostgreSQL, log level warn); client bodies
   are serialised before the clock starts.
 - **Timeline read**: \`GET /v1/customers/{id}/timeline?limit=50\` for random customers of the imported
