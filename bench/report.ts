@@ -42,13 +42,14 @@ export function targetMet(figure: Figure): boolean | undefined {
   return match[1] === '≥' ? actual >= bound : actual <= bound;
 }
 
-/** Writes the run as JSON under bench/results/ and rewrites BENCHMARKS.md from it; returns the JSON path. */
-export function writeReport(run: {
-  started: Date;
-  scale: string;
-  scaleDetail: Record<string, number>;
-  figures: Figure[];
-}): string {
+/**
+ * Writes the run as JSON under bench/results/ and, for a run of every workload, rewrites BENCHMARKS.md
+ * from it (a partial run must not replace the whole record); returns the JSON path.
+ */
+export function writeReport(
+  run: { started: Date; scale: string; scaleDetail: Record<string, number>; figures: Figure[] },
+  options: { markdown: boolean } = { markdown: true },
+): string {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const machine = {
@@ -61,6 +62,7 @@ export function writeReport(run: {
   const stamp = run.started.toISOString().replaceAll(':', '-');
   const path = join(dir, `${stamp}-${run.scale}.json`);
   writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  if (!options.markdown) return path;
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
 
   const rows = run.figures.map(

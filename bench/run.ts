@@ -357,8 +357,14 @@ async function main(): Promise<void> {
     await bench.drop();
     if (!args['keep-files']) rmSync(workDir, { recursive: true, force: true });
   }
-  const path = writeReport({ started, scale: scaleName, scaleDetail: scale, figures });
-  process.stdout.write(`results written to ${path} and BENCHMARKS.md\n`);
+  const complete = args.only === undefined;
+  const path = writeReport(
+    { started, scale: scaleName, scaleDetail: scale, figures },
+    { markdown: complete },
+  );
+  process.stdout.write(
+    `results written to ${path}${complete ? ' and BENCHMARKS.md' : ' (partial run: BENCHMARKS.md unchanged)'}\n`,
+  );
 }
 
 await main();
