@@ -1,30 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../src/api/app.ts';
+import { describe, expect, it } from 'vitest';
 import type { Customer } from '../src/customers/index.ts';
-import type { Database } from '../src/db/index.ts';
-import {
-  bearer,
-  buildTestApp,
-  createTestWorkspace,
-  ENGINE,
-  openTestDatabase,
-  type TestWorkspace,
-} from './helpers.ts';
+import { bearer, createTestWorkspace, ENGINE, type TestWorkspace, useTestApp } from './helpers.ts';
 
-let database: Database;
-let app: App;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  app = await buildTestApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const t = useTestApp();
 
 async function post(ws: TestWorkspace, body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({
+  return t.app.inject({
     method: 'POST',
     url: '/v1/customers',
     headers: { ...bearer(ws.apiKey), ...headers },
@@ -39,7 +20,7 @@ async function createCustomer(ws: TestWorkspace, body: unknown): Promise<Custome
 }
 
 async function list(ws: TestWorkspace, query: string) {
-  const response = await app.inject({
+  const response = await t.app.inject({
     method: 'GET',
     url: `/v1/customers?${query}`,
     headers: bearer(ws.apiKey),
@@ -50,7 +31,7 @@ async function list(ws: TestWorkspace, query: string) {
 
 describe(`customers API (${ENGINE})`, () => {
   it('create → get → patch → list with cursor → search', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const created = await createCustomer(ws, {
       givenName: ' John ',
       familyName: 'Smith',
@@ -75,7 +56,7 @@ describe(`customers API (${ENGINE})`, () => {
       source: 'pos',
     });
 
-    const got = await app.inject({
+    const got = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${created.id}`,
       headers: bearer(ws.apiKey),
@@ -83,7 +64,7 @@ describe(`customers API (${ENGINE})`, () => {
     expect(got.statusCode).toBe(200);
     expect(got.json().customer).toEqual(created);
 
-    const patched = await app.inject({
+    const patched = await t.app.inject({
       method: 'PATCH',
       url: `/v1/customers/${created.id}`,
       headers: bearer(ws.apiKey),
@@ -101,7 +82,7 @@ describe(`customers API (${ENGINE})`, () => {
       },
     });
 
-    const history = await app.inject({
+    const history = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${created.id}/history`,
       headers: bearer(ws.apiKey),
@@ -133,7 +114,7 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('rejects unknown fields with their JSON path, and stores nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const response = await post(ws, {
       givenName: 'A',
       nickname: 'B',
@@ -147,7 +128,7 @@ describe(`customers API (${ENGINE})`, () => {
     expect(paths).toContain('identities[0].extra');
     expect((await list(ws, '')).customers).toEqual([]);
 
-    const unknownQuery = await app.inject({
+    const unknownQuery = await t.app.inject({
       method: 'GET',
       url: '/v1/customers?colour=red',
       headers: bearer(ws.apiKey),
@@ -157,7 +138,7 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('rejects invalid values with a code and path', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const response = await post(ws, { givenName: 'A', emails: ['ok@example.com', 'broken'] });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatchObject({
@@ -166,7 +147,7 @@ describe(`customers API (${ENGINE})`, () => {
     });
     const phone = await post(ws, { phones: ['12'] });
     expect(phone.json().error.code).toBe('PHONE_INVALID');
-    const emptyPatch = await app.inject({
+    const emptyPatch = await t.app.inject({
       method: 'PATCH',
       url: `/v1/customers/${(await createCustomer(ws, { givenName: 'Z' })).id}`,
       headers: bearer(ws.apiKey),
@@ -176,8 +157,8 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('rejects malformed JSON with MALFORMED_JSON', async () => {
-    const ws = await createTestWorkspace(database);
-    const response = await app.inject({
+    const ws = await createTestWorkspace(t.database);
+    const response = await t.app.inject({
       method: 'POST',
       url: '/v1/customers',
       headers: { ...bearer(ws.apiKey), 'content-type': 'application/json' },
@@ -188,12 +169,12 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('requires a valid API key', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const customer = await createCustomer(ws, { givenName: 'Kept' });
-    const missing = await app.inject({ method: 'GET', url: `/v1/customers/${customer.id}` });
+    const missing = await t.app.inject({ method: 'GET', url: `/v1/customers/${customer.id}` });
     expect(missing.statusCode).toBe(401);
     expect(missing.json().error.code).toBe('UNAUTHENTICATED');
-    const wrong = await app.inject({
+    const wrong = await t.app.inject({
       method: 'POST',
       url: '/v1/customers',
       headers: bearer(`${ws.apiKey}x`),
@@ -204,8 +185,8 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it("never shows or changes another workspace's customers", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const foreign = await createCustomer(theirs, {
       givenName: 'Secret',
       familyName: 'Person',
@@ -213,11 +194,11 @@ describe(`customers API (${ENGINE})`, () => {
       identities: [{ source: 'pos', externalId: 'S-1' }],
     });
     for (const url of [`/v1/customers/${foreign.id}`, `/v1/customers/${foreign.id}/history`]) {
-      const response = await app.inject({ method: 'GET', url, headers: bearer(mine.apiKey) });
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(mine.apiKey) });
       expect(response.statusCode, url).toBe(404);
       expect(response.json().error.code).toBe('CUSTOMER_NOT_FOUND');
     }
-    const patch = await app.inject({
+    const patch = await t.app.inject({
       method: 'PATCH',
       url: `/v1/customers/${foreign.id}`,
       headers: bearer(mine.apiKey),
@@ -236,7 +217,7 @@ describe(`customers API (${ENGINE})`, () => {
     }
     // The same identity is free in another workspace.
     await createCustomer(mine, { identities: [{ source: 'pos', externalId: 'S-1' }] });
-    const stillTheirs = await app.inject({
+    const stillTheirs = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${foreign.id}`,
       headers: bearer(theirs.apiKey),
@@ -245,7 +226,7 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('returns 409 IDENTITY_TAKEN for an identity another customer holds, storing nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     await createCustomer(ws, { givenName: 'First', identities: [{ source: 'web', externalId: 'acct-1' }] });
     const response = await post(ws, {
       givenName: 'Second',
@@ -257,7 +238,7 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('replays an Idempotency-Key: the same customer, created once', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const body = { givenName: 'Once', emails: ['once@example.com'] };
     const first = await post(ws, body, { 'idempotency-key': 'create-once-1' });
     const second = await post(ws, body, { 'idempotency-key': 'create-once-1' });
@@ -272,7 +253,7 @@ describe(`customers API (${ENGINE})`, () => {
   });
 
   it('describes the customer routes in the OpenAPI document', async () => {
-    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
     const doc = response.json();
     const paths = doc.paths as Record<string, Record<string, { tags?: string[]; summary?: string }>>;
     for (const [path, method] of [

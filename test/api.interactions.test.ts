@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../src/api/app.ts';
-import type { Database } from '../src/db/index.ts';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   buildTestApp,
   createTestWorkspace,
   ENGINE,
-  openTestDatabase,
   type TestWorkspace,
+  useTestApp,
 } from './helpers.ts';
 
-let database: Database;
-let app: App;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  app = await buildTestApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const t = useTestApp();
 
 function item(externalId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -37,7 +25,7 @@ function item(externalId: string, overrides: Record<string, unknown> = {}): Reco
 }
 
 function post(ws: TestWorkspace, payload: unknown, headers: Record<string, string> = {}) {
-  return app.inject({
+  return t.app.inject({
     method: 'POST',
     url: '/v1/interactions',
     headers: { ...bearer(ws.apiKey), ...headers },
@@ -46,7 +34,7 @@ function post(ws: TestWorkspace, payload: unknown, headers: Record<string, strin
 }
 
 function get(ws: TestWorkspace, url: string) {
-  return app.inject({ method: 'GET', url, headers: bearer(ws.apiKey) });
+  return t.app.inject({ method: 'GET', url, headers: bearer(ws.apiKey) });
 }
 
 async function timelineIds(ws: TestWorkspace, customerId: string): Promise<string[]> {
@@ -67,7 +55,7 @@ async function newCustomer(ws: TestWorkspace, account: string): Promise<string> 
 
 describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
   it('answers 201 created with the stored interaction, then 200 duplicate with the original', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const created = await post(ws, item('o-1', { properties: { orderId: 'W-1' } }));
     expect(created.statusCode).toBe(201);
     const { status, interaction } = created.json();
@@ -95,7 +83,7 @@ describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
   });
 
   it('answers 400 with every problem and its path, storing nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const response = await post(
       ws,
       item('o-1', { occurredAt: '2024-05-01 10:00', colour: 'red', currency: undefined }),
@@ -115,10 +103,10 @@ describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
   });
 
   it('rejects a body that is not an object, and malformed JSON', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const array = await post(ws, [item('o-1')]);
     expect(array.statusCode).toBe(400);
-    const malformed = await app.inject({
+    const malformed = await t.app.inject({
       method: 'POST',
       url: '/v1/interactions',
       headers: { ...bearer(ws.apiKey), 'content-type': 'application/json' },
@@ -129,8 +117,8 @@ describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
   });
 
   it("rejects another workspace's customer id as CUSTOMER_NOT_FOUND and stores nothing", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const theirCustomer = await newCustomer(theirs, 'acct-T');
     const single = await post(mine, item('o-1', { customer: { id: theirCustomer } }));
     expect(single.statusCode).toBe(400);
@@ -147,14 +135,14 @@ describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
   });
 
   it('answers 401 without a key', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/interactions', payload: item('o-1') });
+    const response = await t.app.inject({ method: 'POST', url: '/v1/interactions', payload: item('o-1') });
     expect(response.statusCode).toBe(401);
   });
 });
 
 describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   it('stores the good items, reports the bad ones by index and counts them', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     await post(ws, item('old'));
     const response = await post(ws, {
       interactions: [
@@ -193,7 +181,7 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   });
 
   it('atomic: one bad item answers 400 BATCH_REJECTED and stores nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const customerId = await newCustomer(ws, 'acct-A');
     const ref = { id: customerId };
     const response = await post(ws, {
@@ -211,7 +199,7 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   });
 
   it('validates the envelope: an array of 1 to 10,000 items and a boolean atomic', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const notArray = await post(ws, { interactions: {} });
     expect(notArray.statusCode).toBe(400);
     expect(notArray.json().error.details.errors).toEqual([
@@ -228,9 +216,9 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   });
 
   it('answers 413 for a body over the size limit', async () => {
-    const small = await buildTestApp(database, { bodyLimit: 10_000 });
+    const small = await buildTestApp(t.database, { bodyLimit: 10_000 });
     try {
-      const ws = await createTestWorkspace(database);
+      const ws = await createTestWorkspace(t.database);
       const response = await small.inject({
         method: 'POST',
         url: '/v1/interactions',
@@ -245,7 +233,7 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   });
 
   it('replays a request with the same Idempotency-Key, and refuses the key for another body', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const body = { interactions: [item('k-1'), item('k-2')] };
     const first = await post(ws, body, { 'idempotency-key': 'batch-1' });
     expect(first.statusCode).toBe(200);
@@ -267,7 +255,7 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
   });
 
   it('does not keep an Idempotency-Key for a rejected request, so it can be retried', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const bad = await post(ws, item('r-1', { channel: '' }), { 'idempotency-key': 'retry-1' });
     expect(bad.statusCode).toBe(400);
     const good = await post(ws, item('r-1'), { 'idempotency-key': 'retry-1' });
@@ -277,8 +265,8 @@ describe(`POST /v1/interactions, a batch (${ENGINE})`, () => {
 
 describe(`GET /v1/interactions/{id} (${ENGINE})`, () => {
   it("answers the interaction, and 404 for another workspace's or an unknown id", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const created = (await post(mine, item('g-1'))).json().interaction;
     const found = await get(mine, `/v1/interactions/${created.id}`);
     expect(found.statusCode).toBe(200);
@@ -309,7 +297,7 @@ describe(`GET /v1/customers/{id}/timeline (${ENGINE})`, () => {
   }
 
   it('pages newest first through every interaction with nextCursor', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const customerId = await seed(ws);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -325,7 +313,7 @@ describe(`GET /v1/customers/{id}/timeline (${ENGINE})`, () => {
   });
 
   it('filters by type, channel, time range and answers oldest first with order=asc', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const customerId = await seed(ws);
     const ids = async (query: string) => {
       const response = await get(ws, `/v1/customers/${customerId}/timeline?${query}`);
@@ -342,7 +330,7 @@ describe(`GET /v1/customers/{id}/timeline (${ENGINE})`, () => {
   });
 
   it('refuses bad query parameters', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const customerId = await seed(ws);
     for (const query of [
       'limit=0',
@@ -358,8 +346,8 @@ describe(`GET /v1/customers/{id}/timeline (${ENGINE})`, () => {
   });
 
   it("answers 404 for another workspace's customer and an unknown one", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const customerId = await seed(mine);
     const cross = await get(theirs, `/v1/customers/${customerId}/timeline`);
     expect(cross.statusCode).toBe(404);
@@ -371,7 +359,7 @@ describe(`GET /v1/customers/{id}/timeline (${ENGINE})`, () => {
 
 describe('OpenAPI document', () => {
   it('documents the interaction routes under the interactions tag', async () => {
-    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
     const { paths } = response.json();
     expect(paths['/v1/interactions'].post.tags).toEqual(['interactions']);
     expect(paths['/v1/interactions/{id}'].get.tags).toEqual(['interactions']);

@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase, type Tx } from '../src/db/index.ts';
 import { type Actor, createWorkspace, KeyVerifier, type Workspace } from '../src/workspaces/index.ts';
@@ -91,4 +91,52 @@ export function buildTestApp(
 /** Authorization header for a key. */
 export function bearer(apiKey: string): { authorization: string } {
   return { authorization: `Bearer ${apiKey}` };
+}
+
+/** The database of a test file, opened before its tests and closed after them. */
+export interface DatabaseFixture {
+  readonly database: Database;
+}
+
+/** The database and HTTP app of a test file, opened before its tests and closed after them. */
+export interface AppFixture extends DatabaseFixture {
+  readonly app: App;
+}
+
+/** Registers hooks that open the test database before the file's tests and close it after. */
+export function useTestDatabase(): DatabaseFixture {
+  let database: Database | undefined;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  return {
+    get database(): Database {
+      if (!database) throw new Error('the test database is open only inside tests');
+      return database;
+    },
+  };
+}
+
+/** Registers hooks that open the test database and the HTTP app before the file's tests and close both after. */
+export function useTestApp(options: { rateLimitPerMinute?: number; bodyLimit?: number } = {}): AppFixture {
+  const fixture = useTestDatabase();
+  let app: App | undefined;
+  beforeAll(async () => {
+    app = await buildTestApp(fixture.database, options);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  return {
+    get database(): Database {
+      return fixture.database;
+    },
+    get app(): App {
+      if (!app) throw new Error('the test app is open only inside tests');
+      return app;
+    },
+  };
 }

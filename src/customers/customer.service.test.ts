@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createTestWorkspace,
   ENGINE,
   inTestWorkspace,
-  openTestDatabase,
   type TestWorkspace,
+  useTestDatabase,
 } from '../../test/helpers.ts';
-import type { Database, Tx } from '../db/index.ts';
+import type { Tx } from '../db/index.ts';
 import { AppError } from '../shared/errors.ts';
 import {
   type Customer,
@@ -23,17 +23,10 @@ import {
   updateCustomer,
 } from './index.ts';
 
-let database: Database;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  await database.close();
-});
+const t = useTestDatabase();
 
 function create(ws: TestWorkspace, input: CustomerInput): Promise<Customer> {
-  return inTestWorkspace(database, ws, (tx) => createCustomer(tx, ws.actor, input));
+  return inTestWorkspace(t.database, ws, (tx) => createCustomer(tx, ws.actor, input));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
@@ -56,7 +49,7 @@ async function count(
 
 describe(`customers service (${ENGINE})`, () => {
   it('creates a customer with normalised fields, contact points, identities and provenance', async () => {
-    const ws = await createTestWorkspace(database, { defaultRegion: 'GB' });
+    const ws = await createTestWorkspace(t.database, { defaultRegion: 'GB' });
     const customer = await create(ws, {
       givenName: '  Mary  Ann ',
       familyName: 'Smith',
@@ -96,23 +89,23 @@ describe(`customers service (${ENGINE})`, () => {
       interactionId: null,
       confidence: 1,
     });
-    expect(await inTestWorkspace(database, ws, (tx) => getCustomer(tx, ws.actor, customer.id))).toEqual(
+    expect(await inTestWorkspace(t.database, ws, (tx) => getCustomer(tx, ws.actor, customer.id))).toEqual(
       customer,
     );
   });
 
   it('rejects invalid input with the code and path, storing nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const error = await rejection(
       create(ws, { givenName: 'A', emails: ['fine@example.com', 'not-an-email'] }),
     );
     expect(error.code).toBe('EMAIL_INVALID');
     expect(error.details).toEqual({ errors: [{ path: 'emails[1]', message: expect.any(String) }] });
-    expect(await inTestWorkspace(database, ws, (tx) => count(tx, 'customers'))).toBe(0);
+    expect(await inTestWorkspace(t.database, ws, (tx) => count(tx, 'customers'))).toBe(0);
   });
 
   it('updates: sets and clears fields, supersedes provenance and keeps history, adds and removes lists', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const created = await create(ws, {
       givenName: 'Jon',
       familyName: 'Smith',
@@ -121,7 +114,7 @@ describe(`customers service (${ENGINE})`, () => {
       source: 'web',
     });
     const interactionId = '01900000-0000-7000-8000-0000000000aa';
-    const updated = await inTestWorkspace(database, ws, (tx) =>
+    const updated = await inTestWorkspace(t.database, ws, (tx) =>
       updateCustomer(tx, ws.actor, created.id, {
         givenName: 'John',
         familyName: 'Smith',
@@ -149,19 +142,19 @@ describe(`customers service (${ENGINE})`, () => {
     expect(updated.contactPoints.find((c) => c.kind === 'phone')?.source).toBe('callcentre');
     expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
 
-    const cleared = await inTestWorkspace(database, ws, (tx) =>
+    const cleared = await inTestWorkspace(t.database, ws, (tx) =>
       updateCustomer(tx, ws.actor, created.id, { preferredName: null }),
     );
     expect(cleared.preferredName).toBeNull();
 
-    const history = await inTestWorkspace(database, ws, (tx) => listFieldHistory(tx, ws.actor, created.id));
+    const history = await inTestWorkspace(t.database, ws, (tx) => listFieldHistory(tx, ws.actor, created.id));
     const givenNames = history.filter((h) => h.field === 'givenName');
     expect(givenNames.map((h) => [h.value, h.source, h.supersededAt === null])).toEqual([
       ['John', 'callcentre', true],
       ['Jon', 'web', false],
     ]);
     expect(history.filter((h) => h.field === 'preferredName').map((h) => h.value)).toEqual([null, 'Johnny']);
-    const current = await inTestWorkspace(database, ws, (tx) =>
+    const current = await inTestWorkspace(t.database, ws, (tx) =>
       tx
         .selectFrom('customer_field_values')
         .select(['field'])
@@ -173,34 +166,34 @@ describe(`customers service (${ENGINE})`, () => {
   });
 
   it('refuses an empty patch and unknown or foreign ids', async () => {
-    const ws = await createTestWorkspace(database);
-    const other = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
+    const other = await createTestWorkspace(t.database);
     const foreign = await create(other, { givenName: 'Else' });
     const mine = await create(ws, { givenName: 'Mine' });
     expect(
-      (await rejection(inTestWorkspace(database, ws, (tx) => updateCustomer(tx, ws.actor, mine.id, {}))))
+      (await rejection(inTestWorkspace(t.database, ws, (tx) => updateCustomer(tx, ws.actor, mine.id, {}))))
         .code,
     ).toBe('PATCH_EMPTY');
     for (const id of [foreign.id, '01900000-0000-7000-8000-000000000000', 'nope']) {
-      const onGet = await rejection(inTestWorkspace(database, ws, (tx) => getCustomer(tx, ws.actor, id)));
+      const onGet = await rejection(inTestWorkspace(t.database, ws, (tx) => getCustomer(tx, ws.actor, id)));
       expect(onGet.code).toBe('CUSTOMER_NOT_FOUND');
       const onPatch = await rejection(
-        inTestWorkspace(database, ws, (tx) => updateCustomer(tx, ws.actor, id, { givenName: 'X' })),
+        inTestWorkspace(t.database, ws, (tx) => updateCustomer(tx, ws.actor, id, { givenName: 'X' })),
       );
       expect(onPatch.code).toBe('CUSTOMER_NOT_FOUND');
     }
     expect(
-      (await inTestWorkspace(database, other, (tx) => getCustomer(tx, other.actor, foreign.id))).givenName,
+      (await inTestWorkspace(t.database, other, (tx) => getCustomer(tx, other.actor, foreign.id))).givenName,
     ).toBe('Else');
   });
 
   it('refuses an identity that belongs to another customer with 409 IDENTITY_TAKEN and stores nothing', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const owner = await create(ws, {
       givenName: 'Owner',
       identities: [{ source: 'pos', externalId: 'card-1' }],
     });
-    const before = await inTestWorkspace(database, ws, async (tx) => ({
+    const before = await inTestWorkspace(t.database, ws, async (tx) => ({
       customers: await count(tx, 'customers'),
       contacts: await count(tx, 'contact_points'),
       values: await count(tx, 'customer_field_values'),
@@ -220,7 +213,7 @@ describe(`customers service (${ENGINE})`, () => {
 
     const other = await create(ws, { givenName: 'Other' });
     const onPatch = await rejection(
-      inTestWorkspace(database, ws, (tx) =>
+      inTestWorkspace(t.database, ws, (tx) =>
         updateCustomer(tx, ws.actor, other.id, {
           familyName: 'Changed',
           identities: [{ source: 'pos', externalId: 'card-1' }],
@@ -228,7 +221,7 @@ describe(`customers service (${ENGINE})`, () => {
       ),
     );
     expect(onPatch.code).toBe('IDENTITY_TAKEN');
-    const after = await inTestWorkspace(database, ws, async (tx) => ({
+    const after = await inTestWorkspace(t.database, ws, async (tx) => ({
       customers: await count(tx, 'customers'),
       contacts: await count(tx, 'contact_points'),
       values: await count(tx, 'customer_field_values'),
@@ -239,25 +232,25 @@ describe(`customers service (${ENGINE})`, () => {
       values: before.values + 1,
     });
     expect(
-      (await inTestWorkspace(database, ws, (tx) => getCustomer(tx, ws.actor, other.id))).familyName,
+      (await inTestWorkspace(t.database, ws, (tx) => getCustomer(tx, ws.actor, other.id))).familyName,
     ).toBeNull();
     // Adding an identity the customer already holds is fine.
-    const same = await inTestWorkspace(database, ws, (tx) =>
+    const same = await inTestWorkspace(t.database, ws, (tx) =>
       updateCustomer(tx, ws.actor, owner.id, { identities: [{ source: 'pos', externalId: 'card-1' }] }),
     );
     expect(same.identities).toEqual([{ source: 'pos', externalId: 'card-1' }]);
   });
 
   it('lists in creation order with a cursor, never showing other workspaces', async () => {
-    const ws = await createTestWorkspace(database);
-    const other = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
+    const other = await createTestWorkspace(t.database);
     await create(other, { givenName: 'Hidden' });
     const made: string[] = [];
     for (let i = 0; i < 5; i += 1) made.push((await create(ws, { givenName: `Person ${i}` })).id);
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 10; pages += 1) {
-      const page = await inTestWorkspace(database, ws, (tx) =>
+      const page = await inTestWorkspace(t.database, ws, (tx) =>
         listCustomers(tx, ws.actor, { limit: 2, ...(cursor === undefined ? {} : { cursor }) }),
       );
       seen.push(...page.customers.map((c) => c.id));
@@ -268,7 +261,7 @@ describe(`customers service (${ENGINE})`, () => {
   });
 
   it('search tolerates typos: a misspelled name ranks the right customer first among 50 others', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const given = [
       'James',
       'Mary',
@@ -297,14 +290,14 @@ describe(`customers service (${ENGINE})`, () => {
       await create(ws, { givenName: given[i % 10] ?? 'X', familyName: family[(i * 3 + 1) % 10] ?? 'Y' });
     }
     const target = await create(ws, { givenName: 'John', familyName: 'Smith' });
-    const result = await inTestWorkspace(database, ws, (tx) =>
+    const result = await inTestWorkspace(t.database, ws, (tx) =>
       listCustomers(tx, ws.actor, { q: 'Jonh Smiht', limit: 5 }),
     );
     expect(result.customers[0]?.id).toBe(target.id);
   });
 
   it('search finds by email, phone and external id, and filters exactly', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const ana = await create(ws, {
       givenName: 'Ana',
       emails: ['ana@example.com'],
@@ -313,7 +306,7 @@ describe(`customers service (${ENGINE})`, () => {
     });
     await create(ws, { givenName: 'Anabel', emails: ['anabel@example.com'] });
     const q = (query: Parameters<typeof listCustomers>[2]) =>
-      inTestWorkspace(database, ws, (tx) => listCustomers(tx, ws.actor, query)).then((p) =>
+      inTestWorkspace(t.database, ws, (tx) => listCustomers(tx, ws.actor, query)).then((p) =>
         p.customers.map((c) => c.id),
       );
     expect(await q({ q: 'ANA@example.com' })).toEqual([ana.id]);
@@ -329,15 +322,15 @@ describe(`customers service (${ENGINE})`, () => {
   });
 
   it('search pages with an offset cursor', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     for (let i = 0; i < 5; i += 1)
       await create(ws, { givenName: 'Maria', familyName: `Lopez${'z'.repeat(i)}` });
-    const first = await inTestWorkspace(database, ws, (tx) =>
+    const first = await inTestWorkspace(t.database, ws, (tx) =>
       listCustomers(tx, ws.actor, { q: 'maria lopez', limit: 3 }),
     );
     expect(first.customers).toHaveLength(3);
     expect(first.nextCursor).not.toBeNull();
-    const second = await inTestWorkspace(database, ws, (tx) =>
+    const second = await inTestWorkspace(t.database, ws, (tx) =>
       listCustomers(tx, ws.actor, { q: 'maria lopez', limit: 3, cursor: first.nextCursor ?? '' }),
     );
     expect(second.customers).toHaveLength(2);
@@ -348,8 +341,8 @@ describe(`customers service (${ENGINE})`, () => {
   });
 
   it('exports and restores customers with ids, identities, contact points and provenance; restoring twice skips', async () => {
-    const source = await createTestWorkspace(database);
-    const target = await createTestWorkspace(database);
+    const source = await createTestWorkspace(t.database);
+    const target = await createTestWorkspace(t.database);
     const a = await create(source, {
       givenName: 'Ana',
       birthDate: '1990-01-02',
@@ -358,14 +351,14 @@ describe(`customers service (${ENGINE})`, () => {
       identities: [{ source: 'pos', externalId: 'A-1' }],
       source: 'pos',
     });
-    await inTestWorkspace(database, source, (tx) =>
+    await inTestWorkspace(t.database, source, (tx) =>
       updateCustomer(tx, source.actor, a.id, { givenName: 'Anna' }),
     );
     const b = await create(source, { familyName: 'Bare' });
     const exported: ExportedCustomer[] = [];
     let after: string | null = null;
     for (;;) {
-      const batch: ExportedCustomer[] = await inTestWorkspace(database, source, (tx) =>
+      const batch: ExportedCustomer[] = await inTestWorkspace(t.database, source, (tx) =>
         listCustomersForExport(tx, after, 1),
       );
       if (batch.length === 0) break;
@@ -377,16 +370,22 @@ describe(`customers service (${ENGINE})`, () => {
     const parsed = exported.map((c, i) => parseExportedCustomer(JSON.parse(JSON.stringify(c)), `[${i}]`));
     expect(parsed).toEqual(exported);
 
-    const first = await inTestWorkspace(database, target, (tx) => restoreCustomers(tx, target.actor, parsed));
+    const first = await inTestWorkspace(t.database, target, (tx) =>
+      restoreCustomers(tx, target.actor, parsed),
+    );
     expect(first).toEqual({ restored: 2, skipped: 0 });
-    const again = await inTestWorkspace(database, target, (tx) => restoreCustomers(tx, target.actor, parsed));
+    const again = await inTestWorkspace(t.database, target, (tx) =>
+      restoreCustomers(tx, target.actor, parsed),
+    );
     expect(again).toEqual({ restored: 0, skipped: 2 });
 
-    const original = await inTestWorkspace(database, source, (tx) => getCustomer(tx, source.actor, a.id));
-    const restored = await inTestWorkspace(database, target, (tx) => getCustomer(tx, target.actor, a.id));
+    const original = await inTestWorkspace(t.database, source, (tx) => getCustomer(tx, source.actor, a.id));
+    const restored = await inTestWorkspace(t.database, target, (tx) => getCustomer(tx, target.actor, a.id));
     expect(restored).toEqual(original);
     expect(restored.givenName).toBe('Anna');
-    const reExported = await inTestWorkspace(database, target, (tx) => listCustomersForExport(tx, null, 10));
+    const reExported = await inTestWorkspace(t.database, target, (tx) =>
+      listCustomersForExport(tx, null, 10),
+    );
     expect(reExported).toEqual(exported);
   });
 

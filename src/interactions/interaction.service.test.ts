@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createTestWorkspace,
   ENGINE,
   inTestWorkspace,
-  openTestDatabase,
   type TestWorkspace,
+  useTestDatabase,
 } from '../../test/helpers.ts';
-import type { Database, Tx } from '../db/index.ts';
+import type { Tx } from '../db/index.ts';
 import type { AppError } from '../shared/errors.ts';
 import { updateSettings } from '../workspaces/index.ts';
 import {
@@ -20,14 +20,7 @@ import {
   toIngestItem,
 } from './index.ts';
 
-let database: Database;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  await database.close();
-});
+const t = useTestDatabase();
 
 function item(externalId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -42,11 +35,11 @@ function item(externalId: string, overrides: Record<string, unknown> = {}): Reco
 }
 
 function ingest(ws: TestWorkspace, items: unknown[], atomic = false): Promise<IngestResult[]> {
-  return inTestWorkspace(database, ws, (tx) => ingestInteractions(tx, ws.actor, items, { atomic }));
+  return inTestWorkspace(t.database, ws, (tx) => ingestInteractions(tx, ws.actor, items, { atomic }));
 }
 
 async function count(ws: TestWorkspace, table: 'interactions' | 'customers'): Promise<number> {
-  return inTestWorkspace(database, ws, async (tx: Tx) => {
+  return inTestWorkspace(t.database, ws, async (tx: Tx) => {
     const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(tx);
     return rows[0]?.n ?? 0;
   });
@@ -72,7 +65,7 @@ async function newCustomer(ws: TestWorkspace, loyalty: string): Promise<string> 
 
 describe(`ingestInteractions (${ENGINE})`, () => {
   it('stores the good items of a mixed batch and reports each bad one', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const results = await ingest(ws, [
       item('a'),
       item('b', { occurredAt: 'last tuesday' }),
@@ -90,7 +83,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
       errors: [{ path: 'interactions[4]', message: 'must be a JSON object' }],
     });
     expect(await count(ws, 'interactions')).toBe(2);
-    const stored = await inTestWorkspace(database, ws, (tx) => getInteraction(tx, results[2]?.id ?? ''));
+    const stored = await inTestWorkspace(t.database, ws, (tx) => getInteraction(tx, results[2]?.id ?? ''));
     expect(stored).toMatchObject({
       type: 'purchase',
       amount: 5,
@@ -102,7 +95,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it('atomic: a rejected item stores nothing and creates no customer', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const invalidItem = await caught(
       ingest(ws, [item('a', { customer: { email: 'new@example.com' } }), item('b', { channel: '' })], true),
     );
@@ -130,13 +123,13 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it('atomic: a clean batch is stored whole', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const results = await ingest(ws, [item('a'), item('b')], true);
     expect(results.map((r) => r.status)).toEqual(['created', 'created']);
   });
 
   it('answers a repeat across batches with the original id and never stores it twice', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const [first] = await ingest(ws, [item('a')]);
     const again = await ingest(ws, [
       item('a', { type: 'call', customer: { email: 'other@example.com' } }),
@@ -145,12 +138,12 @@ describe(`ingestInteractions (${ENGINE})`, () => {
     expect(again[0]).toEqual({ index: 0, status: 'duplicate', id: first?.id, customerId: first?.customerId });
     expect(again[1]?.status).toBe('created');
     expect(await count(ws, 'interactions')).toBe(2);
-    const stored = await inTestWorkspace(database, ws, (tx) => getInteraction(tx, first?.id ?? ''));
+    const stored = await inTestWorkspace(t.database, ws, (tx) => getInteraction(tx, first?.id ?? ''));
     expect(stored.type).toBe('visit');
   });
 
   it('answers a repeat inside one batch as a duplicate of the first', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const results = await ingest(ws, [item('a'), item('b'), item('a', { type: 'call' }), item('a')]);
     expect(results.map((r) => r.status)).toEqual(['created', 'created', 'duplicate', 'duplicate']);
     expect(results[2]?.id).toBe(results[0]?.id);
@@ -162,7 +155,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it('stores each key once when concurrent batches share keys in opposite orders', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     // An existing customer: resolving it takes no lock, so the two inserts really race.
     const customer = { id: await newCustomer(ws, 'C-1') };
     const keys = Array.from({ length: 2000 }, (_, i) => `k-${i}`);
@@ -183,7 +176,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   it.skipIf(ENGINE === 'pglite')(
     'takes key locks in key order, so crossing batches wait instead of deadlocking',
     async () => {
-      const ws = await createTestWorkspace(database);
+      const ws = await createTestWorkspace(t.database);
       const customer = { id: await newCustomer(ws, 'C-2') };
       const run = (tx: Tx, keys: string[]) =>
         ingestInteractions(
@@ -202,18 +195,18 @@ describe(`ingestInteractions (${ENGINE})`, () => {
       });
       // T1 holds k-1, T2 (k-2 then k-1 as sent) blocks on k-1, then T1 asks for k-2: had T2 taken k-2
       // first, this would be a deadlock.
-      const first = inTestWorkspace(database, ws, async (tx) => {
+      const first = inTestWorkspace(t.database, ws, async (tx) => {
         const a = await run(tx, ['k-1']);
         firstHeld();
         await waiting;
         return [...a, ...(await run(tx, ['k-2']))];
       });
       await held;
-      const second = inTestWorkspace(database, ws, (tx) => run(tx, ['k-2', 'k-1']));
+      const second = inTestWorkspace(t.database, ws, (tx) => run(tx, ['k-2', 'k-1']));
       for (let i = 0; i < 100; i++) {
         const { rows } = await sql<{
           n: number;
-        }>`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(database.db);
+        }>`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(t.database.db);
         if ((rows[0]?.n ?? 0) > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -226,7 +219,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   );
 
   it('creates one customer for an unknown identity and uses it for all its items', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const ref = { identity: { source: 'loyalty', externalId: 'card-77' } };
     const results = await ingest(ws, [
       item('a', { customer: ref }),
@@ -242,9 +235,11 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it('rejects unknown customers with CUSTOMER_UNKNOWN when autoCreateCustomers is off', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const known = await newCustomer(ws, 'K-1');
-    await inTestWorkspace(database, ws, (tx) => updateSettings(tx, ws.actor, { autoCreateCustomers: false }));
+    await inTestWorkspace(t.database, ws, (tx) =>
+      updateSettings(tx, ws.actor, { autoCreateCustomers: false }),
+    );
     const results = await ingest(ws, [
       item('a', { customer: { identity: { source: 'pos', externalId: 'nobody' } } }),
       item('b', { customer: { id: known } }),
@@ -257,8 +252,8 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it("rejects another workspace's customer id as CUSTOMER_NOT_FOUND", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const theirCustomer = await newCustomer(theirs, 'T-1');
     const results = await ingest(mine, [item('a', { customer: { id: theirCustomer } })]);
     expect(results[0]).toMatchObject({ status: 'rejected', error: { code: 'CUSTOMER_NOT_FOUND' } });
@@ -266,13 +261,13 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it('refuses more than 10,000 items', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const error = await caught(ingest(ws, new Array(10_001).fill(item('a'))));
     expect(error).toMatchObject({ code: 'BATCH_TOO_LARGE', kind: 'too_large' });
   });
 
   it('stores every field and reads it back as camelCase JSON', async () => {
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const [result] = await ingest(ws, [
       item('full', {
         type: 'purchase',
@@ -286,7 +281,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
         properties: { orderId: 'W-9', gift: true },
       }),
     ]);
-    const stored = await inTestWorkspace(database, ws, (tx) => getInteraction(tx, result?.id ?? ''));
+    const stored = await inTestWorkspace(t.database, ws, (tx) => getInteraction(tx, result?.id ?? ''));
     expect(stored).toEqual({
       id: result?.id,
       customerId: result?.customerId,
@@ -307,16 +302,18 @@ describe(`ingestInteractions (${ENGINE})`, () => {
   });
 
   it("does not find another workspace's interaction", async () => {
-    const mine = await createTestWorkspace(database);
-    const theirs = await createTestWorkspace(database);
+    const mine = await createTestWorkspace(t.database);
+    const theirs = await createTestWorkspace(t.database);
     const [theirItem] = await ingest(theirs, [item('a')]);
     const error = await caught(
-      inTestWorkspace(database, mine, (tx) => getInteraction(tx, theirItem?.id ?? '')),
+      inTestWorkspace(t.database, mine, (tx) => getInteraction(tx, theirItem?.id ?? '')),
     );
     expect(error).toMatchObject({ code: 'INTERACTION_NOT_FOUND', kind: 'not_found' });
-    expect(await caught(inTestWorkspace(database, mine, (tx) => getInteraction(tx, 'nope')))).toMatchObject({
-      code: 'INTERACTION_NOT_FOUND',
-    });
+    expect(await caught(inTestWorkspace(t.database, mine, (tx) => getInteraction(tx, 'nope')))).toMatchObject(
+      {
+        code: 'INTERACTION_NOT_FOUND',
+      },
+    );
   });
 });
 
@@ -324,7 +321,7 @@ describe(`getTimeline (${ENGINE})`, () => {
   /** 23 interactions of one customer with ties in occurredAt and sub-millisecond digits, plus noise. */
   async function seed(): Promise<{ ws: TestWorkspace; customerId: string; ids: string[] }> {
     timeOf.clear();
-    const ws = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
     const ref = { identity: { source: 'pos', externalId: 'TL-1' } };
     const items = Array.from({ length: 23 }, (_, i) =>
       item(`t-${i}`, {
@@ -347,7 +344,7 @@ describe(`getTimeline (${ENGINE})`, () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await inTestWorkspace(database, ws, (tx) =>
+      const page = await inTestWorkspace(t.database, ws, (tx) =>
         getTimeline(tx, customerId, { ...options, cursor }),
       );
       seen.push(...page.interactions);
@@ -366,7 +363,7 @@ describe(`getTimeline (${ENGINE})`, () => {
 
   it('lists newest first by default, ordered by occurredAt then id', async () => {
     const { ws, customerId } = await seed();
-    const page = await inTestWorkspace(database, ws, (tx) => getTimeline(tx, customerId, { limit: 500 }));
+    const page = await inTestWorkspace(t.database, ws, (tx) => getTimeline(tx, customerId, { limit: 500 }));
     expect(page.interactions).toHaveLength(23);
     expect(page.nextCursor).toBeNull();
     const keys = page.interactions.map(sortKey);
@@ -401,7 +398,7 @@ describe(`getTimeline (${ENGINE})`, () => {
 
   it('answers an empty page for a customer without interactions of that kind', async () => {
     const { ws, customerId } = await seed();
-    const page = await inTestWorkspace(database, ws, (tx) =>
+    const page = await inTestWorkspace(t.database, ws, (tx) =>
       getTimeline(tx, customerId, { types: ['purchase'] }),
     );
     expect(page).toEqual({ interactions: [], nextCursor: null });
@@ -409,9 +406,9 @@ describe(`getTimeline (${ENGINE})`, () => {
 
   it("refuses an unknown customer and another workspace's customer", async () => {
     const { customerId } = await seed();
-    const other = await createTestWorkspace(database);
+    const other = await createTestWorkspace(t.database);
     for (const id of [customerId, '0190a1b2-0000-7000-8000-000000000003', 'x']) {
-      const error = await caught(inTestWorkspace(database, other, (tx) => getTimeline(tx, id)));
+      const error = await caught(inTestWorkspace(t.database, other, (tx) => getTimeline(tx, id)));
       expect(error).toMatchObject({ code: 'CUSTOMER_NOT_FOUND', kind: 'not_found' });
     }
   });
@@ -419,7 +416,7 @@ describe(`getTimeline (${ENGINE})`, () => {
   it('refuses a bad limit, cursor or time bound', async () => {
     const { ws, customerId } = await seed();
     const run = (options: Parameters<typeof getTimeline>[2]) =>
-      caught(inTestWorkspace(database, ws, (tx) => getTimeline(tx, customerId, options)));
+      caught(inTestWorkspace(t.database, ws, (tx) => getTimeline(tx, customerId, options)));
     expect((await run({ limit: 0 })).code).toBe('LIMIT_INVALID');
     expect((await run({ limit: 501 })).code).toBe('LIMIT_INVALID');
     expect((await run({ cursor: 'abc' })).code).toBe('CURSOR_INVALID');
@@ -429,8 +426,8 @@ describe(`getTimeline (${ENGINE})`, () => {
 
 describe(`listInteractionsForExport (${ENGINE})`, () => {
   it('pages the workspace in id order, and the export re-imports as duplicates of itself', async () => {
-    const ws = await createTestWorkspace(database);
-    const other = await createTestWorkspace(database);
+    const ws = await createTestWorkspace(t.database);
+    const other = await createTestWorkspace(t.database);
     await ingest(other, [item('elsewhere')]);
     const results = await ingest(
       ws,
@@ -441,7 +438,7 @@ describe(`listInteractionsForExport (${ENGINE})`, () => {
     const exported: Interaction[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Interaction[] = await inTestWorkspace(database, ws, (tx) =>
+      const page: Interaction[] = await inTestWorkspace(t.database, ws, (tx) =>
         listInteractionsForExport(tx, after, 3),
       );
       if (page.length === 0) break;
