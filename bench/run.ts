@@ -10,11 +10,14 @@ import { planImport, runImport } from '../src/imports/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index.ts';
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
+import { benchIdentity } from './identity.ts';
 import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
 import { type Figure, writeReport } from './report.ts';
+import { benchSegments } from './segments.ts';
+import { benchValue } from './value.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,value,segments]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -34,7 +37,7 @@ const { values: args } = parseArgs({
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline').split(','));
+const only = new Set((args.only ?? 'import,http,timeline,identity,value,segments').split(','));
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -293,7 +296,8 @@ async function benchTimeline(
       },
     });
   try {
-    const viaCornerstore = (id: string) => `${cornerstore.base}/v1/customers/${id}/timeline?limit=50`;
+    const viaCornerstore = (id: string) =>
+      `${cornerstore.base}/v1/customers/${id}/timeline?limit=50&purpose=service`;
     const viaSql = (id: string) => `${baselineBase}/timeline/${id}`;
     const auth = { authorization: `Bearer ${apiKey}` };
     await driveLoad({
@@ -320,7 +324,8 @@ async function benchTimeline(
     });
     const csP99 = percentile(cs.latenciesMs, 99);
     record({
-      workload: 'timeline read, last 50 interactions (API key auth, row-level security, 32 clients)',
+      workload:
+        'timeline read, last 50 interactions (API key auth, row-level security, purpose decision, audit, 32 clients)',
       value: Number(csP99.toFixed(2)),
       unit: 'ms p99',
       detail: `p50 ${percentile(cs.latenciesMs, 50).toFixed(2)} ms, ${Math.round(cs.requests / cs.seconds)} req/s, ${cs.errors} errors`,
@@ -339,7 +344,19 @@ async function main(): Promise<void> {
   const bench = await createBenchDatabase();
   const database = await openDatabase({ databaseUrl: bench.url, poolSize: 4 });
   try {
+    if (only.has('identity')) {
+      process.stdout.write('identity resolution: generated people records, corrupted as real systems do\n');
+      for (const figure of await benchIdentity(scaleName)) record(figure);
+    }
+    if (only.has('value')) {
+      process.stdout.write('customer value: BG/NBD and Gamma-Gamma fits on simulated customers\n');
+      for (const figure of await benchValue(scaleName)) record(figure);
+    }
     await migrateToLatest(database.db);
+    if (only.has('segments')) {
+      process.stdout.write('segment count: a saved filter against hand-written SQL of the same filter\n');
+      for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);
+    }
     let importWorkspace: string | undefined;
     if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);
     if (only.has('http') || only.has('timeline')) {

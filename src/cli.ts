@@ -2,7 +2,11 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './cli/admin.ts';
 import { registerDemoCommands } from './cli/demo.ts';
 import { registerExportCommands } from './cli/export.ts';
+import { registerIdentityCommands } from './cli/identity.ts';
 import { registerImportCommands } from './cli/import.ts';
+import { registerPrivacyCommands } from './cli/privacy.ts';
+import { registerSegmentCommands } from './cli/segments.ts';
+import { registerValueCommands } from './cli/value.ts';
 import { VERSION } from './runtime.ts';
 
 /** The command-line composition root: `cornerstore <command>`. */
@@ -17,6 +21,10 @@ export function buildProgram(): Command {
   registerImportCommands(program);
   registerExportCommands(program);
   registerDemoCommands(program);
+  registerIdentityCommands(program);
+  registerPrivacyCommands(program);
+  registerValueCommands(program);
+  registerSegmentCommands(program);
   return program;
 }
 

@@ -18,6 +18,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Milliseconds a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number;
+  /** Minutes between value refits (model, profiles, segments) of every workspace while serving; 0: never. */
+  valueRefitMinutes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -56,5 +58,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bodyLimit: readInt(env, 'CORNERSTORE_BODY_LIMIT', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: readInt(env, 'CORNERSTORE_RATE_LIMIT', 60_000, 1),
     shutdownGraceMs: readInt(env, 'CORNERSTORE_SHUTDOWN_GRACE_MS', 10_000, 0),
+    valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
   };
 }

@@ -1,6 +1,7 @@
 import { buildApp } from './api/app.ts';
 import type { Config } from './config.ts';
 import { refreshStatistics } from './db/index.ts';
+import { refitValueOfWorkspaces } from './governance/index.ts';
 import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime.ts';
 import { KeyVerifier } from './workspaces/index.ts';
 
@@ -44,6 +45,24 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       : undefined;
   maintenance?.unref();
 
+  // The value job: refit every workspace's model and profiles and refresh its segments (time windows
+  // move without events). One run at a time; a failure is logged and the next run tries again.
+  let refitting = false;
+  const valueJob =
+    config.valueRefitMinutes > 0
+      ? setInterval(() => {
+          if (refitting) return;
+          refitting = true;
+          refitValueOfWorkspaces(database.db)
+            .then((runs) => app.log.info({ workspaces: runs.length }, 'value refit done'))
+            .catch((error: unknown) => app.log.warn({ err: error }, 'value refit failed'))
+            .finally(() => {
+              refitting = false;
+            });
+        }, config.valueRefitMinutes * 60_000)
+      : undefined;
+  valueJob?.unref();
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -53,6 +72,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       }, config.shutdownGraceMs);
       timer.unref();
       clearInterval(maintenance);
+      clearInterval(valueJob);
       await app.close();
       await database.close();
       clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Customer } from '../src/customers/index.ts';
-import { bearer, createTestWorkspace, ENGINE, type TestWorkspace, useTestApp } from './helpers.ts';
+import { bearer, createTestWorkspace, ENGINE, reader, type TestWorkspace, useTestApp } from './helpers.ts';
 
 const t = useTestApp();
 
@@ -23,7 +23,7 @@ async function list(ws: TestWorkspace, query: string) {
   const response = await t.app.inject({
     method: 'GET',
     url: `/v1/customers?${query}`,
-    headers: bearer(ws.apiKey),
+    headers: reader(ws.apiKey),
   });
   expect(response.statusCode, response.body).toBe(200);
   return response.json() as { customers: Customer[]; nextCursor: string | null };
@@ -59,7 +59,7 @@ describe(`customers API (${ENGINE})`, () => {
     const got = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${created.id}`,
-      headers: bearer(ws.apiKey),
+      headers: reader(ws.apiKey),
     });
     expect(got.statusCode).toBe(200);
     expect(got.json().customer).toEqual(created);
@@ -85,7 +85,7 @@ describe(`customers API (${ENGINE})`, () => {
     const history = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${created.id}/history`,
-      headers: bearer(ws.apiKey),
+      headers: reader(ws.apiKey),
     });
     expect(history.statusCode).toBe(200);
     expect(
@@ -131,7 +131,7 @@ describe(`customers API (${ENGINE})`, () => {
     const unknownQuery = await t.app.inject({
       method: 'GET',
       url: '/v1/customers?colour=red',
-      headers: bearer(ws.apiKey),
+      headers: reader(ws.apiKey),
     });
     expect(unknownQuery.statusCode).toBe(400);
     expect(unknownQuery.json().error.details.errors[0].path).toBe('querystring.colour');
@@ -194,7 +194,7 @@ describe(`customers API (${ENGINE})`, () => {
       identities: [{ source: 'pos', externalId: 'S-1' }],
     });
     for (const url of [`/v1/customers/${foreign.id}`, `/v1/customers/${foreign.id}/history`]) {
-      const response = await t.app.inject({ method: 'GET', url, headers: bearer(mine.apiKey) });
+      const response = await t.app.inject({ method: 'GET', url, headers: reader(mine.apiKey) });
       expect(response.statusCode, url).toBe(404);
       expect(response.json().error.code).toBe('CUSTOMER_NOT_FOUND');
     }
@@ -220,7 +220,7 @@ describe(`customers API (${ENGINE})`, () => {
     const stillTheirs = await t.app.inject({
       method: 'GET',
       url: `/v1/customers/${foreign.id}`,
-      headers: bearer(theirs.apiKey),
+      headers: reader(theirs.apiKey),
     });
     expect(stillTheirs.json().customer.givenName).toBe('Secret');
   });

@@ -4,6 +4,7 @@ import {
   buildTestApp,
   createTestWorkspace,
   ENGINE,
+  reader,
   type TestWorkspace,
   useTestApp,
 } from './helpers.ts';
@@ -34,7 +35,7 @@ function post(ws: TestWorkspace, payload: unknown, headers: Record<string, strin
 }
 
 function get(ws: TestWorkspace, url: string) {
-  return t.app.inject({ method: 'GET', url, headers: bearer(ws.apiKey) });
+  return t.app.inject({ method: 'GET', url, headers: reader(ws.apiKey) });
 }
 
 async function timelineIds(ws: TestWorkspace, customerId: string): Promise<string[]> {
@@ -270,7 +271,7 @@ describe(`GET /v1/interactions/{id} (${ENGINE})`, () => {
     const created = (await post(mine, item('g-1'))).json().interaction;
     const found = await get(mine, `/v1/interactions/${created.id}`);
     expect(found.statusCode).toBe(200);
-    expect(found.json()).toEqual({ interaction: created });
+    expect(found.json()).toEqual({ interaction: created, withheld: [] });
     const cross = await get(theirs, `/v1/interactions/${created.id}`);
     expect(cross.statusCode).toBe(404);
     expect(cross.json().error.code).toBe('INTERACTION_NOT_FOUND');

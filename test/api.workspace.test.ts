@@ -60,7 +60,13 @@ describe(`HTTP plumbing, workspace and keys (${ENGINE})`, () => {
       payload: { defaultRegion: 'de', autoCreateCustomers: false },
     });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json().workspace.settings).toEqual({ defaultRegion: 'DE', autoCreateCustomers: false });
+    expect(ok.json().workspace.settings).toEqual({
+      defaultRegion: 'DE',
+      autoCreateCustomers: false,
+      doNotStore: 'reject',
+      linkVerifiedContacts: true,
+      sourceTrust: ['rectification', 'document', 'portal', 'billing', 'api'],
+    });
 
     const unknown = await app.inject({
       method: 'PATCH',

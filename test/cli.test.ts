@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/index.ts';
 import { ENGINE, testDatabaseUrl } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -72,6 +74,87 @@ describe(`cornerstore CLI (${ENGINE})`, () => {
 
     const workspaces = JSON.parse((await cli('workspace', 'list', '--json')).stdout);
     expect(workspaces.workspaces.map((w: { name: string }) => w.name)).toContain(name);
+  });
+
+  it('registers recipients, exports for a purpose, and audit verify catches tampering', {
+    timeout: 240_000,
+  }, async () => {
+    const name = `cli-audit-${process.pid}-${Date.now().toString(36)}`;
+    const created = JSON.parse((await cli('workspace', 'create', name, '--json')).stdout);
+    const partner = await cli(
+      'recipient',
+      'create',
+      'mailer',
+      '--kind',
+      'processor',
+      '--purposes',
+      'marketing',
+      '--workspace',
+      name,
+      '--json',
+    );
+    expect(partner.code, partner.stderr).toBe(0);
+    expect(JSON.parse(partner.stdout)).toMatchObject({
+      name: 'mailer',
+      kind: 'processor',
+      purposes: ['marketing'],
+    });
+    const listed = JSON.parse((await cli('recipient', 'list', '--workspace', name, '--json')).stdout);
+    expect(listed.map((r: { name: string }) => r.name)).toEqual(['mailer']);
+
+    const file = join(dir, `${name}.ndjson`);
+    const refused = await cli(
+      'export',
+      '--workspace',
+      name,
+      '--purpose',
+      'legal',
+      '--recipient',
+      'mailer',
+      '--json',
+    );
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stderr).error.code).toBe('RECIPIENT_PURPOSE_NOT_ALLOWED');
+    const missingPurpose = await cli('export', '--workspace', name);
+    expect(missingPurpose.code).not.toBe(0);
+    const exported = await cli(
+      'export',
+      '--workspace',
+      name,
+      '--purpose',
+      'marketing',
+      '--recipient',
+      'mailer',
+      '--out',
+      file,
+      '--json',
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({
+      purpose: 'marketing',
+      recipient: 'mailer',
+      customers: 0,
+    });
+
+    const verified = await cli('audit', 'verify', '--workspace', name, '--json');
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true });
+
+    // The last three events vanish (the head still counts them): the chain no longer adds up.
+    const url = testDatabaseUrl();
+    const database = await openDatabase(url ? { databaseUrl: url } : { dataDir: dir });
+    try {
+      await database.db.transaction().execute(async (tx) => {
+        await sql`SET LOCAL session_replication_role = replica`.execute(tx);
+        await sql`INSERT INTO audit_heads (workspace_id, seq, hash) VALUES (${created.workspace.id}, 3, ${'f'.repeat(64)})
+                  ON CONFLICT (workspace_id) DO UPDATE SET seq = 3, hash = ${'f'.repeat(64)}`.execute(tx);
+      });
+    } finally {
+      await database.close();
+    }
+    const broken = await cli('audit', 'verify', '--workspace', name, '--json');
+    expect(broken.code).toBe(8);
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, break: { problem: 'missing_event' } });
   });
 
   it('reports bad input with a stable code and a non-zero exit code', { timeout: 120_000 }, async () => {

@@ -30,6 +30,17 @@ function expectedWorld(): { sourceRecords: number; interactions: number } {
   return { sourceRecords, interactions };
 }
 
+/** The policy probes the generator planted: forbidden properties, and forbidden data in text. */
+function plantedProbes(): { inProperties: number; inText: number } {
+  const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
+  const probes = { inProperties: 0, inText: 0 };
+  for (const { probe } of world.labelledInteractions()) {
+    if (probe?.endsWith('_in_property')) probes.inProperties += 1;
+    else if (probe?.endsWith('_in_text')) probes.inText += 1;
+  }
+  return probes;
+}
+
 describe(`cornerstore demo (${ENGINE})`, () => {
   let database: Database;
   let dataDir: string;
@@ -80,6 +91,12 @@ describe(`cornerstore demo (${ENGINE})`, () => {
     });
     expect(first.existing).toEqual({ customers: 0, interactions: 0 });
     expect(first.rejected.interactions).toBe(0);
+    // The demo workspace strips what must not be stored: every planted property is dropped, every
+    // planted card number or national id in a text is masked.
+    const probes = plantedProbes();
+    expect(probes.inProperties).toBeGreaterThan(0);
+    expect(first.policy.dropped).toBe(probes.inProperties);
+    expect(first.policy.masked).toBeGreaterThanOrEqual(probes.inText);
     expect(first.world).toEqual({ seed: SEED, customers: CUSTOMERS, ...expected });
     expect(await stored(first.workspace.id)).toEqual({
       customers: expected.sourceRecords,

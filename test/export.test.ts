@@ -100,7 +100,11 @@ describe(`workspace export and restore (${ENGINE})`, () => {
 
   async function exportOf(ws: TestWorkspace): Promise<{ text: string; lines: Line[] }> {
     const out = new Collect();
-    await exportWorkspace(database.db, ws.workspace, out);
+    await exportWorkspace(
+      database.db,
+      { actor: operatorActor(ws.workspace.id), purpose: 'legal', fileName: 'test-export' },
+      out,
+    );
     return { text: out.text, lines: parseExport(out.text) };
   }
 
@@ -250,7 +254,7 @@ describe(`workspace export and restore (${ENGINE})`, () => {
     expect((await cli('import', 'interactions', input, '--workspace', from)).code).toBe(0);
 
     const out = join(dir, 'cli-export.ndjson');
-    const exported = await cli('export', '--workspace', from, '--out', out, '--json');
+    const exported = await cli('export', '--workspace', from, '--purpose', 'legal', '--out', out, '--json');
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.stdout)).toMatchObject({ file: out, interactions: 120 });
 
@@ -258,13 +262,13 @@ describe(`workspace export and restore (${ENGINE})`, () => {
     expect(restored.code).toBe(0);
     expect(JSON.parse(restored.stdout)).toMatchObject({ rejected: 0, duplicate: 0 });
 
-    const streamed = await cli('export', '--workspace', to);
+    const streamed = await cli('export', '--workspace', to, '--purpose', 'legal');
     expect(streamed.code).toBe(0);
     expect(comparable(parseExport(streamed.stdout))).toEqual(
       comparable(parseExport(readFileSync(out, 'utf8'))),
     );
 
-    const missing = await cli('export', '--workspace', `none-${suffix}`, '--json');
+    const missing = await cli('export', '--workspace', `none-${suffix}`, '--purpose', 'legal', '--json');
     expect(missing.code).toBe(4);
     expect(JSON.parse(missing.stderr).error.code).toBe('WORKSPACE_NOT_FOUND');
   }, 300_000);

@@ -93,6 +93,14 @@ export function bearer(apiKey: string): { authorization: string } {
   return { authorization: `Bearer ${apiKey}` };
 }
 
+/** The headers of a read of personal data: the key and the purpose it is read for. */
+export function reader(
+  apiKey: string,
+  purpose = 'service',
+): { authorization: string; 'cornerstore-purpose': string } {
+  return { ...bearer(apiKey), 'cornerstore-purpose': purpose };
+}
+
 /** The database of a test file, opened before its tests and closed after them. */
 export interface DatabaseFixture {
   readonly database: Database;

@@ -5,12 +5,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
+import { privacyRoutes } from './routes/privacy.ts';
+import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -142,7 +146,30 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(systemRoutes(deps, options.version));
   await app.register(workspaceRoutes(deps), { prefix: '/v1' });
   await app.register(customerRoutes(deps), { prefix: '/v1' });
+  await app.register(identityRoutes(deps), { prefix: '/v1' });
   await app.register(interactionRoutes(deps), { prefix: '/v1' });
+  await app.register(privacyRoutes(deps), { prefix: '/v1' });
+  await app.register(segmentRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Requests record their audit events without waiting on the chain (deferChaining); they are linked
+  // here, in order, several times a second, and once more when the app closes.
+  let chaining: Promise<unknown> | undefined;
+  const chainer = setInterval(() => {
+    chaining ??= chainAuditBacklog(deps.db)
+      .catch((error: unknown) => app.log.warn({ err: error }, 'chaining audit events failed'))
+      .finally(() => {
+        chaining = undefined;
+      });
+  }, AUDIT_CHAIN_EVERY_MS);
+  chainer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(chainer);
+    await chaining;
+    await chainAuditBacklog(deps.db);
+  });
   return app;
 }
+
+/** How often the app links the audit events its requests recorded into their chains. */
+const AUDIT_CHAIN_EVERY_MS = 200;

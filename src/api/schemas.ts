@@ -27,3 +27,32 @@ export const PageQuery = {
     Type.String({ maxLength: 500, description: 'Opaque cursor from the previous page.' }),
   ),
 };
+
+/** The purpose of a request, as a query parameter (or the Cornerstore-Purpose header). */
+export const PurposeParam = {
+  purpose: Type.Optional(
+    Type.String({
+      pattern: '^[a-z][a-z0-9_]{0,63}$',
+      description:
+        'Why the data is used: service, billing, fulfilment, personalization, marketing, analytics, ' +
+        'third_party_sharing, sale, legal (or a purpose of the workspace). Required on reads of personal ' +
+        'data (or the Cornerstore-Purpose header); writes default to service.',
+    }),
+  ),
+};
+
+/** A query string carrying only the purpose. */
+export const PurposeQuery = Type.Object(PurposeParam, { additionalProperties: false });
+
+/** The fields a read left out, and why. */
+export const WithheldSchema = Type.Array(
+  Type.Object({
+    field: Type.String({ description: 'The field (or `type:<interaction type>`, `*` for everything).' }),
+    reason: Type.String({
+      description:
+        'CONSENT_REQUIRED, CONSENT_WITHDRAWN, CONSENT_EXPIRED, EXPLICIT_OPT_IN_REQUIRED, PROCESSING_RESTRICTED, ' +
+        'OBJECTED, INTIMACY_TOO_LOW, SPECIAL_CATEGORY, INFERRED_NOT_USABLE, PSEUDONYMISED, DO_NOT_STORE…',
+    }),
+  }),
+  { description: 'What the purpose may not see, and why (SPEC §5.2).' },
+);

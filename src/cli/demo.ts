@@ -27,6 +27,11 @@ function humanSummary(summary: DemoSummary): string {
   const lines = [
     `Workspace "${summary.workspace.name}" holds a synthetic world of ${summary.world.customers} people (seed "${summary.world.seed}"): ${summary.world.sourceRecords} customer records and ${summary.world.interactions} interactions (${summary.seconds} s).`,
   ];
+  if (summary.policy.dropped > 0 || summary.policy.masked > 0) {
+    lines.push(
+      `The data policy dropped forbidden fields (card numbers, national ids) from ${summary.policy.dropped} interactions and masked them in the text of ${summary.policy.masked}.`,
+    );
+  }
   if (summary.rejected.firstError) {
     lines.push(
       `${summary.rejected.interactions} interactions were rejected; the first: ${summary.rejected.firstError.code} ${summary.rejected.firstError.message}`,
@@ -44,8 +49,8 @@ function humanSummary(summary: DemoSummary): string {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
     lines.push(
-      `  curl -s ${h.customerUrl} -H "Authorization: Bearer $KEY"`,
-      `  curl -s ${h.timelineUrl} -H "Authorization: Bearer $KEY"`,
+      `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
+      `  curl -s "${h.timelineUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
     );
   }
   return lines.join('\n');
@@ -91,6 +96,7 @@ export function registerDemoCommands(program: Command): void {
             created: summary.created,
             existing: summary.existing,
             rejected: summary.rejected,
+            policy: summary.policy,
             highlights: summary.highlights,
             seconds: summary.seconds,
           },

@@ -26,16 +26,27 @@ const CREATED_AT_KEY = sql<string>`to_char(c.created_at AT TIME ZONE 'UTC', 'YYY
 // Lookups by reference (the resolver's reads)
 // ---------------------------------------------------------------------------------------------------------
 
-/** The subset of `ids` that are customers of the workspace. */
+/**
+ * The customers the given ids stand for: each id that is a customer of the workspace, mapped to itself,
+ * or, for a customer merged into another, to the customer that absorbed it (following later merges).
+ */
 export async function findExistingCustomerIds(
   tx: Tx,
   workspaceId: string,
   ids: readonly string[],
-): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const { rows } = await sql<{ id: string }>`
-    SELECT id FROM customers WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::uuid[])`.execute(tx);
-  return new Set(rows.map((r) => r.id));
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; current: string }>`
+    WITH RECURSIVE chain (id, current, merged_into, depth) AS (
+      SELECT c.id, c.id, c.merged_into, 0 FROM customers c
+      WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${ids}::uuid[])
+      UNION ALL
+      SELECT chain.id, c.id, c.merged_into, chain.depth + 1
+      FROM chain JOIN customers c ON c.workspace_id = ${workspaceId} AND c.id = chain.merged_into
+      WHERE chain.depth < 32
+    )
+    SELECT id, current FROM chain WHERE merged_into IS NULL`.execute(tx);
+  return new Map(rows.map((r) => [r.id, r.current]));
 }
 
 /** The owners of the given identities, keyed by `identityKey`. */
@@ -65,12 +76,13 @@ export function contactKey(kind: ContactKind, value: string): string {
 
 /**
  * The customer each contact point belongs to, keyed by `contactKey`; a value several customers share
- * goes to the oldest of them.
+ * goes to the oldest of them (with `preferVerified`, to the oldest holding it verified, if any).
  */
 export async function findContactOwners(
   tx: Tx,
   workspaceId: string,
   contacts: readonly { kind: ContactKind; value: string }[],
+  preferVerified = false,
 ): Promise<Map<string, string>> {
   if (contacts.length === 0) return new Map();
   const { rows } = await sql<{ kind: ContactKind; value: string; customer_id: string }>`
@@ -78,7 +90,9 @@ export async function findContactOwners(
     FROM unnest(${contacts.map((c) => c.kind)}::text[], ${contacts.map((c) => c.value)}::text[]) AS r(kind, value)
     JOIN contact_points cp ON cp.workspace_id = ${workspaceId} AND cp.kind = r.kind AND cp.value = r.value
     JOIN customers c ON c.workspace_id = cp.workspace_id AND c.id = cp.customer_id
-    ORDER BY cp.kind, cp.value, c.created_at, c.id`.execute(tx);
+    ORDER BY cp.kind, cp.value, ${preferVerified ? sql`cp.verified DESC,` : sql``} c.created_at, c.id`.execute(
+    tx,
+  );
   return new Map(rows.map((r) => [contactKey(r.kind, r.value), r.customer_id]));
 }
 
@@ -509,6 +523,7 @@ export async function loadCustomers(
     .selectAll()
     .where('workspace_id', '=', workspaceId)
     .where(sql<boolean>`id = ANY(${ids}::uuid[])`)
+    .where(sql<boolean>`merged_into IS NULL`)
     .execute();
   const children = await loadChildren(tx, workspaceId, ids);
   const byId = new Map(rows.map((r) => [r.id, toCustomer(r, children)]));
@@ -539,10 +554,15 @@ export interface CustomerFilters {
   phone?: string | undefined;
   identitySource?: string | undefined;
   externalId?: string | undefined;
+  /**
+   * Conditions on `c` (the customers row) from the caller: the compiled access decision, so a list never
+   * holds a customer the purpose may not process.
+   */
+  where?: readonly RawBuilder<unknown>[] | undefined;
 }
 
 function filterConditions(workspaceId: string, filters: CustomerFilters): RawBuilder<unknown>[] {
-  const conditions: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`];
+  const conditions: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`, ...(filters.where ?? [])];
   for (const [kind, value] of [
     ['email', filters.email],
     ['phone', filters.phone],
@@ -655,15 +675,24 @@ export interface ExportRow {
   provenance: StoredFieldValue[];
 }
 
-/** The next customers of the transaction's workspace after `afterId`, by id, with everything about them. */
-export async function listExportRows(tx: Tx, afterId: string | null, limit: number): Promise<ExportRow[]> {
+/**
+ * The next customers of the transaction's workspace after `afterId`, by id, with everything about them;
+ * `where` holds the caller's conditions on `c` (the compiled access decision).
+ */
+export async function listExportRows(
+  tx: Tx,
+  afterId: string | null,
+  limit: number,
+  where: readonly RawBuilder<unknown>[] = [],
+): Promise<ExportRow[]> {
   let query = tx
-    .selectFrom('customers')
-    .selectAll()
-    .where(sql<boolean>`workspace_id = cornerstore_workspace()`)
-    .orderBy('id')
+    .selectFrom('customers as c')
+    .selectAll('c')
+    .where(sql<boolean>`c.workspace_id = cornerstore_workspace()`)
+    .orderBy('c.id')
     .limit(limit);
-  if (afterId !== null) query = query.where('id', '>', afterId);
+  for (const condition of where) query = query.where(sql<boolean>`${condition}`);
+  if (afterId !== null) query = query.where('c.id', '>', afterId);
   const rows = await query.execute();
   const workspaceId = rows[0]?.workspace_id;
   if (workspaceId === undefined) return [];

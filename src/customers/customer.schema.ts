@@ -66,6 +66,23 @@ const inputFields = {
     }),
   ),
   identities: Type.Optional(Type.Array(IdentitySchema, { maxItems: 50 })),
+  governmentIds: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          kind: Type.Union([Type.Literal('national_id'), Type.Literal('passport'), Type.Literal('tax_id')]),
+          value: Type.String({ minLength: 1, maxLength: 64 }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: 5,
+        description:
+          'Government ids, for identity matching only: never stored in clear, only as a keyed hash (HMAC with ' +
+          "the workspace's secret), shown as an identity with source government_id.<kind>.",
+      },
+    ),
+  ),
   source: Type.Optional(
     Type.String({ ...Source, description: 'The system the data came from; default "api".' }),
   ),

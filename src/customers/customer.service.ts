@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
 import { type AppError, conflict, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -191,6 +192,8 @@ export interface CustomerQuery {
   /** With `externalId`: the system of an identity. */
   source?: string | undefined;
   externalId?: string | undefined;
+  /** SQL conditions on `c` (the customers row) from the compiled access decision. */
+  where?: readonly RawBuilder<unknown>[] | undefined;
 }
 
 /** A page of customers. */
@@ -219,6 +222,7 @@ export async function listCustomers(tx: Tx, actor: Actor, query: CustomerQuery):
       query.externalId === undefined
         ? undefined
         : unwrap(normaliseIdentityPart(query.externalId, 'externalId')),
+    where: query.where,
   };
   const position = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const q = query.q?.trim();

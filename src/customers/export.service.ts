@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
 import { conflict } from '../shared/errors.ts';
 import type { Actor } from '../workspaces/index.ts';
@@ -15,8 +16,9 @@ export async function listCustomersForExport(
   tx: Tx,
   afterId: string | null,
   limit: number,
+  where: readonly RawBuilder<unknown>[] = [],
 ): Promise<ExportedCustomer[]> {
-  const rows = await repo.listExportRows(tx, afterId, limit);
+  const rows = await repo.listExportRows(tx, afterId, limit, where);
   return rows.map(({ row, contactPoints, identities, provenance }) => ({
     id: row.id,
     givenName: row.given_name,

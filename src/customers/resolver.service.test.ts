@@ -8,6 +8,7 @@ import {
   type TestWorkspace,
 } from '../../test/helpers.ts';
 import type { Database, Tx } from '../db/index.ts';
+import { updateSettings } from '../workspaces/index.ts';
 import { type CustomerRef, type ResolveOptions, resolveCustomerRefs } from './index.ts';
 
 let database: Database;
@@ -123,6 +124,42 @@ describe(`resolveCustomerRefs (${ENGINE})`, () => {
       }
     });
     expect(ids(await resolve(ws, [{ email: 'SHARED@example.com' }]))).toEqual([first]);
+  });
+
+  it('links a shared email or phone to the customer holding it verified when the workspace says so', async () => {
+    const ws = await createTestWorkspace(database);
+    const [older] = ids(await resolve(ws, [{ identity: { source: 'web', externalId: 'v1' } }]));
+    const [younger] = ids(await resolve(ws, [{ identity: { source: 'web', externalId: 'v2' } }]));
+    await inTestWorkspace(database, ws, async (tx) => {
+      for (const [customerId, verified] of [
+        [older, false],
+        [younger, true],
+      ] as const) {
+        for (const [kind, value] of [
+          ['email', 'family@example.com'],
+          ['phone', '+14155550100'],
+        ] as const) {
+          await sql`INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source)
+            VALUES (${ws.workspace.id}, gen_random_uuid(), ${customerId}, ${kind}, ${value}, ${verified}, 'web')`.execute(
+            tx,
+          );
+        }
+      }
+    });
+    const refs: CustomerRef[] = [{ email: 'family@example.com' }, { phone: '(415) 555-0100' }];
+    // The setting is on by default: the verified holder wins over the older unverified one.
+    expect(ws.workspace.settings.linkVerifiedContacts).toBe(true);
+    expect(ids(await resolve(ws, refs))).toEqual([younger, younger]);
+    // Off: the oldest holder, verified or not, as before the setting existed.
+    await inTestWorkspace(database, ws, (tx) =>
+      updateSettings(tx, ws.actor, { linkVerifiedContacts: false }),
+    );
+    expect(ids(await resolve(ws, refs))).toEqual([older, older]);
+    // The caller may decide for one call.
+    const forced = await inTestWorkspace(database, ws, (tx) =>
+      resolveCustomerRefs(tx, refs, { ...options(ws), linkVerifiedContacts: true }),
+    );
+    expect(ids(forced)).toEqual([younger, younger]);
   });
 
   it('with autoCreate off, unknown references are CUSTOMER_UNKNOWN naming the setting and nothing is created', async () => {

@@ -1,6 +1,7 @@
 import type { Tx } from '../db/index.ts';
 import { type AppError, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
+import { getWorkspace } from '../workspaces/index.ts';
 import { normaliseEmail, normaliseIdentityPart, normalisePhone, problemError } from './contact.ts';
 import * as repo from './customer.repository.ts';
 import { type ContactKind, type CustomerRef, type Identity, identityKey, newIds } from './customer.ts';
@@ -29,6 +30,11 @@ export interface ResolveOptions {
    * from several systems); `source` where absent.
    */
   sources?: readonly string[];
+  /**
+   * Whether an email or phone links to the customer holding it verified before an older one holding it
+   * unverified; the workspace setting `linkVerifiedContacts` when absent.
+   */
+  linkVerifiedContacts?: boolean;
 }
 
 export type ResolvedRef = { ok: true; customerId: string; created: boolean } | { ok: false; error: AppError };
@@ -131,10 +137,18 @@ export async function resolveCustomerRefs(
   });
 
   const owners = new Map<string, string>();
-  for (const id of await repo.findExistingCustomerIds(tx, workspaceId, [...ids])) owners.set(`id:${id}`, id);
+  // A merged customer's id still names the person: it resolves to the customer that absorbed it.
+  for (const [id, current] of await repo.findExistingCustomerIds(tx, workspaceId, [...ids]))
+    owners.set(`id:${id}`, current);
   const identityOwners = await repo.findIdentityOwners(tx, workspaceId, [...identities.values()]);
   for (const [key, owner] of identityOwners) owners.set(`identity:${key}`, owner);
-  for (const [key, owner] of await repo.findContactOwners(tx, workspaceId, [...contacts.values()]))
+  const preferVerified = contacts.size > 0 && (await linksVerifiedContacts(tx, options));
+  for (const [key, owner] of await repo.findContactOwners(
+    tx,
+    workspaceId,
+    [...contacts.values()],
+    preferVerified,
+  ))
     owners.set(key, owner);
 
   const created = new Set<string>();
@@ -167,6 +181,12 @@ export async function resolveCustomerRefs(
     const isNew = created.delete(p.key);
     return { ok: true, customerId, created: isNew };
   });
+}
+
+/** The caller's choice, or the workspace's setting (read only when a call holds a contact reference). */
+async function linksVerifiedContacts(tx: Tx, options: ResolveOptions): Promise<boolean> {
+  if (options.linkVerifiedContacts !== undefined) return options.linkVerifiedContacts;
+  return (await getWorkspace(tx, options.workspaceId)).settings.linkVerifiedContacts;
 }
 
 /**

@@ -34,6 +34,9 @@ export function classifyDatabaseError(error: unknown): AppError {
       cause: error,
     });
   }
+  // Raised by the trigger that keeps ledgers (consent, disclosures, audit) append-only.
+  if (state === 'P0001' && message.includes('append-only'))
+    return new AppError('forbidden', 'LEDGER_APPEND_ONLY', message, undefined, { cause: error });
   if (state === '42501')
     return new AppError('forbidden', 'DB_PERMISSION_DENIED', message, undefined, { cause: error });
   return new AppError(

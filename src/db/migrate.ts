@@ -3,6 +3,9 @@ import { AppError } from '../shared/errors.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_customer_identity_lookup.ts';
 import * as m0003 from './migrations/0003_schema_usage.ts';
+import * as m0004 from './migrations/0004_governance.ts';
+import * as m0005 from './migrations/0005_identity.ts';
+import * as m0006 from './migrations/0006_value.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -13,6 +16,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_customer_identity_lookup': m0002,
   '0003_schema_usage': m0003,
+  '0004_governance': m0004,
+  '0005_identity': m0005,
+  '0006_value': m0006,
 };
 
 const provider: MigrationProvider = {

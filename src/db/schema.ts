@@ -13,6 +13,8 @@ export interface WorkspacesTable {
   name: string;
   default_region: Generated<string>;
   auto_create_customers: Generated<boolean>;
+  /** The workspace's data policy: do-not-store mode, added categories and purposes, overrides. */
+  policy: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Generated<Date>;
 }
 
@@ -37,6 +39,9 @@ export interface CustomersTable {
   language: string | null;
   birth_date: string | null;
   search_name: Generated<string>;
+  intimacy_level: Generated<number>;
+  processing_restricted: Generated<boolean>;
+  objections: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -91,6 +96,7 @@ export interface InteractionsTable {
   text: string | null;
   line_items: Json<unknown[] | null> | null;
   properties: Json<Record<string, unknown>>;
+  declared_for: ColumnType<string[] | null, string | null | undefined, string | null>;
   received_at: Generated<Date>;
 }
 
@@ -123,6 +129,193 @@ export interface ImportRunsTable {
   finished_at: Date | null;
 }
 
+export interface WorkspaceSecretsTable {
+  workspace_id: string;
+  purpose: string;
+  secret: Buffer;
+  created_at: Generated<Date>;
+}
+
+export interface IntimacyChangesTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  level: number;
+  previous_level: number;
+  source: string;
+  captured_by: string;
+  evidence: Json<unknown> | null;
+  recorded_at: Generated<Date>;
+}
+
+export interface PrivacyFlagChangesTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  kind: 'restrict' | 'lift_restriction' | 'object' | 'withdraw_objection';
+  purpose: string | null;
+  source: string;
+  captured_by: string;
+  evidence: Json<unknown> | null;
+  recorded_at: Generated<Date>;
+}
+
+export interface ConsentRecordsTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  purpose: string;
+  channel: Generated<string>;
+  status: 'granted' | 'denied' | 'withdrawn';
+  explicit: boolean;
+  lawful_basis: string;
+  notice_version: string | null;
+  evidence: Json<unknown> | null;
+  source: string;
+  captured_by: string;
+  effective_from: Timestamp;
+  expires_at: Timestamp | null;
+  recorded_at: Generated<Date>;
+}
+
+export interface ConsentStateTable {
+  workspace_id: string;
+  customer_id: string;
+  purpose: string;
+  channel: string;
+  status: 'granted' | 'denied' | 'withdrawn';
+  explicit: boolean;
+  expires_at: Timestamp | null;
+  effective_from: Timestamp;
+  record_id: string;
+}
+
+export interface RecipientsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: 'partner' | 'processor' | 'export_file' | 'webhook' | 'integration_key';
+  purposes: string[];
+  description: string | null;
+  api_key_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface DisclosuresTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  recipient_id: string;
+  fields: string[];
+  purpose: string;
+  lawful_basis: string;
+  request_id: string | null;
+  disclosed_at: Generated<Date>;
+}
+
+export interface AuditEventsTable {
+  workspace_id: string;
+  seq: number;
+  id: string;
+  occurred_at: Timestamp;
+  actor: Json<Record<string, unknown>>;
+  purpose: string | null;
+  action: string;
+  customer_ids: string[];
+  fields: string[];
+  request_id: string | null;
+  details: Json<unknown> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditInboxTable {
+  workspace_id: string;
+  id: string;
+  occurred_at: Timestamp;
+  actor: Json<Record<string, unknown>>;
+  purpose: string | null;
+  action: string;
+  customer_ids: string[];
+  fields: string[];
+  request_id: string | null;
+  details: Json<unknown> | null;
+}
+
+export interface AuditSubjectsTable {
+  workspace_id: string;
+  customer_id: string;
+  seq: number;
+}
+
+export interface AuditHeadsTable {
+  workspace_id: string;
+  seq: number;
+  hash: string;
+}
+
+/** A recorded merge: survivor, absorbed, and the before-image an exact unmerge restores. */
+export interface IdentityMergesTable {
+  workspace_id: string;
+  id: string;
+  survivor_id: string;
+  absorbed_id: string;
+  origin: 'manual' | 'automatic' | 'review';
+  reason: string | null;
+  review_id: string | null;
+  probability: number | null;
+  before_image: Json<Record<string, unknown>>;
+  merged_by: string;
+  merged_at: Timestamp;
+  unmerged_by: string | null;
+  unmerged_at: Timestamp | null;
+  unmerge_report: Json<Record<string, unknown>> | null;
+}
+
+/** A candidate pair waiting for (or past) a person's decision; `customer_a` < `customer_b`. */
+export interface IdentityReviewsTable {
+  workspace_id: string;
+  id: string;
+  customer_a: string;
+  customer_b: string;
+  score: number;
+  probability: number;
+  reason: 'band' | 'guard';
+  explanation: Json<Record<string, unknown>>;
+  status: ColumnType<'pending' | 'accepted' | 'rejected', 'pending' | undefined, 'accepted' | 'rejected'>;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  merge_id: string | null;
+  created_at: Generated<Date>;
+}
+
+/** A label on a pair (append-only): one person or not, with the comparison levels when scored. */
+export interface IdentityDecisionsTable {
+  workspace_id: string;
+  id: string;
+  customer_a: string;
+  customer_b: string;
+  label: 'match' | 'non_match';
+  origin: 'review' | 'merge' | 'unmerge';
+  review_id: string | null;
+  merge_id: string | null;
+  levels: Json<Record<string, string>> | null;
+  probability: number | null;
+  decided_by: string;
+  decided_at: Generated<Date>;
+}
+
+/** A domain event written with the change it announces, dispatched later. */
+export interface OutboxEventsTable {
+  workspace_id: string;
+  id: string;
+  type: string;
+  customer_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  dispatched_at: Timestamp | null;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -133,4 +326,87 @@ export interface DB {
   interactions: InteractionsTable;
   idempotency_keys: IdempotencyKeysTable;
   import_runs: ImportRunsTable;
+  workspace_secrets: WorkspaceSecretsTable;
+  intimacy_changes: IntimacyChangesTable;
+  privacy_flag_changes: PrivacyFlagChangesTable;
+  consent_records: ConsentRecordsTable;
+  consent_state: ConsentStateTable;
+  recipients: RecipientsTable;
+  disclosures: DisclosuresTable;
+  audit_events: AuditEventsTable;
+  audit_inbox: AuditInboxTable;
+  audit_subjects: AuditSubjectsTable;
+  audit_heads: AuditHeadsTable;
+  identity_merges: IdentityMergesTable;
+  identity_reviews: IdentityReviewsTable;
+  identity_decisions: IdentityDecisionsTable;
+  outbox_events: OutboxEventsTable;
+}
+
+/** A workspace's fitted value model (0006): parameters, calibration and convergence as JSON. */
+export interface ValueModelsTable {
+  workspace_id: string;
+  fitted_at: Timestamp;
+  period: 'day' | 'week';
+  horizon: number;
+  annual_discount_rate: number;
+  bgnbd: Json<Record<string, unknown>>;
+  gamma_gamma: Json<Record<string, unknown>> | null;
+  rfm: Json<Record<string, unknown>>;
+  calibration: Json<Record<string, unknown>>;
+  convergence: Json<Record<string, unknown>>;
+}
+
+/** One customer's value profile (0006): purchase summary, predictions, RFM. */
+export interface ValueProfilesTable {
+  workspace_id: string;
+  customer_id: string;
+  frequency: number;
+  recency: number;
+  t: number;
+  monetary: number;
+  purchases: number;
+  total_spend: number;
+  first_purchase_at: Timestamp;
+  last_purchase_at: Timestamp;
+  p_alive: number;
+  expected_purchases: number;
+  expected_spend: number;
+  clv: number;
+  rfm_r: number;
+  rfm_f: number;
+  rfm_m: number;
+  rfm_segment: string;
+  as_of: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A saved segment (0006): a JSON filter and the purpose it was defined for. */
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  definition: Json<unknown>;
+  purpose: string;
+  dynamic: boolean;
+  created_by: string;
+  created_at: Generated<Date>;
+  refreshed_at: Timestamp | null;
+}
+
+/** Materialised membership of a segment (0006). */
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  customer_id: string;
+  since: Timestamp;
+}
+
+// Declaration merging keeps each migration's tables beside its own types.
+export interface DB {
+  value_models: ValueModelsTable;
+  value_profiles: ValueProfilesTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
 }

@@ -2,10 +2,18 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Customer, Identity } from '../customers/index.ts';
-import { createCustomer, getCustomer, resolveCustomerRefs } from '../customers/index.ts';
-import { type Database, type DB, inWorkspace, refreshStatistics, type Tx } from '../db/index.ts';
+import { resolveCustomerRefs } from '../customers/index.ts';
+import { type Database, type DB, inWorkspace, refreshStatistics } from '../db/index.ts';
+import {
+  type AccessScope,
+  createGovernedCustomer,
+  ingestGoverned,
+  readCustomer,
+  readTimeline,
+  type ScopeOptions,
+  withAccess,
+} from '../governance/index.ts';
 import type { Interaction } from '../interactions/index.ts';
-import { getTimeline, ingestInteractions } from '../interactions/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { SourceRecord, SyntheticWorld } from '../synthetic/index.ts';
 import { generateWorld } from '../synthetic/index.ts';
@@ -16,6 +24,7 @@ import {
   KeyVerifier,
   listWorkspaces,
   operatorActor,
+  updateSettings,
 } from '../workspaces/index.ts';
 import * as repo from './demo.repository.ts';
 import {
@@ -119,6 +128,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     created: { customers: people.created, interactions: interactions.created },
     existing: { customers: people.existing, interactions: interactions.existing },
     rejected: { interactions: interactions.rejected, firstError: interactions.firstError },
+    policy: { dropped: interactions.dropped, masked: interactions.masked },
     highlights,
     seconds: secondsSince(started),
   };
@@ -136,7 +146,12 @@ async function ensureWorkspace(
   const found = (await listWorkspaces(db)).find((w) => w.name === name);
   if (found) return { workspace: found, created: false, firstKey: undefined };
   try {
-    const { workspace, apiKey } = await createWorkspace(db, { name });
+    const { workspace: fresh, apiKey } = await createWorkspace(db, { name });
+    // The world plants card numbers and national ids where they must not be; the demo workspace drops
+    // them and says so, rather than refusing the whole interaction.
+    const workspace = await inWorkspace(db, fresh.id, (tx) =>
+      updateSettings(tx, operatorActor(fresh.id), { doNotStore: 'strip' }),
+    );
     return { workspace, created: true, firstKey: apiKey };
   } catch (error) {
     if (!(error instanceof AppError && error.code === 'WORKSPACE_EXISTS')) throw error;
@@ -219,7 +234,7 @@ async function loadCustomers(
   const flush = async () => {
     if (batch.length === 0) return;
     const counts = await withIdentityRetry(() =>
-      inWorkspace(db, workspace.id, (tx) => storeRecords(tx, actor, workspace, batch)),
+      withAccess(db, actor, WRITE_SCOPE, (scope) => storeRecords(scope, workspace, batch)),
     );
     totals.created += counts.created;
     totals.existing += counts.existing;
@@ -254,6 +269,8 @@ async function loadCustomers(
   return { ...totals, samePerson };
 }
 
+const WRITE_SCOPE: ScopeOptions = { purpose: undefined, requestId: null, mode: 'write' };
+
 async function withIdentityRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -267,11 +284,11 @@ async function withIdentityRetry<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Creates the records of one batch whose identity is unknown; the others count as existing. */
 async function storeRecords(
-  tx: Tx,
-  actor: Actor,
+  scope: AccessScope,
   workspace: Workspace,
   records: readonly { record: SourceRecord; market: string }[],
 ): Promise<{ created: number; existing: number }> {
+  const { tx, actor } = scope;
   const resolved = await resolveCustomerRefs(
     tx,
     records.map(({ record }) => ({ identity: { source: record.source, externalId: record.externalId } })),
@@ -290,7 +307,7 @@ async function storeRecords(
       existing += 1;
       continue;
     }
-    await createCustomer(tx, actor, toCustomerInput(record, market));
+    await createGovernedCustomer(scope, toCustomerInput(record, market));
     created += 1;
   }
   return { created, existing };
@@ -300,6 +317,8 @@ interface InteractionLoad {
   created: number;
   existing: number;
   rejected: number;
+  dropped: number;
+  masked: number;
   firstError: { code: string; message: string } | null;
 }
 
@@ -311,16 +330,25 @@ async function loadInteractions(
   options: { batchSize: number; report: (progress: DemoProgress) => void },
 ): Promise<InteractionLoad> {
   const started = performance.now();
-  const load: InteractionLoad = { created: 0, existing: 0, rejected: 0, firstError: null };
+  const load: InteractionLoad = {
+    created: 0,
+    existing: 0,
+    rejected: 0,
+    dropped: 0,
+    masked: 0,
+    firstError: null,
+  };
   let batch: unknown[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
-    const results = await inWorkspace(db, actor.workspaceId, (tx) =>
-      ingestInteractions(tx, actor, items, { atomic: false }),
+    const results = await withAccess(db, actor, WRITE_SCOPE, (scope) =>
+      ingestGoverned(scope, items, { atomic: false }),
     );
     for (const result of results) {
+      if (result.dropped) load.dropped += 1;
+      if (result.masked) load.masked += 1;
       if (result.status === 'created') load.created += 1;
       else if (result.status === 'duplicate') load.existing += 1;
       else {
@@ -373,8 +401,12 @@ function money(amount: number, currency: string | null): string {
 }
 
 /** The latest interaction of a type in a customer's timeline, through the interactions domain. */
-async function latestOfType(tx: Tx, customerId: string, type: string): Promise<Interaction | undefined> {
-  const page = await getTimeline(tx, customerId, { types: [type], limit: 1 });
+async function latestOfType(
+  scope: AccessScope,
+  customerId: string,
+  type: string,
+): Promise<Interaction | undefined> {
+  const page = await readTimeline(scope, customerId, { types: [type], limit: 1 });
   return page.interactions[0];
 }
 
@@ -387,7 +419,9 @@ async function findHighlights(
   samePerson: SamePerson | undefined,
   links: Links,
 ): Promise<Highlight[]> {
-  return inWorkspace(db, workspace.id, async (tx) => {
+  // Read for service, as a person at the counter would: audited like every other read.
+  return withAccess(db, actor, { purpose: 'service', requestId: null, mode: 'read' }, async (scope) => {
+    const { tx } = scope;
     const highlights: Highlight[] = [];
     const make = (customer: Customer, kind: Highlight['kind'], why: string): Highlight => ({
       kind,
@@ -420,7 +454,7 @@ async function findHighlights(
       const first = records[0];
       if (first) {
         const customers: Customer[] = [];
-        for (const r of records) customers.push(await getCustomer(tx, actor, r.customerId));
+        for (const r of records) customers.push(await readCustomer(scope, r.customerId));
         const spellings = records.map((r, i) => `"${displayName(customers[i] as Customer)}" (${r.source})`);
         const distinct = new Set(records.map((r) => r.customerId)).size;
         highlights.push({
@@ -436,8 +470,8 @@ async function findHighlights(
 
     const complaining = await repo.findMostComplainingCustomer(tx);
     if (complaining) {
-      const customer = await getCustomer(tx, actor, complaining.customerId);
-      const latest = await latestOfType(tx, customer.id, 'complaint');
+      const customer = await readCustomer(scope, complaining.customerId);
+      const latest = await latestOfType(scope, customer.id, 'complaint');
       const count = complaining.complaints === 1 ? 'A complaint' : `${complaining.complaints} complaints`;
       highlights.push(
         make(
@@ -452,8 +486,8 @@ async function findHighlights(
 
     const cancelling = await repo.findLatestCancellationCustomer(tx);
     if (cancelling) {
-      const customer = await getCustomer(tx, actor, cancelling.customerId);
-      const latest = await latestOfType(tx, customer.id, 'cancellation_request');
+      const customer = await readCustomer(scope, cancelling.customerId);
+      const latest = await latestOfType(scope, customer.id, 'cancellation_request');
       highlights.push(
         make(
           customer,
@@ -468,7 +502,7 @@ async function findHighlights(
     const end = world.config.endMs;
     const quiet = await repo.findTopSpenderQuietSince(tx, new Date(monthsBefore(end, QUIET_MONTHS)));
     if (quiet) {
-      const customer = await getCustomer(tx, actor, quiet.customerId);
+      const customer = await readCustomer(scope, quiet.customerId);
       const months = Math.floor((end - quiet.lastPurchaseAt.getTime()) / (30.44 * 86_400_000));
       highlights.push(
         make(

@@ -56,6 +56,11 @@ export interface DemoSummary {
   existing: DemoCounts;
   /** Interactions ingest refused (none is expected: the generator writes valid ones). */
   rejected: { interactions: number; firstError: { code: string; message: string } | null };
+  /**
+   * What the data policy did to the world's planted probes (card numbers, national ids): fields dropped
+   * (the demo workspace strips rather than rejects) and texts masked, counted by interaction.
+   */
+  policy: { dropped: number; masked: number };
   highlights: Highlight[];
   seconds: number;
 }

@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
-import { classifyDatabaseError, type DB, inWorkspace, type Tx } from '../db/index.ts';
+import { analyzeLoadedTables, classifyDatabaseError, type DB, inWorkspace, type Tx } from '../db/index.ts';
+import { type AccessScope, chainAuditBacklog, type ScopeOptions, withAccess } from '../governance/index.ts';
+import { maskFreeText } from '../policy/index.ts';
 import { conflict, invalid } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { Actor } from '../workspaces/index.ts';
@@ -202,6 +204,8 @@ async function rawOf(plan: ImportPlan, row: Row): Promise<{ raw: string; truncat
   return { raw: truncated ? text : text.replace(/\r?\n$/, ''), truncated };
 }
 
+const POLICY_WITHHELD = '(not repeated here: the row carries data the policy forbids storing)';
+
 async function toRejectLines(
   plan: ImportPlan,
   rejected: { row: Row; error: RowError }[],
@@ -209,19 +213,29 @@ async function toRejectLines(
   rejected.sort((a, b) => a.row.line - b.row.line);
   const lines: RejectLine[] = [];
   for (const { row, error } of rejected) {
+    // A rejects file must not become a second copy of what the policy refused to store: a row refused
+    // by the policy is not echoed (the input file has it, at its line), and in every other row card
+    // numbers, national ids and IBANs are masked.
+    if (error.code.startsWith('POLICY_')) {
+      lines.push({ line: row.line, error, raw: POLICY_WITHHELD });
+      continue;
+    }
     const { raw, truncated } = await rawOf(plan, row);
-    lines.push({ line: row.line, error, raw, ...(truncated ? { truncated: true as const } : {}) });
+    lines.push({
+      line: row.line,
+      error,
+      raw: maskFreeText(raw).text,
+      ...(truncated ? { truncated: true as const } : {}),
+    });
   }
   return lines;
 }
 
+// Batches are chained into the audit log once the import ends, not after every batch.
+const WRITE_SCOPE: ScopeOptions = { purpose: undefined, requestId: null, mode: 'write', deferChaining: true };
+
 /** Stores one batch: rows that could not be read are rejected here, the rest go to the domain. */
-async function storeBatch(
-  tx: Tx,
-  actor: Actor,
-  plan: ImportPlan,
-  rows: readonly Row[],
-): Promise<BatchOutcome> {
+async function storeBatch(scope: AccessScope, plan: ImportPlan, rows: readonly Row[]): Promise<BatchOutcome> {
   const rejected: { row: Row; error: RowError }[] = [];
   const items: RowItem[] = [];
   for (const row of rows) {
@@ -230,8 +244,8 @@ async function storeBatch(
   }
   const stored =
     plan.kind === 'workspace'
-      ? await restoreBatch(tx, actor, items)
-      : await ingestBatch(tx, actor, items, plan.columns);
+      ? await restoreBatch(scope, items)
+      : await ingestBatch(scope, items, plan.columns);
   rejected.push(...stored.rejected);
   return {
     created: stored.created,
@@ -279,7 +293,10 @@ async function commitBatch(
 ): Promise<Committed> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await inWorkspace(db, state.workspaceId, async (tx): Promise<Committed> => {
+      // The import writes under its actor's default write purpose; each batch is audited in its own
+      // transaction, with its checkpoint.
+      return await withAccess(db, actor, WRITE_SCOPE, async (scope): Promise<Committed> => {
+        const { tx } = scope;
         const run = await repo.lockRunningRun(tx, state.workspaceId, state.runId);
         if (!run) {
           throw conflict(
@@ -305,7 +322,7 @@ async function commitBatch(
           );
         }
         if (state.rejects.length !== run.rejectsOffset) await state.rejects.truncate(run.rejectsOffset);
-        const stored = await storeBatch(tx, actor, plan, batch.rows);
+        const stored = await storeBatch(scope, plan, batch.rows);
         // The rejects reach the disk before the checkpoint that counts them commits.
         const rejectsOffset = await state.rejects.append(stored.rejects);
         await repo.advanceRun(tx, state.workspaceId, state.runId, {
@@ -399,6 +416,7 @@ export async function runImport(
 
   let rowsThisAttempt = 0;
   let interrupted = false;
+  let analysed = false;
   const batches = readerOf(plan)({ ...state.position, batchSize: plan.batchSize, ...chunk(plan.chunkSize) });
   try {
     let next = batches.next();
@@ -421,12 +439,17 @@ export async function runImport(
         rejected: state.totals.rejected + committed.rejected,
       };
       rowsThisAttempt += committed.created + committed.duplicate + committed.rejected;
+      if (!analysed && committed.created > 0) {
+        await analyzeLoadedTables(db);
+        analysed = true;
+      }
       options.onProgress?.(progress());
     }
   } finally {
     await batches.return(undefined);
     await state.rejects.close();
   }
+  await chainAuditBacklog(db);
   if (!interrupted) await inWorkspace(db, workspaceId, (tx) => repo.completeRun(tx, workspaceId, run.id));
   const seconds = (performance.now() - startedAt) / 1000;
   const final = progress();

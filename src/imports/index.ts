@@ -3,12 +3,16 @@
  * rejects files; streams files of any size in constant memory, stores each batch through the
  * interactions and customers domains in one transaction with its checkpoint, and resumes an
  * interrupted import where it stopped. It must not write other domains' tables itself (it goes
- * through their index.ts) nor import adapters; the caller names the workspace and the actor.
+ * through their index.ts, and reads and writes personal data only through governance/, which decides,
+ * minimises, audits and records disclosures) nor import adapters; the caller names the workspace and
+ * the actor.
  */
 
 export {
+  /** Who exports, for which purpose, to which recipient. */
+  type ExportRequest,
   type ExportSummary,
-  /** Writes a whole workspace as NDJSON that `import workspace` restores. */
+  /** Writes a workspace as NDJSON for a purpose and recipient; a legal export is what `import workspace` restores. */
   exportWorkspace,
 } from './export.service.ts';
 export type { ImportRun } from './import.repository.ts';

@@ -1,13 +1,8 @@
 import { type ExportedCustomer, parseExportedCustomer, restoreCustomers } from '../customers/index.ts';
-import { classifyDatabaseError, type Tx } from '../db/index.ts';
-import {
-  type IngestResult,
-  type Interaction,
-  ingestInteractions,
-  toIngestItem,
-} from '../interactions/index.ts';
+import { classifyDatabaseError } from '../db/index.ts';
+import { type AccessScope, ingestGoverned } from '../governance/index.ts';
+import { type IngestResult, type Interaction, toIngestItem } from '../interactions/index.ts';
 import { isAppError } from '../shared/errors.ts';
-import type { Actor } from '../workspaces/index.ts';
 import { withSavepoint } from './import.repository.ts';
 import {
   type CsvColumn,
@@ -54,15 +49,9 @@ function rowError(itemError: RowError | undefined): RowError {
   return { ...error, details: { ...details, errors } };
 }
 
-async function ingest(
-  tx: Tx,
-  actor: Actor,
-  rows: Row[],
-  items: unknown[],
-  stored: StoredBatch,
-): Promise<void> {
+async function ingest(scope: AccessScope, rows: Row[], items: unknown[], stored: StoredBatch): Promise<void> {
   if (items.length === 0) return;
-  const results: IngestResult[] = await ingestInteractions(tx, actor, items, { atomic: false });
+  const results: IngestResult[] = await ingestGoverned(scope, items, { atomic: false });
   for (const result of results) {
     if (result.status === 'created') stored.created++;
     else if (result.status === 'duplicate') stored.duplicate++;
@@ -75,8 +64,7 @@ async function ingest(
 
 /** Ingests a batch of interactions: JSON objects, or CSV records read with `columns`. */
 export async function ingestBatch(
-  tx: Tx,
-  actor: Actor,
+  scope: AccessScope,
   items: readonly RowItem[],
   columns: readonly CsvColumn[] | null,
 ): Promise<StoredBatch> {
@@ -96,7 +84,7 @@ export async function ingestBatch(
     }
     rows.push(row);
   }
-  await ingest(tx, actor, rows, values, stored);
+  await ingest(scope, rows, values, stored);
   return stored;
 }
 
@@ -121,16 +109,22 @@ function rejectionOf(error: unknown): RowError | undefined {
  * restores them one by one, each in a savepoint, to reject only those that cannot be restored.
  */
 async function restore(
-  tx: Tx,
-  actor: Actor,
+  scope: AccessScope,
   customers: readonly { row: Row; customer: ExportedCustomer }[],
   stored: StoredBatch,
 ): Promise<void> {
   if (customers.length === 0) return;
+  const { tx, actor } = scope;
   const add = (outcome: { restored: number; skipped: number }) => {
     stored.created += outcome.restored;
     stored.duplicate += outcome.skipped;
   };
+  scope.audit({
+    action: 'customer.restore',
+    purpose: scope.purpose,
+    customerIds: customers.map((c) => c.customer.id),
+    fields: ['customer'],
+  });
   try {
     add(
       await withSavepoint(tx, () =>
@@ -161,7 +155,7 @@ async function restore(
  * provenance), then interactions naming their customer by id. Both are idempotent, so a second
  * restore of the same file stores nothing new.
  */
-export async function restoreBatch(tx: Tx, actor: Actor, items: readonly RowItem[]): Promise<StoredBatch> {
+export async function restoreBatch(scope: AccessScope, items: readonly RowItem[]): Promise<StoredBatch> {
   const stored: StoredBatch = { created: 0, duplicate: 0, rejected: [] };
   const customers: { row: Row; customer: ExportedCustomer }[] = [];
   const interactionRows: Row[] = [];
@@ -198,7 +192,7 @@ export async function restoreBatch(tx: Tx, actor: Actor, items: readonly RowItem
       });
     }
   }
-  await restore(tx, actor, customers, stored);
-  await ingest(tx, actor, interactionRows, interactions, stored);
+  await restore(scope, customers, stored);
+  await ingest(scope, interactionRows, interactions, stored);
   return stored;
 }

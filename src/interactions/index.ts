@@ -46,4 +46,7 @@ export type {
 } from './interaction.ts';
 /** Largest number of interactions one ingest call accepts (10,000). */
 /** Turns an exported interaction back into an ingest item naming its customer by id. */
-export { MAX_BATCH_ITEMS, toIngestItem } from './interaction.ts';
+/** The data category of an interaction type (built-in table; custom types are `service`). */
+export { categoryOfType, MAX_BATCH_ITEMS, TYPE_CATEGORIES, toIngestItem } from './interaction.ts';
+/** The storage policy an ingest applies, and what it changed in an item. */
+export type { Minimised, StoragePolicy } from './minimize.ts';

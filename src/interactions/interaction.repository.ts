@@ -45,6 +45,7 @@ const COLUMNS = [
   'text',
   'line_items',
   'properties',
+  'declared_for',
   'received_at',
 ] as const;
 
@@ -66,6 +67,7 @@ function toInteraction(row: Row): Interaction {
     text: row.text,
     lineItems: (row.line_items as LineItem[] | null) ?? null,
     properties: row.properties,
+    declaredFor: row.declared_for ?? null,
     receivedAt: row.received_at.toISOString(),
   };
 }
@@ -96,6 +98,7 @@ export async function insertInteractions(
   const texts = new Array<string | null>(n);
   const lineItems = new Array<string | null>(n);
   const properties = new Array<string>(n);
+  const declaredFor = new Array<string | null>(n);
   for (let i = 0; i < n; i++) {
     const { id, customerId, input } = rows[i] as NewInteractionRow;
     ids[i] = id;
@@ -112,17 +115,19 @@ export async function insertInteractions(
     texts[i] = input.text;
     lineItems[i] = input.lineItems === null ? null : JSON.stringify(input.lineItems);
     properties[i] = JSON.stringify(input.properties);
+    declaredFor[i] = input.declaredFor === null ? null : JSON.stringify(input.declaredFor);
   }
   const result = await sql<{ id: string }>`
     INSERT INTO interactions (
       workspace_id, id, customer_id, type, channel, initiated_by, occurred_at, source, external_id,
-      amount, currency, sentiment, text, line_items, properties
+      amount, currency, sentiment, text, line_items, properties, declared_for
     )
     SELECT ${workspaceId}::uuid, t.*
     FROM unnest(
       ${ids}::uuid[], ${customerIds}::uuid[], ${types}::text[], ${channels}::text[], ${initiatedBy}::text[],
       ${occurredAt}::timestamptz[], ${sources}::text[], ${externalIds}::text[], ${amounts}::numeric[],
-      ${currencies}::text[], ${sentiments}::real[], ${texts}::text[], ${lineItems}::jsonb[], ${properties}::jsonb[]
+      ${currencies}::text[], ${sentiments}::real[], ${texts}::text[], ${lineItems}::jsonb[], ${properties}::jsonb[],
+      ${declaredFor}::jsonb[]
     ) AS t
     ON CONFLICT (workspace_id, source, external_id) DO NOTHING
     RETURNING id`.execute(tx);

@@ -54,6 +54,7 @@ describe('validateInteraction: the common shape', () => {
         text: null,
         lineItems: null,
         properties: {},
+        declaredFor: null,
       },
     });
   });
@@ -456,6 +457,7 @@ describe('cursors and export items', () => {
       text: null,
       lineItems: [{ sku: 'a', quantity: 1 }],
       properties: {},
+      declaredFor: ['service'],
       receivedAt: '2024-05-01T10:00:01.000Z',
     };
     const outcome = validateInteraction(toIngestItem(stored), '', NOW);
@@ -463,6 +465,7 @@ describe('cursors and export items', () => {
       customer: { id: stored.customerId },
       amount: 10,
       type: 'purchase',
+      declaredFor: ['service'],
     });
   });
 });

@@ -129,6 +129,18 @@ export const InteractionInputSchema = Type.Object(
         ),
       ),
     ),
+    explicitConsentFor: Type.Optional(
+      nullable(
+        Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), {
+          minItems: 1,
+          maxItems: 10,
+          uniqueItems: true,
+          description:
+            'The purposes the customer explicitly consented to for special-category data (health, religion…) ' +
+            'they declare in this interaction; without it, such data is refused.',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -513,6 +525,7 @@ function check(item: unknown, now: number): Checked {
       text: (item.text as string | null | undefined) ?? null,
       lineItems: (item.lineItems as LineItem[] | null | undefined) ?? null,
       properties: (item.properties as Record<string, unknown> | null | undefined) ?? {},
+      declaredFor: (item.explicitConsentFor as string[] | null | undefined) ?? null,
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   useTestDatabase,
 } from '../../test/helpers.ts';
 import type { Tx } from '../db/index.ts';
+import { BASE_TAXONOMY } from '../policy/index.ts';
 import type { AppError } from '../shared/errors.ts';
 import { updateSettings } from '../workspaces/index.ts';
 import {
@@ -34,8 +35,12 @@ function item(externalId: string, overrides: Record<string, unknown> = {}): Reco
   };
 }
 
+const STORAGE_POLICY = { taxonomy: BASE_TAXONOMY, mode: 'reject' } as const;
+
 function ingest(ws: TestWorkspace, items: unknown[], atomic = false): Promise<IngestResult[]> {
-  return inTestWorkspace(t.database, ws, (tx) => ingestInteractions(tx, ws.actor, items, { atomic }));
+  return inTestWorkspace(t.database, ws, (tx) =>
+    ingestInteractions(tx, ws.actor, items, { atomic, policy: STORAGE_POLICY }),
+  );
 }
 
 async function count(ws: TestWorkspace, table: 'interactions' | 'customers'): Promise<number> {
@@ -183,7 +188,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
           tx,
           ws.actor,
           keys.map((k) => item(k, { customer })),
-          { atomic: false },
+          { atomic: false, policy: STORAGE_POLICY },
         );
       let firstHeld!: () => void;
       const held = new Promise<void>((resolve) => {
@@ -297,6 +302,7 @@ describe(`ingestInteractions (${ENGINE})`, () => {
       text: 'Thanks!',
       lineItems: [{ sku: 'MUG-1', name: 'Mug', quantity: 2, unitPrice: 9.995 }],
       properties: { orderId: 'W-9', gift: true },
+      declaredFor: null,
       receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
   });

@@ -2,7 +2,7 @@ import { type ResolvedRef, resolveCustomerRefs } from '../customers/index.ts';
 import type { Tx } from '../db/index.ts';
 import { AppError, type FieldProblem, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
-import { type Actor, getWorkspace } from '../workspaces/index.ts';
+import { type Actor, getWorkspace, type WorkspaceSettings } from '../workspaces/index.ts';
 import * as repo from './interaction.repository.ts';
 import { parseTimestamp, validateInteractions } from './interaction.schema.ts';
 import {
@@ -18,6 +18,7 @@ import {
   type TimelineOptions,
   type TimelinePage,
 } from './interaction.ts';
+import { type Minimised, minimiseInteraction, type StoragePolicy } from './minimize.ts';
 
 /** Use-cases of interactions: ingest (single, batch, bulk import), one interaction, timelines, export. */
 
@@ -31,6 +32,10 @@ export interface IngestOptions {
   pathPrefix?: string;
   /** The clock `occurredAt` is checked against (at most one day ahead); tests set it. */
   now?: number;
+  /** The workspace's storage policy: what must not be kept is refused or dropped before storing. */
+  policy: StoragePolicy;
+  /** The workspace's settings when the caller has them already (read from the database otherwise). */
+  settings?: WorkspaceSettings;
 }
 
 function itemPath(prefix: string, index: number): string {
@@ -103,18 +108,29 @@ export async function ingestInteractions(
   const prefix = options.pathPrefix ?? 'interactions';
   const results: IngestResult[] = new Array(items.length);
   const valid: { index: number; input: InteractionInput }[] = [];
+  const reports = new Map<number, Minimised>();
   const outcomes = validateInteractions(items, prefix, options.now);
   for (let index = 0; index < outcomes.length; index++) {
     const outcome = outcomes[index];
     if (outcome === undefined) continue;
-    if (outcome.ok) valid.push({ index, input: outcome.value });
-    else results[index] = { index, status: 'rejected', error: validationError(outcome.problems) };
+    if (!outcome.ok) {
+      results[index] = { index, status: 'rejected', error: validationError(outcome.problems) };
+      continue;
+    }
+    const minimised = minimiseInteraction(outcome.value, options.policy, itemPath(prefix, index));
+    if (!minimised.ok) {
+      results[index] = { index, status: 'rejected', error: minimised.error };
+      continue;
+    }
+    valid.push({ index, input: minimised.input });
+    const { dropped, masked } = minimised.report;
+    if (dropped.length > 0 || masked.length > 0) reports.set(index, minimised.report);
   }
   // Nothing is resolved (so no customer is created) for a batch that is already lost.
   if (options.atomic && valid.length < items.length) throw batchRejected(results);
   if (valid.length === 0) return results;
 
-  const resolved = await resolveAll(tx, actor, valid);
+  const resolved = await resolveAll(tx, actor, valid, options.settings);
   const accepted: { index: number; input: InteractionInput; customerId: string }[] = [];
   for (let k = 0; k < valid.length; k++) {
     const { index, input } = valid[k] as (typeof valid)[number];
@@ -161,7 +177,15 @@ export async function ingestInteractions(
   ordered.forEach(([key, { index }], k) => {
     const row = rows[k] as repo.NewInteractionRow;
     if (inserted.has(row.id)) {
-      results[index] = { index, status: 'created', id: row.id, customerId: row.customerId };
+      const report = reports.get(index);
+      results[index] = {
+        index,
+        status: 'created',
+        id: row.id,
+        customerId: row.customerId,
+        ...(report && report.dropped.length > 0 ? { dropped: report.dropped } : {}),
+        ...(report && report.masked.length > 0 ? { masked: report.masked } : {}),
+      };
       outcomeOf.set(key, { id: row.id, customerId: row.customerId });
       return;
     }
@@ -192,8 +216,9 @@ async function resolveAll(
   tx: Tx,
   actor: Actor,
   valid: readonly { input: InteractionInput }[],
+  known: WorkspaceSettings | undefined,
 ): Promise<ResolvedRef[]> {
-  const { settings } = await getWorkspace(tx, actor.workspaceId);
+  const settings = known ?? (await getWorkspace(tx, actor.workspaceId)).settings;
   const first = valid[0];
   if (first === undefined) return [];
   return resolveCustomerRefs(
@@ -206,6 +231,7 @@ async function resolveAll(
       capturedBy: actor.label,
       source: first.input.source,
       sources: valid.map((v) => v.input.source),
+      linkVerifiedContacts: settings.linkVerifiedContacts,
     },
   );
 }

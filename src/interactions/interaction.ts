@@ -38,6 +38,8 @@ export interface InteractionInput {
   text: string | null;
   lineItems: LineItem[] | null;
   properties: Record<string, unknown>;
+  /** The purposes the customer explicitly consented to for the special-category data they declared. */
+  declaredFor: string[] | null;
 }
 
 /** A stored interaction as the API shows it (camelCase, timestamps ISO 8601). */
@@ -56,6 +58,8 @@ export interface Interaction {
   text: string | null;
   lineItems: LineItem[] | null;
   properties: Record<string, unknown>;
+  /** The purposes the customer explicitly consented to for the special-category data they declared. */
+  declaredFor: string[] | null;
   receivedAt: string;
 }
 
@@ -74,6 +78,10 @@ export interface IngestResult {
   id?: string;
   customerId?: string;
   error?: ItemError;
+  /** Fields the storage policy dropped before storing (strip mode), as JSON paths with the reason. */
+  dropped?: { path: string; category: string; reason: string }[];
+  /** Text the storage policy masked (card numbers, national ids, IBANs), as JSON paths. */
+  masked?: { path: string; kind: string }[];
 }
 
 /** Largest number of items one ingest call accepts. */
@@ -155,8 +163,41 @@ export function decodeCursor(cursor: string, order: TimelineOrder): TimelinePosi
  * feeds to `ingestInteractions`. Null fields are left out.
  */
 export function toIngestItem(interaction: Interaction): Record<string, unknown> {
-  const { id: _id, customerId, receivedAt: _receivedAt, ...rest } = interaction;
+  const { id: _id, customerId, receivedAt: _receivedAt, declaredFor, ...rest } = interaction;
   const item: Record<string, unknown> = { customer: { id: customerId } };
   for (const [key, value] of Object.entries(rest)) if (value !== null) item[key] = value;
+  if (declaredFor !== null) item.explicitConsentFor = declaredFor;
   return item;
+}
+
+/**
+ * The data category (SPEC §5.1) of each built-in interaction type: what reading the interaction reveals.
+ * A custom type is `service` unless the workspace's taxonomy says otherwise.
+ */
+export const TYPE_CATEGORIES: Readonly<Record<string, string>> = {
+  purchase: 'transaction',
+  return: 'transaction',
+  cancellation_request: 'transaction',
+  billing_event: 'transaction',
+  payment_failed: 'transaction',
+  shipment: 'transaction',
+  delivery_failed: 'transaction',
+  service_request: 'service',
+  complaint: 'service',
+  compliment: 'service',
+  visit: 'service',
+  call: 'service',
+  email: 'service',
+  chat: 'service',
+  feedback: 'service',
+  suggestion: 'service',
+  survey_response: 'service',
+  consent_changed: 'service',
+  preference_stated: 'preference',
+  life_event_declared: 'life_event',
+};
+
+/** The data category of an interaction type. */
+export function categoryOfType(type: string): string {
+  return TYPE_CATEGORIES[type] ?? 'service';
 }

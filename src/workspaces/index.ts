@@ -15,6 +15,8 @@ export {
   getWorkspace,
   /** Finds a workspace by id or name, or throws WORKSPACE_NOT_FOUND. */
   getWorkspaceByRef,
+  /** The workspace's keyed-hash secret for a purpose, created on first use. */
+  getWorkspaceSecret,
   /** Authenticates API keys with a cache in front of the slow hash. */
   KeyVerifier,
   /** Lists a workspace's keys without secrets. */
@@ -27,7 +29,20 @@ export {
   revokeApiKey,
   /** Changes workspace settings (admin only). */
   updateSettings,
+  /** Replaces the workspace's own categories, purposes and overrides (admin only). */
+  updateWorkspacePolicy,
 } from './workspace.service.ts';
-export type { Actor, ApiKeyInfo, Workspace, WorkspaceSettings } from './workspace.ts';
-/** True when an actor may manage the workspace. */
-export { isAdmin } from './workspace.ts';
+export type {
+  Actor,
+  ApiKeyInfo,
+  DoNotStoreMode,
+  Workspace,
+  WorkspacePolicy,
+  WorkspaceSettings,
+} from './workspace.ts';
+export {
+  /** The default trust order of sources for survivorship in merges. */
+  DEFAULT_SOURCE_TRUST,
+  /** True when an actor may manage the workspace. */
+  isAdmin,
+} from './workspace.ts';

@@ -2,15 +2,31 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB, Tx } from '../db/index.ts';
 import type { ApiKeysTable, WorkspacesTable } from '../db/schema.ts';
 import type { Purpose, Role } from '../shared/access.ts';
-import type { ApiKeyInfo, Workspace } from './workspace.ts';
+import { type ApiKeyInfo, DEFAULT_SOURCE_TRUST, type Workspace } from './workspace.ts';
 
 /** All SQL of workspaces and API keys. */
 
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
 function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
+  const policy = row.policy ?? {};
   return {
     id: row.id,
     name: row.name,
-    settings: { defaultRegion: row.default_region, autoCreateCustomers: row.auto_create_customers },
+    settings: {
+      defaultRegion: row.default_region,
+      autoCreateCustomers: row.auto_create_customers,
+      doNotStore: policy.doNotStore === 'strip' ? 'strip' : 'reject',
+      linkVerifiedContacts: policy.linkVerifiedContacts !== false,
+      sourceTrust: Array.isArray(policy.sourceTrust)
+        ? policy.sourceTrust.filter((s): s is string => typeof s === 'string')
+        : [...DEFAULT_SOURCE_TRUST],
+    },
+    policy: {
+      categories: list(policy.categories),
+      purposes: list(policy.purposes),
+      overrides: list(policy.overrides),
+    },
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -59,11 +75,23 @@ export async function findCurrentWorkspace(tx: Tx, id: string): Promise<Workspac
 export async function updateWorkspaceSettings(
   tx: Tx,
   id: string,
-  patch: { defaultRegion?: string; autoCreateCustomers?: boolean },
+  patch: {
+    defaultRegion?: string;
+    autoCreateCustomers?: boolean;
+    policy?: Partial<
+      Record<
+        'doNotStore' | 'categories' | 'purposes' | 'overrides' | 'linkVerifiedContacts' | 'sourceTrust',
+        unknown
+      >
+    >;
+  },
 ): Promise<Workspace | undefined> {
   const row = await tx
     .updateTable('workspaces')
     .set({
+      ...(patch.policy === undefined
+        ? {}
+        : { policy: sql`policy || ${JSON.stringify(patch.policy)}::jsonb` }),
       ...(patch.defaultRegion === undefined ? {} : { default_region: patch.defaultRegion }),
       ...(patch.autoCreateCustomers === undefined
         ? {}
@@ -134,4 +162,28 @@ export async function markApiKeyRevoked(
     .returning(['workspace_id', 'id', 'name', 'role', 'purposes', 'created_at', 'revoked_at', 'last_used_at'])
     .executeTakeFirst();
   return row && toApiKey(row);
+}
+
+/**
+ * The workspace's secret for a purpose (the keyed hash of government ids), created on first use: 32
+ * random bytes that never leave the database.
+ */
+export async function findOrCreateSecret(
+  tx: Tx,
+  workspaceId: string,
+  purpose: string,
+  fresh: () => Buffer,
+): Promise<Buffer> {
+  await tx
+    .insertInto('workspace_secrets')
+    .values({ workspace_id: workspaceId, purpose, secret: fresh() })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  const row = await tx
+    .selectFrom('workspace_secrets')
+    .select('secret')
+    .where('workspace_id', '=', workspaceId)
+    .where('purpose', '=', purpose)
+    .executeTakeFirstOrThrow();
+  return Buffer.from(row.secret);
 }

@@ -1,11 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { formatApiKey, hashSecret, parseApiKey, verifySecret } from './api-key.ts';
 import * as repo from './workspace.repository.ts';
-import type { Actor, ApiKeyInfo, Workspace, WorkspaceSettings } from './workspace.ts';
-import { assertWorkspaceName, isAdmin, normaliseRegion, resolveKeyPurposes } from './workspace.ts';
+import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings } from './workspace.ts';
+import {
+  assertWorkspaceName,
+  isAdmin,
+  normaliseRegion,
+  normaliseSourceTrust,
+  resolveKeyPurposes,
+} from './workspace.ts';
 
 /** Use-cases of workspaces and API keys. */
 
@@ -91,9 +98,15 @@ export async function updateSettings(
   patch: Partial<WorkspaceSettings>,
 ): Promise<Workspace> {
   assertAdmin(actor);
+  const policy = {
+    ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
+    ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
+    ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
+  };
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {
     ...(patch.defaultRegion === undefined ? {} : { defaultRegion: normaliseRegion(patch.defaultRegion) }),
     ...(patch.autoCreateCustomers === undefined ? {} : { autoCreateCustomers: patch.autoCreateCustomers }),
+    ...(Object.keys(policy).length === 0 ? {} : { policy }),
   });
   if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');
   return updated;
@@ -191,4 +204,21 @@ export class KeyVerifier {
 /** The actor for a command-line operator acting on a workspace (owner rights). */
 export function operatorActor(workspaceId: string): Actor {
   return { workspaceId, keyId: null, role: 'owner', purposes: [], label: 'operator:cli' };
+}
+
+/** Replaces the workspace's own categories, purposes and overrides (admin only); validated by the caller. */
+export async function updateWorkspacePolicy(
+  tx: Tx,
+  actor: Actor,
+  policy: WorkspacePolicy,
+): Promise<Workspace> {
+  assertAdmin(actor);
+  const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, { policy: { ...policy } });
+  if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');
+  return updated;
+}
+
+/** The workspace's keyed-hash secret for a purpose, created on first use. */
+export function getWorkspaceSecret(tx: Tx, workspaceId: string, purpose: 'identity_hash'): Promise<Buffer> {
+  return repo.findOrCreateSecret(tx, workspaceId, purpose, () => randomBytes(32));
 }

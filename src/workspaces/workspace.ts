@@ -8,7 +8,19 @@ export interface Workspace {
   id: string;
   name: string;
   settings: WorkspaceSettings;
+  /** The workspace's additions to the data taxonomy and its audited overrides (see policy/). */
+  policy: WorkspacePolicy;
   createdAt: string;
+}
+
+/** What a workspace does with a payload carrying a do-not-store category (SPEC §5.1). */
+export type DoNotStoreMode = 'reject' | 'strip';
+
+/** The workspace's own categories, purposes and overrides, stored as given; policy/ validates them. */
+export interface WorkspacePolicy {
+  categories: unknown[];
+  purposes: unknown[];
+  overrides: unknown[];
 }
 
 export interface WorkspaceSettings {
@@ -16,6 +28,42 @@ export interface WorkspaceSettings {
   defaultRegion: string;
   /** Whether an interaction naming an unknown identity creates the customer (otherwise it is rejected). */
   autoCreateCustomers: boolean;
+  /** reject: the item is refused with POLICY_DO_NOT_STORE; strip: stored without the field, and said so. */
+  doNotStore: DoNotStoreMode;
+  /**
+   * A reference by email or phone links to the customer holding that value verified, before any older
+   * customer holding it unverified; off: to the oldest holder, verified or not.
+   */
+  linkVerifiedContacts: boolean;
+  /** Source systems from most to least trusted: which value survives a merge (unlisted sources rank last). */
+  sourceTrust: string[];
+}
+
+/** The default trust order of sources: a correction, a checked document, the customer's own word, billing. */
+export const DEFAULT_SOURCE_TRUST: readonly string[] = [
+  'rectification',
+  'document',
+  'portal',
+  'billing',
+  'api',
+];
+
+/** Validates a source trust order: 0–50 distinct, non-empty source names of at most 100 characters. */
+export function normaliseSourceTrust(sources: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of sources) {
+    const source = raw.trim();
+    if (source.length === 0 || source.length > 100) {
+      throw invalid('SOURCE_TRUST_INVALID', 'Each source in sourceTrust is 1–100 characters.', {
+        source: raw,
+      });
+    }
+    if (!out.includes(source)) out.push(source);
+  }
+  if (out.length > 50) {
+    throw invalid('SOURCE_TRUST_INVALID', 'sourceTrust names at most 50 sources.', { count: out.length });
+  }
+  return out;
 }
 
 export interface ApiKeyInfo {

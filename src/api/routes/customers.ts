@@ -4,22 +4,51 @@ import {
   CreateCustomerBody,
   CustomerQuerySchema,
   CustomerSchema,
-  createCustomer,
   FieldHistoryEntrySchema,
-  getCustomer,
-  listCustomers,
-  listFieldHistory,
   PatchCustomerBody,
-  updateCustomer,
 } from '../../customers/index.ts';
-import { type ApiDeps, idempotentWrite, inCallerWorkspace } from '../context.ts';
-import { errorResponses, IdParams, PageQuery } from '../schemas.ts';
+import {
+  createGovernedCustomer,
+  listGovernedCustomers,
+  readCustomer,
+  readFieldHistory,
+  updateGovernedCustomer,
+} from '../../governance/index.ts';
+import { type ApiDeps, governedWrite, withCallerAccess } from '../context.ts';
+import {
+  errorResponses,
+  IdParams,
+  PageQuery,
+  PurposeParam,
+  PurposeQuery,
+  WithheldSchema,
+} from '../schemas.ts';
 
-const CustomerResponse = Type.Object({ customer: CustomerSchema });
+const GovernedCustomerSchema = Type.Composite([
+  CustomerSchema,
+  Type.Object({
+    withheld: WithheldSchema,
+    value: Type.Optional(
+      Type.Unknown({
+        description:
+          'In a single read, the value profile (P(alive), expected purchases and spend, CLV, RFM scores and segment, ' +
+          'purchase figures), each field null when the purpose may not use it; absent before a first value refit.',
+      }),
+    ),
+  }),
+]);
+const CustomerResponse = Type.Object({ customer: GovernedCustomerSchema });
 
-const ListQuery = Type.Object({ ...PageQuery, ...CustomerQuerySchema }, { additionalProperties: false });
+const ListQuery = Type.Object(
+  { ...PageQuery, ...CustomerQuerySchema, ...PurposeParam },
+  { additionalProperties: false },
+);
 
-/** Customers: create, read, change, list and search. */
+const READ_NOTE =
+  ' Name the purpose (query `purpose` or header Cornerstore-Purpose): only the fields it may use are returned, ' +
+  'the others are null and listed in `withheld` with the reason. The read is audited.';
+
+/** Customers: create, read, change, list and search, each under a purpose. */
 export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -30,16 +59,18 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           summary: 'Create a customer.',
           description:
             'Names are trimmed, emails lower-cased, phones stored in E.164 (read in the workspace region when written ' +
-            'without a country code). Every golden-record field records its provenance. An identity that belongs to ' +
-            'another customer is 409 IDENTITY_TAKEN and nothing is stored. Honours Idempotency-Key.',
+            'without a country code). Every golden-record field records its provenance. Government ids are kept only ' +
+            'as a keyed hash. An identity that belongs to another customer is 409 IDENTITY_TAKEN and nothing is ' +
+            'stored. Honours Idempotency-Key. Audited.',
+          querystring: PurposeQuery,
           body: CreateCustomerBody,
           response: { 201: CustomerResponse, ...errorResponses() },
         },
       },
       async (request, reply) =>
-        idempotentWrite(deps, request, reply, async (tx, actor) => ({
+        governedWrite(deps, request, reply, async (scope) => ({
           status: 201,
-          body: { customer: await createCustomer(tx, actor, request.body) },
+          body: { customer: await createGovernedCustomer(scope, request.body) },
         })),
     );
 
@@ -52,11 +83,14 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'Without q: customers in creation order, paginated with limit and cursor. With q: customers ranked by ' +
             'match: an exact email, phone or external id first, then names by trigram similarity (typos tolerated); ' +
-            'cursor optional. email, phone, source and externalId filter exactly.',
+            'cursor optional. email, phone, source and externalId filter exactly. Only customers the purpose may ' +
+            'process are listed (for marketing: those who consented, not restricted, not objecting); filtering on a ' +
+            'field the purpose may not read is 403 FILTER_NOT_ALLOWED.' +
+            READ_NOTE,
           querystring: ListQuery,
           response: {
             200: Type.Object({
-              customers: Type.Array(CustomerSchema),
+              customers: Type.Array(GovernedCustomerSchema),
               nextCursor: Type.Union([Type.String(), Type.Null()]),
             }),
             ...errorResponses(),
@@ -64,7 +98,10 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request) =>
-        inCallerWorkspace(deps, request, (tx, actor) => listCustomers(tx, actor, request.query)),
+        withCallerAccess(deps, request, 'read', (scope) => {
+          const { purpose: _purpose, ...query } = request.query;
+          return listGovernedCustomers(scope, query);
+        }),
     );
 
     app.get(
@@ -73,13 +110,15 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['customers'],
           summary: 'A customer with contact points, identities and the provenance of each field.',
+          description: READ_NOTE.trim(),
           params: IdParams,
+          querystring: PurposeQuery,
           response: { 200: CustomerResponse, ...errorResponses() },
         },
       },
       async (request) =>
-        inCallerWorkspace(deps, request, async (tx, actor) => ({
-          customer: await getCustomer(tx, actor, request.params.id),
+        withCallerAccess(deps, request, 'read', async (scope) => ({
+          customer: await readCustomer(scope, request.params.id),
         })),
     );
 
@@ -91,16 +130,17 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           summary: 'Change a customer.',
           description:
             'Fields given are set (null clears) with provenance; emails, phones and identities given are added; ' +
-            'removeEmails, removePhones and removeIdentities remove. Honours Idempotency-Key.',
+            'removeEmails, removePhones and removeIdentities remove. Honours Idempotency-Key. Audited.',
           params: IdParams,
+          querystring: PurposeQuery,
           body: PatchCustomerBody,
           response: { 200: CustomerResponse, ...errorResponses() },
         },
       },
       async (request, reply) =>
-        idempotentWrite(deps, request, reply, async (tx, actor) => ({
+        governedWrite(deps, request, reply, async (scope) => ({
           status: 200,
-          body: { customer: await updateCustomer(tx, actor, request.params.id, request.body) },
+          body: { customer: await updateGovernedCustomer(scope, request.params.id, request.body) },
         })),
     );
 
@@ -111,17 +151,17 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['customers'],
           summary:
             'Every value each golden-record field of a customer has had, with provenance, newest first.',
+          description: READ_NOTE.trim(),
           params: IdParams,
+          querystring: PurposeQuery,
           response: {
-            200: Type.Object({ history: Type.Array(FieldHistoryEntrySchema) }),
+            200: Type.Object({ history: Type.Array(FieldHistoryEntrySchema), withheld: WithheldSchema }),
             ...errorResponses(),
           },
         },
       },
       async (request) =>
-        inCallerWorkspace(deps, request, async (tx, actor) => ({
-          history: await listFieldHistory(tx, actor, request.params.id),
-        })),
+        withCallerAccess(deps, request, 'read', (scope) => readFieldHistory(scope, request.params.id)),
     );
   };
 }

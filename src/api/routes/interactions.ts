@@ -1,16 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
+import { ingestGoverned, readInteraction, readTimeline } from '../../governance/index.ts';
 import {
   getInteraction,
-  getTimeline,
   type IngestResult,
   InteractionInputSchema,
-  ingestInteractions,
   MAX_BATCH_ITEMS,
 } from '../../interactions/index.ts';
 import { AppError, type FieldProblem, invalid } from '../../shared/errors.ts';
-import { type ApiDeps, idempotentWrite, inCallerWorkspace } from '../context.ts';
-import { errorResponses, IdParams } from '../schemas.ts';
+import { type ApiDeps, governedWrite, withCallerAccess } from '../context.ts';
+import { errorResponses, IdParams, PurposeParam, PurposeQuery, WithheldSchema } from '../schemas.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -39,6 +38,12 @@ const InteractionOut = Type.Object(
       ),
     ),
     properties: Type.Record(Type.String(), Type.Unknown()),
+    declaredFor: Nullable(
+      Type.Array(Type.String(), {
+        description:
+          'The purposes the customer explicitly consented to for the special-category data declared.',
+      }),
+    ),
     receivedAt: Type.String({ format: 'date-time', description: 'When Cornerstore stored it.' }),
   },
   { description: 'A stored interaction.' },
@@ -67,6 +72,16 @@ const ItemResult = Type.Object({
   status: Type.Union([Type.Literal('created'), Type.Literal('duplicate'), Type.Literal('rejected')]),
   id: Type.Optional(Type.String({ description: 'The stored interaction; for a duplicate, the original.' })),
   customerId: Type.Optional(Type.String()),
+  dropped: Type.Optional(
+    Type.Array(Type.Object({ path: Type.String(), category: Type.String(), reason: Type.String() }), {
+      description: 'Fields the storage policy dropped before storing (workspace doNotStore: strip).',
+    }),
+  ),
+  masked: Type.Optional(
+    Type.Array(Type.Object({ path: Type.String(), kind: Type.String() }), {
+      description: 'Text masked before storing: card numbers, national ids, IBANs.',
+    }),
+  ),
   error: Type.Optional(
     Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
   ),
@@ -105,6 +120,7 @@ const TimelineQuery = Type.Object(
         description: 'desc: newest first.',
       }),
     ),
+    ...PurposeParam,
   },
   { additionalProperties: false },
 );
@@ -191,13 +207,13 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         }
         if ('interactions' in body) {
           const { items, atomic } = readBatch(body);
-          return idempotentWrite(deps, request, reply, async (tx, actor) => {
-            const results = await ingestInteractions(tx, actor, items, { atomic });
+          return governedWrite(deps, request, reply, async (scope) => {
+            const results = await ingestGoverned(scope, items, { atomic });
             return { status: 200, body: { results, counts: countsOf(results) } };
           });
         }
-        return idempotentWrite(deps, request, reply, async (tx, actor) => {
-          const [result] = await ingestInteractions(tx, actor, [body], { atomic: false, pathPrefix: '' });
+        return governedWrite(deps, request, reply, async (scope) => {
+          const [result] = await ingestGoverned(scope, [body], { atomic: false, pathPrefix: '' });
           if (!result || result.status === 'rejected' || result.id === undefined) {
             const error = result?.error ?? {
               code: 'INTERACTION_INVALID',
@@ -210,10 +226,15 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               error.details as Record<string, unknown>,
             );
           }
-          const interaction = await getInteraction(tx, result.id);
+          const interaction = await getInteraction(scope.tx, result.id);
           return {
             status: result.status === 'created' ? 201 : 200,
-            body: { status: result.status, interaction },
+            body: {
+              status: result.status,
+              interaction,
+              ...(result.dropped ? { dropped: result.dropped } : {}),
+              ...(result.masked ? { masked: result.masked } : {}),
+            },
           };
         });
       },
@@ -225,14 +246,30 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['interactions'],
           summary: 'One interaction.',
+          description:
+            'Under a purpose (query `purpose` or header Cornerstore-Purpose): an interaction of a type the purpose ' +
+            'may not read is 403 INTERACTION_WITHHELD; withheld fields are null (properties left out) and listed. Audited.',
           params: IdParams,
-          response: { 200: Type.Object({ interaction: InteractionOut }), ...errorResponses() },
+          querystring: PurposeQuery,
+          response: {
+            200: Type.Object({ interaction: InteractionOut, withheld: WithheldSchema }),
+            ...errorResponses(),
+          },
         },
       },
       async (request) =>
-        inCallerWorkspace(deps, request, async (tx) => ({
-          interaction: await getInteraction(tx, request.params.id),
-        })),
+        withCallerAccess(deps, request, 'read', async (scope) => {
+          const { interaction, withheld } = await readInteraction(scope, request.params.id);
+          if (!interaction) {
+            throw new AppError(
+              'forbidden',
+              'INTERACTION_WITHHELD',
+              `The purpose "${scope.purpose}" may not read this interaction.`,
+              { withheld },
+            );
+          }
+          return { interaction, withheld };
+        }),
     );
 
     app.get(
@@ -241,12 +278,17 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['interactions'],
           summary: "A customer's interactions, newest first, with cursor pagination and filters.",
+          description:
+            'Under a purpose (query `purpose` or header Cornerstore-Purpose): interactions of types the purpose may ' +
+            'not read are left out (named in `withheld` as type:<type>), withheld fields are null. A page may hold ' +
+            'fewer than `limit` interactions; follow nextCursor. Audited.',
           params: IdParams,
           querystring: TimelineQuery,
           response: {
             200: Type.Object({
               interactions: Type.Array(InteractionOut),
               nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Null on the last page.' }),
+              withheld: WithheldSchema,
             }),
             ...errorResponses(),
           },
@@ -254,8 +296,8 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const q = request.query;
-        return inCallerWorkspace(deps, request, (tx) =>
-          getTimeline(tx, request.params.id, {
+        return withCallerAccess(deps, request, 'read', (scope) =>
+          readTimeline(scope, request.params.id, {
             limit: q.limit,
             cursor: q.cursor,
             types: q.type?.split(','),

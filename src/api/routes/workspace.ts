@@ -18,6 +18,22 @@ const Settings = Type.Object({
   autoCreateCustomers: Type.Boolean({
     description: 'Create the customer when an interaction names an unknown identity.',
   }),
+  doNotStore: Type.Union([Type.Literal('reject'), Type.Literal('strip')], {
+    description:
+      'A payload carrying a do-not-store category (card numbers, bank accounts, government ids in clear): ' +
+      'reject refuses the item with POLICY_DO_NOT_STORE; strip stores it without them and lists what was dropped.',
+  }),
+  linkVerifiedContacts: Type.Boolean({
+    description:
+      'An interaction naming its customer by email or phone links to the customer holding that value verified, ' +
+      'before an older customer holding it unverified (off: the oldest holder).',
+  }),
+  sourceTrust: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 50,
+    description:
+      'Source systems from most to least trusted: in a merge, each golden-record field keeps the value of the ' +
+      'most trusted source, then the most recent; unlisted sources rank last.',
+  }),
 });
 
 const Workspace = Type.Object({

@@ -1,0 +1,331 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  ConsentRecordSchema,
+  ConsentStateSchema,
+  PrivacyFlagBody,
+  PrivacyStateSchema,
+  RecordConsentBody,
+  SetIntimacyBody,
+} from '../../consent/index.ts';
+import { CustomerSchema } from '../../customers/index.ts';
+import { CreateRecipientBody, DisclosureSchema, RecipientSchema } from '../../disclosures/index.ts';
+import {
+  changePrivacyFlagGoverned,
+  readAccessLog,
+  readConsents,
+  readDisclosures,
+  readPrivacyState,
+  readRecipients,
+  recordConsentGoverned,
+  registerRecipient,
+  setIntimacyGoverned,
+  setWorkspacePolicy,
+  shareCustomer,
+} from '../../governance/index.ts';
+import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
+import {
+  errorResponses,
+  IdParams,
+  PageQuery,
+  PurposeParam,
+  PurposeQuery,
+  WithheldSchema,
+} from '../schemas.ts';
+
+const PRIVACY_NOTE =
+  ' For the purposes service or legal (query `purpose` or header Cornerstore-Purpose). Audited.';
+
+const AccessLogEntry = Type.Object({
+  seq: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Place in the audit chain; null until chained.',
+  }),
+  at: Type.String(),
+  actor: Type.Object({
+    keyId: Type.Union([Type.String(), Type.Null()]),
+    role: Type.String(),
+    label: Type.String(),
+  }),
+  action: Type.String(),
+  purpose: Type.Union([Type.String(), Type.Null()]),
+  fields: Type.Array(Type.String()),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+});
+
+const PolicyBody = Type.Object(
+  {
+    categories: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 200 })),
+    purposes: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 })),
+    overrides: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            category: Type.String(),
+            policy: Type.String(),
+            reason: Type.String({ minLength: 1, maxLength: 1000 }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Consents, intimacy, restriction and objection, disclosures, the access log, recipients and sharing. */
+export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/customers/:id/consents',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: 'Record a consent: granted, denied or withdrawn, for a purpose (optionally a channel).',
+          description:
+            'Appended to the ledger, never changed. The current state moves at once: a withdrawal is honoured on the ' +
+            'very next read. Sale and third-party sharing need "explicit": true.' +
+            PRIVACY_NOTE,
+          params: IdParams,
+          querystring: PurposeQuery,
+          body: RecordConsentBody,
+          response: {
+            201: Type.Object({ consent: ConsentRecordSchema, current: Type.Array(Type.Unknown()) }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => {
+          const { record, current } = await recordConsentGoverned(scope, request.params.id, request.body);
+          return { status: 201, body: { consent: record, current } };
+        }),
+    );
+
+    app.get(
+      '/customers/:id/consents',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: "A customer's current consents and the whole ledger.",
+          description: PRIVACY_NOTE.trim(),
+          params: IdParams,
+          querystring: PurposeQuery,
+          response: {
+            200: Type.Object({
+              current: Type.Array(ConsentStateSchema),
+              history: Type.Array(ConsentRecordSchema),
+            }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request) =>
+        withCallerAccess(deps, request, 'read', (scope) => readConsents(scope, request.params.id)),
+    );
+
+    app.get(
+      '/customers/:id/privacy',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: "A customer's intimacy level, restriction of processing and objections, with history.",
+          description: PRIVACY_NOTE.trim(),
+          params: IdParams,
+          querystring: PurposeQuery,
+          response: { 200: PrivacyStateSchema, ...errorResponses() },
+        },
+      },
+      async (request) =>
+        withCallerAccess(deps, request, 'read', (scope) => readPrivacyState(scope, request.params.id)),
+    );
+
+    app.put(
+      '/customers/:id/intimacy',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: "Set the customer's intimacy level (0–4), as the customer chose it.",
+          description: `A lowering takes effect on the very next read.${PRIVACY_NOTE}`,
+          params: IdParams,
+          querystring: PurposeQuery,
+          body: SetIntimacyBody,
+          response: {
+            200: Type.Object({
+              intimacyLevel: Type.Integer(),
+              previousLevel: Type.Integer(),
+              at: Type.String(),
+            }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => ({
+          status: 200,
+          body: await setIntimacyGoverned(scope, request.params.id, request.body),
+        })),
+    );
+
+    app.post(
+      '/customers/:id/privacy-flags',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: 'Restrict processing (or lift it), object to a purpose (or withdraw the objection).',
+          description:
+            'Under restriction, only legal obligations may use the data; an objection closes one purpose.' +
+            PRIVACY_NOTE,
+          params: IdParams,
+          querystring: PurposeQuery,
+          body: PrivacyFlagBody,
+          response: {
+            200: Type.Object({ restricted: Type.Boolean(), objections: Type.Array(Type.String()) }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => ({
+          status: 200,
+          body: await changePrivacyFlagGoverned(scope, request.params.id, request.body),
+        })),
+    );
+
+    app.get(
+      '/customers/:id/disclosures',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary:
+            'Every party that received the customer’s data: which fields, for what purpose, on which basis, when.',
+          description: PRIVACY_NOTE.trim(),
+          params: IdParams,
+          querystring: PurposeQuery,
+          response: { 200: Type.Object({ disclosures: Type.Array(DisclosureSchema) }), ...errorResponses() },
+        },
+      },
+      async (request) =>
+        withCallerAccess(deps, request, 'read', async (scope) => ({
+          disclosures: await readDisclosures(scope, request.params.id),
+        })),
+    );
+
+    app.get(
+      '/customers/:id/access-log',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: 'Who looked at the customer’s data, and why: the audit events naming them, newest first.',
+          description:
+            'For service or legal, or for an auditor key without a purpose. Reading the log is itself recorded.',
+          params: IdParams,
+          querystring: Type.Object({ ...PageQuery, ...PurposeParam }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              entries: Type.Array(AccessLogEntry),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request) =>
+        readAccessLog(
+          deps.db,
+          actorOf(request),
+          { purpose: purposeOf(request), requestId: request.id },
+          request.params.id,
+          { limit: request.query.limit, cursor: request.query.cursor },
+        ),
+    );
+
+    app.post(
+      '/customers/:id/shares',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: "Give a customer's data to a registered recipient, for the request's purpose.",
+          description:
+            'The recipient must accept the purpose; the customer must allow it (sale and third-party sharing need ' +
+            'their explicit opt-in: otherwise 403 SHARE_REFUSED with the reason). Answers what was shared — only the ' +
+            'fields the purpose may use — and records the disclosure.',
+          params: IdParams,
+          querystring: PurposeQuery,
+          body: Type.Object(
+            { recipient: Type.String({ minLength: 1, maxLength: 100 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              recipient: Type.Object({ id: Type.String(), name: Type.String() }),
+              customer: Type.Composite([CustomerSchema, Type.Object({ withheld: WithheldSchema })]),
+            }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => ({
+          status: 200,
+          body: await shareCustomer(scope, request.params.id, request.body.recipient),
+        })),
+    );
+
+    app.post(
+      '/recipients',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary:
+            'Register a recipient: a partner, processor, export file or webhook that data may leave to.',
+          querystring: PurposeQuery,
+          body: CreateRecipientBody,
+          response: { 201: Type.Object({ recipient: RecipientSchema }), ...errorResponses() },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => ({
+          status: 201,
+          body: { recipient: await registerRecipient(scope, request.body) },
+        })),
+    );
+
+    app.get(
+      '/recipients',
+      {
+        schema: {
+          tags: ['privacy'],
+          summary: 'The recipient registry (owner, admin, or the privacy office for legal).',
+          querystring: PurposeQuery,
+          response: { 200: Type.Object({ recipients: Type.Array(RecipientSchema) }), ...errorResponses() },
+        },
+      },
+      async (request) =>
+        withCallerAccess(deps, request, 'read', async (scope) => ({
+          recipients: await readRecipients(scope),
+        })),
+    );
+
+    app.put(
+      '/workspace/policy',
+      {
+        schema: {
+          tags: ['workspace'],
+          summary: "Set the workspace's own data categories, purposes and policy overrides (owner or admin).",
+          description:
+            'Categories added under financial, government_id or special inherit their protection; the only way to ' +
+            'weaken a rule is an override with a reason, which is audited. 400 POLICY_INVALID lists every problem.',
+          querystring: PurposeQuery,
+          body: PolicyBody,
+          response: { 200: Type.Object({ policy: Type.Unknown() }), ...errorResponses() },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(deps, request, reply, async (scope) => {
+          const workspace = await setWorkspacePolicy(scope, request.body as never);
+          return { status: 200, body: { policy: workspace.policy } };
+        }),
+    );
+  };
+}

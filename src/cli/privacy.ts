@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { chainPendingEvents, verifyAuditChain } from '../audit/index.ts';
+import { inWorkspace } from '../db/index.ts';
+import { RECIPIENT_KINDS } from '../disclosures/index.ts';
+import { readRecipients, registerRecipient, withAccess } from '../governance/index.ts';
+import { invalid } from '../shared/errors.ts';
+import { getWorkspaceByRef, operatorActor } from '../workspaces/index.ts';
+import { action, emit, type GlobalOptions, list, withDatabase } from './output.ts';
+
+/** `audit verify` and `recipient create|list`. */
+export function registerPrivacyCommands(program: Command): void {
+  const audit = program.command('audit').description('The tamper-evident audit log.');
+  audit
+    .command('verify')
+    .description(
+      "Walk the workspace's audit chain, recomputing every hash; name the first broken link (exit code 8).",
+    )
+    .option('--workspace <ref>', 'workspace id or name', 'default')
+    .action(
+      action(async (options: { workspace: string }, command: Command) => {
+        const opts = command.optsWithGlobals<GlobalOptions>();
+        const { report, name } = await withDatabase(async (database) => {
+          const workspace = await getWorkspaceByRef(database.db, options.workspace);
+          // Events still waiting in the inbox are linked first, so the check covers every access.
+          await inWorkspace(database.db, workspace.id, (tx) =>
+            chainPendingEvents(tx, workspace.id, { wait: true, limit: 1_000_000 }),
+          );
+          const report = await inWorkspace(
+            database.db,
+            workspace.id,
+            (tx) => verifyAuditChain(tx, workspace.id),
+            {
+              isolation: 'repeatable read',
+            },
+          );
+          return { report, name: workspace.name };
+        });
+        emit(opts, { workspace: name, ...report }, () =>
+          report.ok
+            ? `Audit chain of ${name} verified: ${report.events} events, head ${report.head}.`
+            : `Audit chain of ${name} is BROKEN at event ${report.break.seq} (${report.break.problem}): ${report.break.detail}. ${report.events} events before it verified.`,
+        );
+        if (!report.ok) process.exitCode = 8;
+      }),
+    );
+
+  const recipient = program
+    .command('recipient')
+    .description('Recipients: the parties personal data may leave to (partners, processors, export files).');
+  recipient
+    .command('create <name>')
+    .description('Register a recipient.')
+    .requiredOption('--kind <kind>', 'partner, processor, export_file or webhook')
+    .requiredOption('--purposes <list>', 'the purposes it may receive data for, comma-separated', list)
+    .option('--description <text>', 'who it is and why it receives data')
+    .option('--workspace <ref>', 'workspace id or name', 'default')
+    .action(
+      action(
+        async (
+          name: string,
+          options: { kind: string; purposes: string[]; description?: string; workspace: string },
+          command: Command,
+        ) => {
+          const opts = command.optsWithGlobals<GlobalOptions>();
+          const kinds = RECIPIENT_KINDS.filter((k) => k !== 'integration_key') as string[];
+          if (!kinds.includes(options.kind)) {
+            throw invalid('RECIPIENT_KIND_INVALID', `--kind must be one of ${kinds.join(', ')}.`, {
+              kind: options.kind,
+            });
+          }
+          const created = await withDatabase(async (database) => {
+            const workspace = await getWorkspaceByRef(database.db, options.workspace);
+            return withAccess(
+              database.db,
+              operatorActor(workspace.id),
+              { purpose: 'legal', requestId: null, mode: 'write' },
+              (scope) =>
+                registerRecipient(scope, {
+                  name,
+                  kind: options.kind as 'partner',
+                  purposes: options.purposes,
+                  ...(options.description === undefined ? {} : { description: options.description }),
+                }),
+            );
+          });
+          emit(
+            opts,
+            created,
+            `Registered recipient ${created.name} (${created.kind}) for ${created.purposes.join(', ')}.`,
+          );
+        },
+      ),
+    );
+  recipient
+    .command('list')
+    .description("The workspace's recipients.")
+    .option('--workspace <ref>', 'workspace id or name', 'default')
+    .action(
+      action(async (options: { workspace: string }, command: Command) => {
+        const opts = command.optsWithGlobals<GlobalOptions>();
+        const recipients = await withDatabase(async (database) => {
+          const workspace = await getWorkspaceByRef(database.db, options.workspace);
+          return withAccess(
+            database.db,
+            operatorActor(workspace.id),
+            { purpose: 'legal', requestId: null, mode: 'read' },
+            (scope) => readRecipients(scope),
+          );
+        });
+        emit(opts, recipients, () =>
+          recipients.length === 0
+            ? 'No recipients.'
+            : recipients.map((r) => `${r.name}\t${r.kind}\t${r.purposes.join(',')}`).join('\n'),
+        );
+      }),
+    );
+}

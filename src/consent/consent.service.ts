@@ -1,0 +1,212 @@
+import type { Static } from '@sinclair/typebox';
+import type { Tx } from '../db/index.ts';
+import { invalid, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { Actor } from '../workspaces/index.ts';
+import * as repo from './consent.repository.ts';
+import type { PrivacyFlagBody, RecordConsentBody, SetIntimacyBody } from './consent.schema.ts';
+import type { ConsentRecord, ConsentStateEntry, IntimacyLevel, PrivacySubject } from './consent.ts';
+import { DEFAULT_SUBJECT } from './consent.ts';
+
+/** Use-cases of consent, intimacy and privacy flags. The caller owns the transaction. */
+
+/** What the consent ledger needs to know of the workspace's purposes (from its taxonomy). */
+export interface PurposeRules {
+  /** The lawful basis of a purpose, or undefined for an unknown purpose. */
+  lawfulBasisOf(purpose: string): string | undefined;
+  /** True where only an explicit opt-in opens the purpose (sale, third-party sharing). */
+  needsExplicitOptIn(purpose: string): boolean;
+}
+
+export type RecordConsentInput = Static<typeof RecordConsentBody>;
+export type SetIntimacyInput = Static<typeof SetIntimacyBody>;
+export type PrivacyFlagInput = Static<typeof PrivacyFlagBody>;
+
+/** How far ahead of the clock an effective time may be (clock skew between systems). */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+function customerNotFound(id: string) {
+  return notFound('CUSTOMER_NOT_FOUND', `No customer ${id} in this workspace.`, { id });
+}
+
+async function lockCustomer(tx: Tx, workspaceId: string, customerId: string) {
+  const columns = await repo.lockPrivacyColumns(tx, workspaceId, customerId);
+  if (!columns) throw customerNotFound(customerId);
+  return columns;
+}
+
+function assertKnownPurpose(rules: PurposeRules, purpose: string): string {
+  const basis = rules.lawfulBasisOf(purpose);
+  if (basis === undefined) {
+    throw invalid('PURPOSE_UNKNOWN', `"${purpose}" is not a purpose of this workspace.`, {
+      errors: [{ path: 'purpose', message: 'is not a purpose of this workspace' }],
+    });
+  }
+  return basis;
+}
+
+/**
+ * Appends a consent record. The current state moves to it at once when it is the latest effective
+ * record for its purpose and channel: a withdrawal is visible on the very next read.
+ */
+export async function recordConsent(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  input: RecordConsentInput,
+  rules: PurposeRules,
+  now: Date = new Date(),
+): Promise<{ record: ConsentRecord; current: ConsentStateEntry[] }> {
+  const basis = assertKnownPurpose(rules, input.purpose);
+  const effectiveFrom = input.effectiveFrom ? new Date(input.effectiveFrom) : now;
+  if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw invalid('CONSENT_EFFECTIVE_IN_FUTURE', 'effectiveFrom must be a real time, not in the future.', {
+      errors: [{ path: 'effectiveFrom', message: 'must not be in the future' }],
+    });
+  }
+  const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt <= effectiveFrom)) {
+    throw invalid('CONSENT_EXPIRY_INVALID', 'expiresAt must be a real time after effectiveFrom.', {
+      errors: [{ path: 'expiresAt', message: 'must be after effectiveFrom' }],
+    });
+  }
+  const explicit = input.explicit ?? false;
+  if (input.status === 'granted' && rules.needsExplicitOptIn(input.purpose) && !explicit) {
+    throw invalid(
+      'CONSENT_NOT_EXPLICIT',
+      `A grant for ${input.purpose} must be an explicit opt-in by the customer: send "explicit": true with its evidence.`,
+      { errors: [{ path: 'explicit', message: 'must be true for this purpose' }] },
+    );
+  }
+  await lockCustomer(tx, actor.workspaceId, customerId);
+  const record = await repo.appendConsentRecord(tx, actor.workspaceId, {
+    id: newId(now.getTime()),
+    customerId,
+    purpose: input.purpose,
+    channel: input.channel ?? null,
+    status: input.status,
+    explicit,
+    lawfulBasis: input.lawfulBasis ?? (input.status === 'granted' && explicit ? 'consent' : basis),
+    noticeVersion: input.noticeVersion ?? null,
+    evidence: input.evidence ?? null,
+    source: input.source ?? 'api',
+    capturedBy: actor.label,
+    effectiveFrom: effectiveFrom.toISOString(),
+    expiresAt: expiresAt?.toISOString() ?? null,
+  });
+  const current = (await repo.listConsentState(tx, actor.workspaceId, [customerId])).get(customerId) ?? [];
+  return { record, current };
+}
+
+/** A customer's current consents (with whether each has expired) and the whole ledger. */
+export async function getConsents(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  now: Date = new Date(),
+): Promise<{ current: (ConsentStateEntry & { expired: boolean })[]; history: ConsentRecord[] }> {
+  const [state, history] = [
+    await repo.listConsentState(tx, workspaceId, [customerId]),
+    await repo.listConsentRecords(tx, workspaceId, [customerId]),
+  ];
+  const current = (state.get(customerId) ?? []).map((c) => ({
+    ...c,
+    expired: c.expiresAt !== null && new Date(c.expiresAt) <= now,
+  }));
+  return { current, history };
+}
+
+/** Sets the customer's intimacy level (SPEC §6); a lowering takes effect on the very next read. */
+export async function setIntimacyLevel(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  input: SetIntimacyInput,
+): Promise<{ intimacyLevel: IntimacyLevel; previousLevel: number; at: string }> {
+  const columns = await lockCustomer(tx, actor.workspaceId, customerId);
+  const level = input.level as IntimacyLevel;
+  const at = await repo.recordIntimacyChange(tx, actor.workspaceId, {
+    id: newId(),
+    customerId,
+    level,
+    previousLevel: columns.intimacyLevel,
+    source: input.source ?? 'api',
+    capturedBy: actor.label,
+    evidence: input.evidence ?? null,
+  });
+  return { intimacyLevel: level, previousLevel: columns.intimacyLevel, at };
+}
+
+/** Restricts processing, lifts it, objects to a purpose or withdraws an objection. */
+export async function changePrivacyFlag(
+  tx: Tx,
+  actor: Actor,
+  customerId: string,
+  input: PrivacyFlagInput,
+  rules: PurposeRules,
+): Promise<{ restricted: boolean; objections: string[] }> {
+  const needsPurpose = input.kind === 'object' || input.kind === 'withdraw_objection';
+  if (needsPurpose && input.purpose === undefined) {
+    throw invalid('PURPOSE_REQUIRED', `${input.kind} needs the purpose it is about.`, {
+      errors: [{ path: 'purpose', message: 'is required for this kind' }],
+    });
+  }
+  if (!needsPurpose && input.purpose !== undefined) {
+    throw invalid('PURPOSE_NOT_EXPECTED', `${input.kind} applies to every purpose: leave purpose out.`, {
+      errors: [{ path: 'purpose', message: 'is not expected for this kind' }],
+    });
+  }
+  if (input.purpose !== undefined) assertKnownPurpose(rules, input.purpose);
+  const columns = await lockCustomer(tx, actor.workspaceId, customerId);
+  const objections = new Set(columns.objections);
+  let restricted = columns.restricted;
+  if (input.kind === 'restrict') restricted = true;
+  else if (input.kind === 'lift_restriction') restricted = false;
+  else if (input.kind === 'object' && input.purpose) objections.add(input.purpose);
+  else if (input.purpose) objections.delete(input.purpose);
+  const sorted = [...objections].sort();
+  await repo.recordPrivacyFlagChange(tx, actor.workspaceId, {
+    id: newId(),
+    customerId,
+    kind: input.kind,
+    purpose: input.purpose ?? null,
+    restricted,
+    objections: sorted,
+    source: input.source ?? 'api',
+    capturedBy: actor.label,
+    evidence: input.evidence ?? null,
+  });
+  return { restricted, objections: sorted };
+}
+
+/** A customer's intimacy level, restriction and objections, with their history. */
+export async function getPrivacyState(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+): Promise<{
+  intimacyLevel: number;
+  restricted: boolean;
+  objections: string[];
+  history: repo.PrivacyChange[];
+}> {
+  const subject = (await repo.loadSubjects(tx, workspaceId, [customerId])).get(customerId);
+  if (!subject) throw customerNotFound(customerId);
+  return {
+    intimacyLevel: subject.intimacyLevel,
+    restricted: subject.restricted,
+    objections: [...subject.objections].sort(),
+    history: await repo.listPrivacyChanges(tx, workspaceId, customerId),
+  };
+}
+
+/** What the access decision needs of each customer; unknown ids are left out. */
+export function loadPrivacySubjects(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+): Promise<Map<string, PrivacySubject>> {
+  return repo.loadSubjects(tx, workspaceId, customerIds);
+}
+
+export { DEFAULT_SUBJECT };

@@ -1,0 +1,298 @@
+import { DEFAULT_SUBJECT, loadPrivacySubjects, type PrivacySubject } from '../consent/index.ts';
+import {
+  type Customer,
+  type CustomerInput,
+  type CustomerPatch,
+  type CustomerQuery,
+  createCustomer,
+  type ExportedCustomer,
+  type FieldHistoryEntry,
+  getCustomer,
+  listCustomers,
+  listFieldHistory,
+  updateCustomer,
+} from '../customers/index.ts';
+import { CUSTOMER_FIELD_CATEGORIES, keyedHash } from '../policy/index.ts';
+import { forbidden, invalid } from '../shared/errors.ts';
+import { findValueProfile, type StoredValueProfile } from '../value/index.ts';
+import { getWorkspaceSecret } from '../workspaces/index.ts';
+import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
+import type { AccessScope } from './scope.ts';
+
+/** Customers read and written under an access scope: every field decided, every access audited. */
+
+/** A customer as a purpose may see it, with what was withheld and why (a read adds the value profile, if any). */
+export type GovernedCustomer = Customer & { withheld: Withheld[]; value?: GovernedValue };
+
+/** The value profile in a customer read: withheld fields are null (behavioral scores, transaction figures). */
+export type GovernedValue = {
+  [K in keyof Omit<StoredValueProfile, 'customerId' | 'asOf'>]: StoredValueProfile[K] | null;
+} & { asOf: string };
+
+const VALUE_CATEGORIES: Record<keyof Omit<StoredValueProfile, 'customerId' | 'asOf'>, string> = {
+  purchases: 'transaction',
+  frequency: 'transaction',
+  totalSpend: 'transaction',
+  monetaryValue: 'transaction',
+  firstPurchaseAt: 'transaction',
+  lastPurchaseAt: 'transaction',
+  pAlive: 'behavioral',
+  expectedPurchases: 'behavioral',
+  expectedSpend: 'behavioral',
+  clv: 'behavioral',
+  rfm: 'behavioral',
+};
+
+function filterValue(profile: StoredValueProfile, gate: CustomerGate): GovernedValue {
+  const { customerId: _id, asOf, ...fields } = profile;
+  const out: Record<string, unknown> = { asOf };
+  for (const [field, value] of Object.entries(fields)) {
+    const key = field as keyof typeof VALUE_CATEGORIES;
+    out[field] = gate.allows(`value.${field}`, VALUE_CATEGORIES[key]) ? value : null;
+  }
+  return out as GovernedValue;
+}
+
+/** The identity source under which a government id's keyed hash is kept: `government_id.<kind>`. */
+export const GOVERNMENT_ID_SOURCE_PREFIX = 'government_id.';
+
+/** A government id as given by a caller; only its keyed hash is ever stored. */
+export interface GovernmentIdInput {
+  kind: 'national_id' | 'passport' | 'tax_id';
+  value: string;
+}
+
+function categoryOfIdentity(source: string): string {
+  return source.startsWith(GOVERNMENT_ID_SOURCE_PREFIX) ? 'government_id' : 'identity.external_id';
+}
+
+const category = (field: string): string | null => CUSTOMER_FIELD_CATEGORIES[field] ?? null;
+
+/** Applies the decision to one customer: withheld fields are null (lists empty) and listed. */
+export function filterCustomer(customer: Customer, gate: CustomerGate): GovernedCustomer {
+  const out: GovernedCustomer = {
+    ...customer,
+    provenance: { ...customer.provenance },
+    withheld: gate.withheld,
+  };
+  for (const field of ['givenName', 'familyName', 'preferredName', 'language', 'birthDate'] as const) {
+    if (customer[field] === null) continue;
+    if (!gate.allows(field, category(field))) {
+      out[field] = null;
+      delete out.provenance[field];
+    }
+  }
+  if (customer.emails.length > 0 && !gate.allows('emails', category('emails'))) out.emails = [];
+  if (customer.phones.length > 0 && !gate.allows('phones', category('phones'))) out.phones = [];
+  out.contactPoints = customer.contactPoints.filter((cp) =>
+    cp.kind === 'email' ? out.emails.length > 0 : out.phones.length > 0,
+  );
+  out.identities = customer.identities.filter((identity) =>
+    gate.allows(
+      identity.source.startsWith(GOVERNMENT_ID_SOURCE_PREFIX) ? 'governmentIds' : 'identities',
+      categoryOfIdentity(identity.source),
+    ),
+  );
+  return out;
+}
+
+function auditRead(
+  scope: AccessScope,
+  action: string,
+  customers: readonly string[],
+  fields: Iterable<string>,
+) {
+  if (customers.length === 0) return;
+  scope.audit({ action, purpose: scope.purpose, customerIds: customers, fields: [...new Set(fields)] });
+  scope.disclose(customers, [...new Set(fields)]);
+}
+
+async function subjectsOf(scope: AccessScope, ids: readonly string[]): Promise<Map<string, PrivacySubject>> {
+  return loadPrivacySubjects(scope.tx, scope.actor.workspaceId, ids);
+}
+
+/** One customer as the scope's purpose may see it; audited (and disclosed, for an integration key). */
+export async function readCustomer(scope: AccessScope, id: string): Promise<GovernedCustomer> {
+  const customer = await getCustomer(scope.tx, scope.actor, id);
+  const subject = (await subjectsOf(scope, [customer.id])).get(customer.id) ?? DEFAULT_SUBJECT;
+  const gate = new CustomerGate(scope, subject);
+  const governed = filterCustomer(customer, gate);
+  const profile = gate.open
+    ? await findValueProfile(scope.tx, scope.actor.workspaceId, customer.id)
+    : undefined;
+  if (profile) governed.value = filterValue(profile, gate);
+  auditRead(scope, 'customer.read', [customer.id], gate.used);
+  return governed;
+}
+
+/** Refuses a filter on a field the purpose may never read: filtering would reveal it. */
+function assertFiltersAllowed(scope: AccessScope, query: CustomerQuery): void {
+  const used: [string, string][] = [];
+  if (query.q !== undefined && query.q.trim() !== '') used.push(['q', 'identity.name'], ['q', 'contact']);
+  if (query.email !== undefined) used.push(['email', 'contact.email']);
+  if (query.phone !== undefined) used.push(['phone', 'contact.phone']);
+  if (query.externalId !== undefined || query.source !== undefined)
+    used.push(['externalId', 'identity.external_id']);
+  for (const [parameter, cat] of used) {
+    const rule = scope.access.fieldRule({ category: cat });
+    if (rule.kind === 'deny') {
+      throw forbidden(
+        'FILTER_NOT_ALLOWED',
+        `The purpose "${scope.purpose}" may not read ${cat}, so it may not filter or search by it (${parameter}).`,
+        { parameter, category: cat, reason: rule.reason },
+      );
+    }
+  }
+}
+
+/**
+ * Lists or searches customers the purpose may process (the subject condition is part of the query),
+ * each with only the fields the purpose may see.
+ */
+export async function listGovernedCustomers(
+  scope: AccessScope,
+  query: CustomerQuery,
+): Promise<{ customers: GovernedCustomer[]; nextCursor: string | null }> {
+  assertFiltersAllowed(scope, query);
+  const page = await listCustomers(scope.tx, scope.actor, {
+    ...query,
+    where: subjectWhere(scope.access.subjectCondition),
+  });
+  const subjects = await subjectsOf(
+    scope,
+    page.customers.map((c) => c.id),
+  );
+  const used = new Set<string>();
+  const customers = page.customers.map((customer) => {
+    const gate = new CustomerGate(scope, subjects.get(customer.id) ?? DEFAULT_SUBJECT);
+    const governed = filterCustomer(customer, gate);
+    for (const field of gate.used) used.add(field);
+    return governed;
+  });
+  auditRead(
+    scope,
+    query.q ? 'customer.search' : 'customer.list',
+    customers.map((c) => c.id),
+    used,
+  );
+  return { customers, nextCursor: page.nextCursor };
+}
+
+/** A customer's field history, only of fields the purpose may see. */
+export async function readFieldHistory(
+  scope: AccessScope,
+  id: string,
+): Promise<{ history: FieldHistoryEntry[]; withheld: Withheld[] }> {
+  const history = await listFieldHistory(scope.tx, scope.actor, id);
+  const customerId = id.toLowerCase();
+  const gate = new CustomerGate(
+    scope,
+    (await subjectsOf(scope, [customerId])).get(customerId) ?? DEFAULT_SUBJECT,
+  );
+  const shown = history.filter((entry) => gate.allows(entry.field, category(entry.field)));
+  auditRead(scope, 'customer.history.read', [customerId], gate.used);
+  return { history: shown, withheld: gate.withheld };
+}
+
+/** Turns government ids into keyed-hash identities; a clear one under an identity source is refused. */
+async function withHashedGovernmentIds<
+  T extends { identities?: readonly { source: string; externalId: string }[] | undefined },
+>(scope: AccessScope, input: T, governmentIds: readonly GovernmentIdInput[] | undefined): Promise<T> {
+  (input.identities ?? []).forEach((identity, index) => {
+    if (identity.source.toLowerCase().startsWith(GOVERNMENT_ID_SOURCE_PREFIX)) {
+      throw invalid(
+        'POLICY_DO_NOT_STORE',
+        'A government id is never stored in clear: send it in governmentIds, where only its keyed hash is kept.',
+        {
+          errors: [
+            {
+              path: `identities[${index}].source`,
+              message: 'is reserved for keyed hashes of government ids',
+            },
+          ],
+        },
+      );
+    }
+  });
+  if (!governmentIds || governmentIds.length === 0) return input;
+  const secret = await getWorkspaceSecret(scope.tx, scope.actor.workspaceId, 'identity_hash');
+  const hashed = governmentIds.map((g) => ({
+    source: `${GOVERNMENT_ID_SOURCE_PREFIX}${g.kind}`,
+    externalId: keyedHash(secret, g.kind, g.value),
+  }));
+  return { ...input, identities: [...(input.identities ?? []), ...hashed] };
+}
+
+function writtenFields(input: object): string[] {
+  return Object.keys(input).filter((k) => k !== 'source' && k !== 'capturedAt');
+}
+
+/** Creates a customer; government ids are kept only as keyed hashes; audited. */
+export async function createGovernedCustomer(
+  scope: AccessScope,
+  input: CustomerInput & { governmentIds?: GovernmentIdInput[] | undefined },
+): Promise<GovernedCustomer> {
+  const { governmentIds, ...rest } = input;
+  const created = await createCustomer(
+    scope.tx,
+    scope.actor,
+    await withHashedGovernmentIds(scope, rest, governmentIds),
+  );
+  scope.audit({
+    action: 'customer.create',
+    purpose: scope.purpose,
+    customerIds: [created.id],
+    fields: writtenFields(input),
+  });
+  return filterCustomer(created, new CustomerGate(scope, DEFAULT_SUBJECT));
+}
+
+/** Changes a customer; audited. */
+export async function updateGovernedCustomer(
+  scope: AccessScope,
+  id: string,
+  patch: CustomerPatch & { governmentIds?: GovernmentIdInput[] | undefined },
+): Promise<GovernedCustomer> {
+  const { governmentIds, ...rest } = patch;
+  const updated = await updateCustomer(
+    scope.tx,
+    scope.actor,
+    id,
+    await withHashedGovernmentIds(scope, rest, governmentIds),
+  );
+  scope.audit({
+    action: 'customer.update',
+    purpose: scope.purpose,
+    customerIds: [updated.id],
+    fields: writtenFields(patch),
+  });
+  const subject = (await subjectsOf(scope, [updated.id])).get(updated.id) ?? DEFAULT_SUBJECT;
+  return filterCustomer(updated, new CustomerGate(scope, subject));
+}
+
+/** An exported customer (the restorable record) with only what the gate allows, or null when closed. */
+export function filterExportedCustomer(
+  customer: ExportedCustomer,
+  gate: CustomerGate,
+): ExportedCustomer | null {
+  if (!gate.open) return null;
+  const out: ExportedCustomer = { ...customer };
+  const hidden = new Set<string>();
+  for (const field of ['givenName', 'familyName', 'preferredName', 'language', 'birthDate'] as const) {
+    if (customer[field] !== null && !gate.allows(field, category(field))) {
+      out[field] = null;
+      hidden.add(field);
+    }
+  }
+  out.provenance = customer.provenance.filter((p) => !hidden.has(p.field));
+  const emails = gate.allows('emails', category('emails'));
+  const phones = gate.allows('phones', category('phones'));
+  out.contactPoints = customer.contactPoints.filter((cp) => (cp.kind === 'email' ? emails : phones));
+  out.identities = customer.identities.filter((identity) =>
+    gate.allows(
+      identity.source.startsWith(GOVERNMENT_ID_SOURCE_PREFIX) ? 'governmentIds' : 'identities',
+      categoryOfIdentity(identity.source),
+    ),
+  );
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Governed access to personal data: the one layer through which adapters (HTTP, CLI) and flows
+ * (imports, exports, the demo) read and write customers and interactions. Each transaction runs in an
+ * access scope that names its purpose; the policy decision (policy/) filters every field, compiled to
+ * SQL for lists and searches; the storage policy minimises every ingest; every access appends its audit
+ * event (audit/) and, for integration keys and exports, its disclosure (disclosures/), in the same
+ * transaction. It composes the domains and owns no table.
+ */
+export {
+  /** A customer as a purpose may see it, with what was withheld and why. */
+  createGovernedCustomer,
+  /** Applies the decision to one customer. */
+  filterCustomer,
+  /** Applies the decision to one exported (restorable) customer record. */
+  filterExportedCustomer,
+  /** The identity source prefix under which keyed hashes of government ids are kept. */
+  GOVERNMENT_ID_SOURCE_PREFIX,
+  type GovernedCustomer,
+  /** A government id as given; only its keyed hash is stored. */
+  type GovernmentIdInput,
+  /** Lists or searches the customers the purpose may process, each filtered. */
+  listGovernedCustomers,
+  /** One customer as the purpose may see it; audited. */
+  readCustomer,
+  /** A customer's field history, only of fields the purpose may see. */
+  readFieldHistory,
+  /** Changes a customer; audited. */
+  updateGovernedCustomer,
+} from './customers.ts';
+export {
+  /** The per-customer decision and the SQL of the subject condition. */
+  CustomerGate,
+  subjectWhere,
+  /** A field a read left out, and why. */
+  type Withheld,
+} from './gate.ts';
+export {
+  /** Applies the decision to one interaction. */
+  filterInteraction,
+  /** Ingests interactions with the storage policy applied; audited. */
+  ingestGoverned,
+  /** One interaction as the purpose may see it. */
+  readInteraction,
+  /** A page of a customer's timeline as the purpose may see it. */
+  readTimeline,
+} from './interactions.ts';
+export {
+  /** Restricts processing, lifts it, objects to a purpose or withdraws an objection; audited. */
+  changePrivacyFlagGoverned,
+  /** "Who looked at my data, and why"; for the auditor without a purpose. */
+  readAccessLog,
+  /** A customer's consents and ledger. */
+  readConsents,
+  /** Every party that received a customer's data. */
+  readDisclosures,
+  /** A customer's intimacy, restriction and objections with history. */
+  readPrivacyState,
+  /** The recipient registry. */
+  readRecipients,
+  /** Appends a consent record; audited. */
+  recordConsentGoverned,
+  /** Registers a recipient. */
+  registerRecipient,
+  /** Sets the intimacy level; audited. */
+  setIntimacyGoverned,
+  /** Replaces the workspace's own categories, purposes and audited overrides. */
+  setWorkspacePolicy,
+  /** Gives a customer's data to a recipient, when the customer and the purpose allow; disclosed and audited. */
+  shareCustomer,
+  /** The workspace's own categories, purposes and overrides. */
+  type WorkspacePolicyInput,
+} from './privacy.ts';
+export {
+  /** The access scope of a transaction. */
+  type AccessScope,
+  /** Links audit events a busy moment left waiting into their chains (the server's timer). */
+  chainAuditBacklog,
+  /** The consent ledger's view of the taxonomy's purposes. */
+  purposeRules,
+  /** How a transaction names its purpose. */
+  type ScopeOptions,
+  /** The workspace's taxonomy. */
+  taxonomyOf,
+  /** Runs a transaction under an access scope; audit and disclosures are appended before commit. */
+  withAccess,
+} from './scope.ts';
+export {
+  /** Keeps value profiles and segment memberships current after an ingest. */
+  applyIngestToValueAndSegments,
+  /** Counts a saved segment's members the purpose may process; audited. */
+  countSegmentGoverned,
+  /** Saves a segment after checking its fields against the purpose. */
+  createSegmentGoverned,
+  /** Deletes a segment and its materialised membership. */
+  deleteSegmentGoverned,
+  /** Why a customer is in a segment: each condition with its value. */
+  explainSegmentMemberGoverned,
+  /** A segment member as a purpose may see it. */
+  type GovernedSegmentMember,
+  /** A segment by id. */
+  getSegmentGoverned,
+  /** A page of a segment's members; audited. */
+  listSegmentMembersGoverned,
+  /** The workspace's segments. */
+  listSegmentsGoverned,
+  /** Counts an unsaved definition. */
+  previewSegmentGoverned,
+  /** The value job: refits every workspace's model and profiles and refreshes its segments. */
+  refitValueOfWorkspaces,
+  /** Refits one workspace's value model and profiles. */
+  runValueRefit,
+  /** What one workspace's refit did. */
+  type WorkspaceRefit,
+} from './segments.ts';

@@ -1,0 +1,229 @@
+import type { Kysely } from 'kysely';
+import { type AuditEntry, chainPendingEvents, recordAuditEvents } from '../audit/index.ts';
+import type { PurposeRules } from '../consent/index.ts';
+import { type DB, inWorkspace, type Tx } from '../db/index.ts';
+import { type DisclosureEntry, recipientForKey, recordDisclosures } from '../disclosures/index.ts';
+import {
+  BASE_TAXONOMY,
+  type CompiledAccess,
+  compileAccess,
+  decidePurpose,
+  effectivePurposes,
+  extendTaxonomy,
+  type Taxonomy,
+} from '../policy/index.ts';
+import { AppError, forbidden, invalid } from '../shared/errors.ts';
+import { type Actor, getWorkspace, type Workspace } from '../workspaces/index.ts';
+
+/**
+ * The access scope of one transaction: who acts, for which purpose, under which workspace taxonomy,
+ * with the compiled access decision; it collects the audit events and disclosures of everything read
+ * or written and appends them at the end of the same transaction, so there is no access without its
+ * record and no record of an access that rolled back.
+ */
+export interface AccessScope {
+  readonly tx: Tx;
+  readonly actor: Actor;
+  readonly purpose: string;
+  readonly requestId: string | null;
+  readonly workspace: Workspace;
+  readonly taxonomy: Taxonomy;
+  readonly access: CompiledAccess;
+  readonly now: Date;
+  /** Records an access or change of personal data for the audit log (callers skip empty reads). */
+  audit(entry: AuditEntry): void;
+  /**
+   * Records that customers' fields left Cornerstore to a recipient. Without a recipient, to the
+   * caller's own system when the caller is an integration key (an integration read is a disclosure),
+   * and to no one otherwise.
+   */
+  disclose(customerIds: readonly string[], fields: readonly string[], recipientId?: string): void;
+}
+
+/** How a transaction names its purpose. */
+export interface ScopeOptions {
+  /** The purpose named by the caller; undefined lets a write use its default. */
+  purpose: string | undefined;
+  requestId: string | null;
+  /** Reads must name a purpose; writes default to `service` (or the key's first purpose). */
+  mode: 'read' | 'write';
+  isolation?: 'read committed' | 'repeatable read';
+  now?: Date;
+  /**
+   * Leave chaining the audit events to `chainAuditBacklog` (the server runs it several times a second)
+   * instead of doing it right after commit: requests then never wait on the chain. Processes without
+   * that timer (commands, tests) chain after commit.
+   */
+  deferChaining?: boolean;
+}
+
+/** The workspace's taxonomy: the base one extended by the workspace's own categories and purposes. */
+export function taxonomyOf(workspace: Workspace): Taxonomy {
+  const { categories, purposes, overrides } = workspace.policy;
+  if (categories.length === 0 && purposes.length === 0 && overrides.length === 0) return BASE_TAXONOMY;
+  const extended = extendTaxonomy(BASE_TAXONOMY, { categories, purposes } as never, overrides as never);
+  if (!extended.ok) {
+    throw new AppError(
+      'internal',
+      'WORKSPACE_POLICY_INVALID',
+      'The workspace policy stored is not valid any more; an admin must set it again.',
+      { problems: extended.problems },
+    );
+  }
+  return extended.taxonomy;
+}
+
+/** The lawful basis and opt-in rules of the taxonomy's purposes, as the consent ledger needs them. */
+export function purposeRules(taxonomy: Taxonomy): PurposeRules {
+  return {
+    lawfulBasisOf: (purpose) => taxonomy.purposes.get(purpose)?.lawfulBasis,
+    needsExplicitOptIn: (purpose) => taxonomy.purposes.get(purpose)?.lawfulBasis === 'explicit_consent',
+  };
+}
+
+function defaultWritePurpose(actor: Actor, taxonomy: Taxonomy): string | undefined {
+  const allowed = effectivePurposes(taxonomy, actor);
+  return allowed.includes('service') ? 'service' : allowed[0];
+}
+
+function purposeRequired(): AppError {
+  return invalid(
+    'PURPOSE_REQUIRED',
+    'Name the purpose of this read: the "purpose" query parameter or the Cornerstore-Purpose header (service, billing, fulfilment, personalization, marketing, analytics, legal…).',
+  );
+}
+
+/**
+ * Runs `fn` in a transaction of the actor's workspace under an access scope. A purpose the actor may
+ * not use is 403 PURPOSE_NOT_ALLOWED before anything is read. The scope's audit events and disclosures
+ * are appended after `fn`, in the same transaction.
+ */
+export async function withAccess<T>(
+  db: Kysely<DB>,
+  actor: Actor,
+  options: ScopeOptions,
+  fn: (scope: AccessScope) => Promise<T>,
+): Promise<T> {
+  let audited = false;
+  const result = await inWorkspace(
+    db,
+    actor.workspaceId,
+    async (tx) => {
+      const now = options.now ?? new Date();
+      const workspace = await getWorkspace(tx, actor.workspaceId);
+      const taxonomy = taxonomyOf(workspace);
+      const purpose =
+        options.purpose ?? (options.mode === 'write' ? defaultWritePurpose(actor, taxonomy) : undefined);
+      if (purpose === undefined) throw purposeRequired();
+      const decision = decidePurpose(taxonomy, actor, purpose);
+      if (!decision.allowed) {
+        const details = { purpose, role: actor.role, reason: decision.reason };
+        if (decision.reason === 'PURPOSE_UNKNOWN') {
+          throw invalid('PURPOSE_UNKNOWN', `"${purpose}" is not a purpose of this workspace.`, details);
+        }
+        throw forbidden('PURPOSE_NOT_ALLOWED', decision.detail, details);
+      }
+      const audits: AuditEntry[] = [];
+      const disclosures: (Omit<DisclosureEntry, 'recipientId'> & { recipientId: string | null })[] = [];
+      const lawfulBasis = taxonomy.purposes.get(purpose)?.lawfulBasis ?? 'unknown';
+      const scope: AccessScope = {
+        tx,
+        actor,
+        purpose,
+        requestId: options.requestId,
+        workspace,
+        taxonomy,
+        access: compileAccess(taxonomy, actor, purpose, now),
+        now,
+        audit: (entry) => {
+          audits.push(entry);
+        },
+        disclose: (customerIds, fields, recipientId) => {
+          if (recipientId === undefined && actor.role !== 'integration') return;
+          for (const customerId of new Set(customerIds)) {
+            disclosures.push({
+              customerId,
+              recipientId: recipientId ?? null,
+              fields,
+              purpose,
+              lawfulBasis,
+              requestId: options.requestId,
+            });
+          }
+        },
+      };
+      const result = await fn(scope);
+      if (disclosures.length > 0) {
+        const own = disclosures.some((d) => d.recipientId === null) ? await recipientForKey(tx, actor) : null;
+        await recordDisclosures(
+          tx,
+          actor.workspaceId,
+          disclosures.map((d) => ({ ...d, recipientId: d.recipientId ?? own?.id ?? '' })),
+        );
+      }
+      await recordAuditEvents(
+        tx,
+        actor.workspaceId,
+        { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
+        audits,
+        now,
+      );
+      audited = audits.length > 0;
+      return result;
+    },
+    options.isolation ? { isolation: options.isolation } : {},
+  );
+  if (audited) {
+    if (options.deferChaining) backlog.add(actor.workspaceId);
+    else await chainAfterCommit(db, actor.workspaceId);
+  }
+  return result;
+}
+
+/** Workspaces whose waiting audit events a busy chainer left for later. */
+const backlog = new Set<string>();
+
+/**
+ * Links the workspace's waiting audit events into its chain, after the access committed, without
+ * waiting: when another transaction is chaining, the workspace is left to `chainAuditBacklog`. A
+ * failure here loses nothing (the events wait in the inbox) and must not fail the access that
+ * already committed.
+ */
+export async function chainAfterCommit(db: Kysely<DB>, workspaceId: string): Promise<void> {
+  try {
+    const chained = await inWorkspace(db, workspaceId, (tx) =>
+      chainPendingEvents(tx, workspaceId, { wait: false }),
+    );
+    if (chained < 0) backlog.add(workspaceId);
+  } catch {
+    backlog.add(workspaceId);
+  }
+}
+
+/**
+ * Chains the audit events of every workspace with events waiting (deferred by the server's requests,
+ * or left by a busy moment); the server runs it several times a second. Answers how many it chained.
+ */
+export async function chainAuditBacklog(db: Kysely<DB>): Promise<number> {
+  // One sweep at a time: a caller arriving during a sweep waits for it, so when this returns every
+  // event recorded before the call is chained.
+  while (sweeping) await sweeping.catch(() => undefined);
+  const sweep = (async () => {
+    let total = 0;
+    for (const workspaceId of [...backlog]) {
+      backlog.delete(workspaceId);
+      total += await inWorkspace(db, workspaceId, (tx) =>
+        chainPendingEvents(tx, workspaceId, { wait: true }),
+      );
+    }
+    return total;
+  })();
+  sweeping = sweep;
+  try {
+    return await sweep;
+  } finally {
+    sweeping = undefined;
+  }
+}
+
+let sweeping: Promise<number> | undefined;

@@ -1,0 +1,299 @@
+import type { Kysely } from 'kysely';
+import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
+import type { DB } from '../db/index.ts';
+import type { IngestResult } from '../interactions/index.ts';
+import {
+  assertReadable,
+  countSegmentDefinition,
+  createSegment,
+  deleteSegment,
+  explainSegmentMember,
+  getSegment,
+  listConditions,
+  listSegmentMembers,
+  listSegments,
+  type MembershipChange,
+  refreshAllSegments,
+  refreshSegmentsForCustomers,
+  type Segment,
+  type SegmentExplanation,
+  type SegmentMemberRow,
+  type SegmentReadAccess,
+} from '../segments/index.ts';
+import { forbidden, notFound } from '../shared/errors.ts';
+import {
+  type RefitOptions,
+  type RefitReport,
+  refitWorkspaceValue,
+  updateProfilesForCustomers,
+} from '../value/index.ts';
+import { isAdmin, listWorkspaces, operatorActor } from '../workspaces/index.ts';
+import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
+import { type AccessScope, withAccess } from './scope.ts';
+
+/**
+ * Segments and value under an access scope. Every read is live SQL that carries the subject condition
+ * (a member is only a customer the purpose may process) and the purpose's field rules (a condition on
+ * a category the purpose may never read is 403 FILTER_NOT_ALLOWED; one opened only from an intimacy
+ * level is unknown below it); member lists show per customer only the value fields the gate allows;
+ * every read is audited. A segment keeps the purpose it was defined for; reading it for another
+ * purpose is allowed when that purpose may read every category the definition uses.
+ */
+
+/** A member as the purpose may see it. */
+export interface GovernedSegmentMember extends SegmentMemberRow {
+  withheld: Withheld[];
+}
+
+function readAccess(scope: AccessScope): SegmentReadAccess {
+  return {
+    purpose: scope.purpose,
+    now: scope.now,
+    fieldRule: (ref) => scope.access.fieldRule(ref),
+    where: subjectWhere(scope.access.subjectCondition),
+  };
+}
+
+function fieldsOf(segment: { definition: Segment['definition'] }): string[] {
+  return [
+    ...new Set(
+      listConditions(segment.definition).map(({ condition }) =>
+        'field' in condition ? condition.field : `aggregate:${condition.aggregate}:${condition.type ?? '*'}`,
+      ),
+    ),
+  ];
+}
+
+/** Creates a segment for the scope's purpose and materialises its membership; audited. */
+export async function createSegmentGoverned(
+  scope: AccessScope,
+  input: { name: string; description?: string | undefined; definition: unknown },
+): Promise<{ segment: Segment; membership: MembershipChange }> {
+  const created = await createSegment(
+    scope.tx,
+    scope.actor.workspaceId,
+    { ...input, purpose: scope.purpose, createdBy: scope.actor.label },
+    scope.taxonomy,
+    scope.now,
+  );
+  scope.audit({
+    action: 'segment.create',
+    purpose: scope.purpose,
+    customerIds: [],
+    fields: fieldsOf(created.segment),
+    details: { segmentId: created.segment.id, name: created.segment.name },
+  });
+  return created;
+}
+
+/** The workspace's segments (definitions hold no personal data). */
+export function listSegmentsGoverned(scope: AccessScope): Promise<Segment[]> {
+  return listSegments(scope.tx, scope.actor.workspaceId);
+}
+
+/** One segment. */
+export function getSegmentGoverned(scope: AccessScope, id: string): Promise<Segment> {
+  return getSegment(scope.tx, scope.actor.workspaceId, id);
+}
+
+/** Deletes a segment; audited. */
+export async function deleteSegmentGoverned(scope: AccessScope, id: string): Promise<void> {
+  const segment = await getSegment(scope.tx, scope.actor.workspaceId, id);
+  await deleteSegment(scope.tx, scope.actor.workspaceId, segment.id);
+  scope.audit({
+    action: 'segment.delete',
+    purpose: scope.purpose,
+    customerIds: [],
+    fields: [],
+    details: { segmentId: segment.id, name: segment.name },
+  });
+}
+
+async function countGoverned(scope: AccessScope, definition: unknown, segmentId: string | null) {
+  const access = readAccess(scope);
+  const node = assertReadable(definition, access);
+  const count = await countSegmentDefinition(scope.tx, scope.actor.workspaceId, node, access);
+  scope.audit({
+    action: 'segment.count',
+    purpose: scope.purpose,
+    customerIds: [],
+    fields: fieldsOf({ definition: node }),
+    details: { segmentId, count },
+  });
+  return count;
+}
+
+/** How many customers the purpose may process are in a segment now; audited. */
+export async function countSegmentGoverned(scope: AccessScope, id: string): Promise<{ count: number }> {
+  const segment = await getSegment(scope.tx, scope.actor.workspaceId, id);
+  return { count: await countGoverned(scope, segment.definition, segment.id) };
+}
+
+/** The count of an unsaved definition; audited. */
+export async function previewSegmentGoverned(
+  scope: AccessScope,
+  definition: unknown,
+): Promise<{ count: number }> {
+  return { count: await countGoverned(scope, definition, null) };
+}
+
+const VALUE_FIELDS = [
+  ['rfmSegment', 'behavioral'],
+  ['clv', 'behavioral'],
+  ['pAlive', 'behavioral'],
+  ['purchases', 'transaction'],
+  ['totalSpend', 'transaction'],
+] as const;
+
+/**
+ * A page of a segment's members the purpose may process: ids, when they entered, and the value
+ * fields the gate allows for each; audited with the page's customers (and disclosed to an
+ * integration key).
+ */
+export async function listSegmentMembersGoverned(
+  scope: AccessScope,
+  id: string,
+  page: { cursor?: string | undefined; limit?: number | undefined },
+): Promise<{ members: GovernedSegmentMember[]; nextCursor: string | null }> {
+  const segment = await getSegment(scope.tx, scope.actor.workspaceId, id);
+  const access = readAccess(scope);
+  const node = assertReadable(segment.definition, access);
+  const result = await listSegmentMembers(scope.tx, scope.actor.workspaceId, node, access, {
+    segmentId: segment.id,
+    cursor: page.cursor,
+    limit: page.limit,
+  });
+  const ids = result.members.map((m) => m.customerId);
+  const subjects = await loadPrivacySubjects(scope.tx, scope.actor.workspaceId, ids);
+  const used = new Set<string>(['customerId']);
+  const members = result.members.map((member): GovernedSegmentMember => {
+    const gate = new CustomerGate(scope, subjects.get(member.customerId) ?? DEFAULT_SUBJECT);
+    if (!member.value) return { ...member, withheld: [] };
+    const value = { ...member.value };
+    for (const [field, category] of VALUE_FIELDS) {
+      if (value[field] !== null && !gate.allows(`value.${field}`, category)) value[field] = null;
+    }
+    for (const field of gate.used) used.add(field);
+    return { ...member, value, withheld: gate.withheld };
+  });
+  if (ids.length > 0) {
+    scope.audit({
+      action: 'segment.members',
+      purpose: scope.purpose,
+      customerIds: ids,
+      fields: [...used],
+      details: { segmentId: segment.id },
+    });
+    scope.disclose(ids, [...used]);
+  }
+  return { members, nextCursor: result.nextCursor };
+}
+
+/** Why a customer is (or is not) in a segment, as the purpose may see it; audited. */
+export async function explainSegmentMemberGoverned(
+  scope: AccessScope,
+  id: string,
+  customerId: string,
+): Promise<SegmentExplanation> {
+  const segment = await getSegment(scope.tx, scope.actor.workspaceId, id);
+  const access = readAccess(scope);
+  const node = assertReadable(segment.definition, access);
+  const explanation = await explainSegmentMember(scope.tx, scope.actor.workspaceId, node, access, customerId);
+  scope.audit({
+    action: 'segment.why',
+    purpose: scope.purpose,
+    customerIds: [explanation.customerId],
+    fields: fieldsOf({ definition: node }),
+    details: { segmentId: segment.id, member: explanation.member },
+  });
+  scope.disclose([explanation.customerId], fieldsOf({ definition: node }));
+  return explanation;
+}
+
+/**
+ * The value job: full refit of the workspace's value model and profiles, then every segment
+ * re-materialised (value fields and time windows moved). Owners and admins only; audited.
+ */
+export async function runValueRefit(
+  scope: AccessScope,
+  options: RefitOptions = {},
+): Promise<{ refit: RefitReport; segments: Record<string, MembershipChange> }> {
+  if (!isAdmin(scope.actor)) {
+    throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin may refit the value model.', {
+      role: scope.actor.role,
+    });
+  }
+  const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, { now: scope.now, ...options });
+  const segments = await refreshAllSegments(scope.tx, scope.actor.workspaceId, scope.taxonomy, scope.now);
+  scope.audit({
+    action: 'value.refit',
+    purpose: scope.purpose,
+    customerIds: [],
+    fields: ['value'],
+    details: { customers: refit.customers, status: refit.status },
+  });
+  return { refit, segments };
+}
+
+/**
+ * After an ingest: the value profiles of customers who got a purchase or a return are recomputed with
+ * the stored model, and every customer written for is re-evaluated for the segments events can change.
+ * Both are no-ops costing one indexed lookup when there is no model or no such segment.
+ */
+export async function applyIngestToValueAndSegments(
+  scope: AccessScope,
+  items: readonly unknown[],
+  results: readonly IngestResult[],
+): Promise<void> {
+  const written = new Set<string>();
+  const purchasers = new Set<string>();
+  for (const r of results) {
+    if (r.status !== 'created' || !r.customerId) continue;
+    written.add(r.customerId);
+    const type = (items[r.index] as { type?: unknown } | null | undefined)?.type;
+    if (type === 'purchase' || type === 'return') purchasers.add(r.customerId);
+  }
+  if (written.size === 0) return;
+  const workspaceId = scope.actor.workspaceId;
+  if (purchasers.size > 0)
+    await updateProfilesForCustomers(scope.tx, workspaceId, [...purchasers], scope.now);
+  await refreshSegmentsForCustomers(scope.tx, workspaceId, [...written], scope.taxonomy, scope.now);
+}
+
+/** One workspace's value job, as the scheduler and the command line run it. */
+export interface WorkspaceRefit {
+  workspaceId: string;
+  workspaceName: string;
+  refit: RefitReport;
+  segments: Record<string, MembershipChange>;
+}
+
+/**
+ * Runs the value job for the named workspaces (id or name; all when none are named), each in its own
+ * transaction as the operator for analytics, one after the other.
+ */
+export async function refitValueOfWorkspaces(
+  db: Kysely<DB>,
+  refs: readonly string[] = [],
+  options: RefitOptions = {},
+): Promise<WorkspaceRefit[]> {
+  const all = await listWorkspaces(db);
+  const chosen = refs.length === 0 ? all : all.filter((w) => refs.includes(w.id) || refs.includes(w.name));
+  const unknown = refs.filter((ref) => !all.some((w) => w.id === ref || w.name === ref));
+  if (unknown.length > 0) {
+    throw notFound('WORKSPACE_NOT_FOUND', `No workspace with id or name "${unknown[0]}".`, {
+      workspaces: unknown,
+    });
+  }
+  const out: WorkspaceRefit[] = [];
+  for (const workspace of chosen) {
+    const result = await withAccess(
+      db,
+      operatorActor(workspace.id),
+      { purpose: 'analytics', requestId: null, mode: 'write' },
+      (scope) => runValueRefit(scope, options),
+    );
+    out.push({ workspaceId: workspace.id, workspaceName: workspace.name, ...result });
+  }
+  return out;
+}

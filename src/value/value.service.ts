@@ -1,0 +1,275 @@
+import type { Tx } from '../db/index.ts';
+import { invalid } from '../shared/errors.ts';
+import { fitBgNbd } from './bgnbd.ts';
+import { fitGammaGamma, type GammaGammaFit } from './gammagamma.ts';
+import {
+  computeMeanSpend,
+  computeProfileSummary,
+  computeRfmThresholds,
+  computeValueProfile,
+  type PredictionCache,
+  type ProfileSummary,
+  profileModelsOf,
+  type StoredValueModel,
+} from './profile.ts';
+import type { RfmSegment } from './rfm.ts';
+import type { ValueOptions } from './score.ts';
+import { computeDayNumber, type Period } from './summary.ts';
+import * as repo from './value.repository.ts';
+
+/** How a refit values customers; the defaults are a year in weeks at a 10 % annual discount rate. */
+export interface RefitOptions {
+  /** The calibration end (default: now). */
+  now?: Date;
+  period?: Period;
+  /** Horizon of expected purchases and CLV, in periods. */
+  horizon?: number;
+  annualDiscountRate?: number;
+}
+
+/** What a refit did. */
+export interface RefitReport {
+  status: 'fitted' | 'no_purchases';
+  customers: number;
+  fittedAt: string;
+  model: StoredValueModel | null;
+  /** Customers per RFM segment. */
+  segments: Partial<Record<RfmSegment, number>>;
+  /** Profiles removed (customers without purchases any more, e.g. merged away). */
+  removed: number;
+  seconds: { aggregate: number; fit: number; score: number; write: number; total: number };
+}
+
+const DEFAULTS: Record<Period, ValueOptions> = {
+  week: { period: 'week', horizon: 52, annualDiscountRate: 0.1 },
+  day: { period: 'day', horizon: 365, annualDiscountRate: 0.1 },
+};
+
+function dayOf(date: Date): number {
+  return computeDayNumber(date.toISOString());
+}
+
+function assertOptions(options: ValueOptions): void {
+  if (!(options.horizon > 0) || !Number.isFinite(options.horizon)) {
+    throw invalid('HORIZON_INVALID', 'The horizon must be a positive number of periods.', {
+      horizon: options.horizon,
+    });
+  }
+  if (!(options.annualDiscountRate >= 0) || !Number.isFinite(options.annualDiscountRate)) {
+    throw invalid('DISCOUNT_RATE_INVALID', 'The annual discount rate must be a number ≥ 0.', {
+      annualDiscountRate: options.annualDiscountRate,
+    });
+  }
+}
+
+function fitSpend(summaries: readonly ProfileSummary[]): GammaGammaFit | null {
+  return summaries.some((s) => s.frequency > 0 && s.monetaryValue > 0) ? fitGammaGamma(summaries) : null;
+}
+
+const seconds = (from: number): number => Number(((performance.now() - from) / 1000).toFixed(3));
+
+/**
+ * Full refit of a workspace: purchases aggregated per customer and day in one statement, BG/NBD and
+ * Gamma-Gamma fitted by maximum likelihood, every profile recomputed (RFM quintiles over all customers)
+ * and written in bulk; profiles of customers without purchases any more are removed. The caller owns
+ * the transaction.
+ */
+export async function refitWorkspaceValue(
+  tx: Tx,
+  workspaceId: string,
+  options: RefitOptions = {},
+): Promise<RefitReport> {
+  const started = performance.now();
+  const now = options.now ?? new Date();
+  const period = options.period ?? 'week';
+  const valueOptions: ValueOptions = {
+    period,
+    horizon: options.horizon ?? DEFAULTS[period].horizon,
+    annualDiscountRate: options.annualDiscountRate ?? DEFAULTS[period].annualDiscountRate,
+  };
+  assertOptions(valueOptions);
+  const aggregates = await repo.aggregatePurchases(tx, workspaceId, { end: now });
+  const aggregated = seconds(started);
+  const endDay = dayOf(now);
+  const summaries = aggregates.map((a) => computeProfileSummary(a, endDay, period));
+  if (summaries.length === 0) {
+    const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
+    return {
+      status: 'no_purchases',
+      customers: 0,
+      fittedAt: now.toISOString(),
+      model: null,
+      segments: {},
+      removed,
+      seconds: { aggregate: aggregated, fit: 0, score: 0, write: 0, total: seconds(started) },
+    };
+  }
+  const fitStarted = performance.now();
+  const bgnbd = fitBgNbd(summaries);
+  const gammaGamma = fitSpend(summaries);
+  const fitted = seconds(fitStarted);
+  const model: StoredValueModel = {
+    fittedAt: now,
+    ...valueOptions,
+    bgnbd: {
+      params: bgnbd.params,
+      standardErrors: bgnbd.standardErrors,
+      logLikelihood: bgnbd.logLikelihood,
+      customers: bgnbd.customers,
+    },
+    gammaGamma: gammaGamma && {
+      params: gammaGamma.params,
+      standardErrors: gammaGamma.standardErrors,
+      logLikelihood: gammaGamma.logLikelihood,
+      customers: gammaGamma.customers,
+    },
+    rfm: computeRfmThresholds(summaries),
+    calibration: {
+      end: now.toISOString(),
+      customers: summaries.length,
+      purchaseDays: summaries.reduce((sum, s) => sum + s.purchases, 0),
+      meanSpend: computeMeanSpend(gammaGamma?.params ?? null, summaries),
+    },
+    convergence: {
+      bgnbd: {
+        converged: bgnbd.converged,
+        iterations: bgnbd.iterations,
+        atBoundary: bgnbd.atBoundary,
+        startsAgreeing: bgnbd.startsAgreeing,
+      },
+      ...(gammaGamma
+        ? {
+            gammaGamma: {
+              converged: gammaGamma.converged,
+              iterations: gammaGamma.iterations,
+              atBoundary: gammaGamma.atBoundary,
+              startsAgreeing: gammaGamma.startsAgreeing,
+            },
+          }
+        : {}),
+    },
+  };
+  const scoreStarted = performance.now();
+  const models = profileModelsOf(model);
+  const cache: PredictionCache = new Map();
+  const segments: Partial<Record<RfmSegment, number>> = {};
+  const profiles = summaries.map((summary, i) => {
+    const profile = computeValueProfile(summary, models, valueOptions, cache);
+    segments[profile.rfmSegment] = (segments[profile.rfmSegment] ?? 0) + 1;
+    const aggregate = aggregates[i];
+    return {
+      ...profile,
+      firstPurchaseAt: aggregate?.firstPurchaseAt ?? now,
+      lastPurchaseAt: aggregate?.lastPurchaseAt ?? now,
+    };
+  });
+  const scored = seconds(scoreStarted);
+  const writeStarted = performance.now();
+  await repo.saveValueModel(tx, workspaceId, model);
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now);
+  const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
+  return {
+    status: 'fitted',
+    customers: profiles.length,
+    fittedAt: now.toISOString(),
+    model,
+    segments,
+    removed,
+    seconds: {
+      aggregate: aggregated,
+      fit: fitted,
+      score: scored,
+      write: seconds(writeStarted),
+      total: seconds(started),
+    },
+  };
+}
+
+/**
+ * Recomputes the summary statistics and predictions of the given customers with the stored model (no
+ * refit; RFM against the stored quintile boundaries), as of `now`. Nothing happens before a first fit.
+ * Returns how many profiles were written. Cheap enough for every ingest: one lookup of the model, one
+ * aggregating statement over those customers' interactions, one bulk upsert.
+ */
+export async function updateProfilesForCustomers(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+  now: Date = new Date(),
+): Promise<number> {
+  if (customerIds.length === 0) return 0;
+  const stored = await repo.findValueModelRow(tx, workspaceId);
+  if (!stored) return 0;
+  const ids = [...new Set(customerIds)];
+  const aggregates = await repo.aggregatePurchases(tx, workspaceId, { end: now, customerIds: ids });
+  const endDay = dayOf(now);
+  const models = profileModelsOf(stored);
+  const options: ValueOptions = {
+    period: stored.period,
+    horizon: stored.horizon,
+    annualDiscountRate: stored.annualDiscountRate,
+  };
+  const cache: PredictionCache = new Map();
+  const profiles = aggregates.map((a) => ({
+    ...computeValueProfile(computeProfileSummary(a, endDay, stored.period), models, options, cache),
+    firstPurchaseAt: a.firstPurchaseAt,
+    lastPurchaseAt: a.lastPurchaseAt,
+  }));
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now);
+  const kept = new Set(aggregates.map((a) => a.customerId));
+  await repo.deleteProfiles(
+    tx,
+    workspaceId,
+    ids.filter((id) => !kept.has(id)),
+  );
+  return profiles.length;
+}
+
+/** A customer's stored value profile (camel case), as of its `asOf`. */
+export interface StoredValueProfile {
+  customerId: string;
+  purchases: number;
+  frequency: number;
+  totalSpend: number;
+  monetaryValue: number;
+  firstPurchaseAt: string;
+  lastPurchaseAt: string;
+  pAlive: number;
+  expectedPurchases: number;
+  expectedSpend: number;
+  clv: number;
+  rfm: { r: number; f: number; m: number; segment: string };
+  asOf: string;
+}
+
+const iso = (value: Date | string): string => new Date(value).toISOString();
+
+/** A customer's stored value profile, or undefined before a fit or without purchases. */
+export async function findValueProfile(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+): Promise<StoredValueProfile | undefined> {
+  const row = await repo.findValueProfileRow(tx, workspaceId, customerId);
+  if (!row) return undefined;
+  return {
+    customerId: row.customer_id,
+    purchases: row.purchases,
+    frequency: row.frequency,
+    totalSpend: row.total_spend,
+    monetaryValue: row.monetary,
+    firstPurchaseAt: iso(row.first_purchase_at),
+    lastPurchaseAt: iso(row.last_purchase_at),
+    pAlive: row.p_alive,
+    expectedPurchases: row.expected_purchases,
+    expectedSpend: row.expected_spend,
+    clv: row.clv,
+    rfm: { r: row.rfm_r, f: row.rfm_f, m: row.rfm_m, segment: row.rfm_segment },
+    asOf: iso(row.as_of),
+  };
+}
+
+/** The workspace's stored model, or undefined before a first fit. */
+export function findValueModel(tx: Tx, workspaceId: string): Promise<StoredValueModel | undefined> {
+  return repo.findValueModelRow(tx, workspaceId);
+}

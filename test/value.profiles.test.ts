@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { Tx } from '../src/db/index.ts';
+import { newId } from '../src/shared/ids.ts';
+import {
+  findValueModel,
+  findValueProfile,
+  fitBgNbd,
+  fitGammaGamma,
+  refitWorkspaceValue,
+  simulateTransactions,
+  summariseTransactions,
+  type Transaction,
+  updateProfilesForCustomers,
+} from '../src/value/index.ts';
+import {
+  createTestWorkspace,
+  ENGINE,
+  inTestWorkspace,
+  type TestWorkspace,
+  useTestDatabase,
+} from './helpers.ts';
+
+/**
+ * Value profiles over the database: a refit on seeded synthetic purchases reads the same figures as the
+ * pure summary of the same transactions and fits the same parameters; profiles are sane; one customer's
+ * profile follows a new purchase or return without a refit.
+ */
+
+const t = useTestDatabase();
+
+const NOW = new Date('2024-07-01T00:00:00Z');
+const TRUE_PARAMS = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+
+async function insertCustomers(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<void> {
+  await sql`INSERT INTO customers (workspace_id, id) SELECT ${workspaceId}::uuid, u FROM unnest(${ids as string[]}::uuid[]) u`.execute(
+    tx,
+  );
+}
+
+async function insertInteractions(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly { customerId: string; type: string; at: string; amount: number }[],
+): Promise<void> {
+  await sql`
+    INSERT INTO interactions (workspace_id, id, customer_id, type, channel, initiated_by, occurred_at, source, external_id, amount)
+    SELECT ${workspaceId}::uuid, gen_random_uuid(), u.customer_id, u.type, 'store', 'customer', u.at, 'test', gen_random_uuid()::text, u.amount
+    FROM unnest(${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.type)}::text[],
+                ${rows.map((r) => r.at)}::timestamptz[], ${rows.map((r) => r.amount)}::numeric[])
+      AS u(customer_id, type, at, amount)`.execute(tx);
+}
+
+async function seedWorld(ws: TestWorkspace, customers: number): Promise<{ transactions: Transaction[] }> {
+  const simulated = [
+    ...simulateTransactions({
+      customers,
+      seed: 'value-profiles',
+      params: TRUE_PARAMS,
+      spend: { p: 6.25, q: 3.74, gamma: 15.44 },
+      period: 'week',
+      start: '2023-01-01',
+      acquisitionDays: 84,
+      days: 540,
+    }),
+  ];
+  const ids = new Map<string, string>();
+  for (const tr of simulated) if (!ids.has(tr.customerId)) ids.set(tr.customerId, newId());
+  const transactions = simulated.map((tr) => ({ ...tr, customerId: ids.get(tr.customerId) ?? '' }));
+  await inTestWorkspace(t.database, ws, async (tx) => {
+    await insertCustomers(tx, ws.workspace.id, [...ids.values()]);
+    await insertInteractions(
+      tx,
+      ws.workspace.id,
+      transactions.map((tr) => ({
+        customerId: tr.customerId,
+        type: 'purchase',
+        at: `${tr.date}T12:00:00Z`,
+        amount: tr.amount,
+      })),
+    );
+  });
+  return { transactions };
+}
+
+describe(`value profiles in the database (${ENGINE})`, () => {
+  it('a refit reads the same summary as the pure code, fits the same parameters and writes sane profiles', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const { transactions } = await seedWorld(ws, 2000);
+    const report = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }),
+    );
+    const pure = await summariseTransactions(transactions, { calibrationEnd: '2024-07-01', period: 'week' });
+    expect(report.status).toBe('fitted');
+    expect(report.customers).toBe(pure.customers.length);
+    const expected = fitBgNbd(pure.customers).params;
+    const fitted = report.model?.bgnbd.params;
+    for (const name of ['r', 'alpha', 'a', 'b'] as const) {
+      expect(fitted?.[name]).toBeCloseTo(expected[name], 6);
+    }
+    expect(report.model?.gammaGamma?.params.p).toBeCloseTo(fitGammaGamma(pure.customers).params.p, 6);
+    // Sane: the simulated purchase process is recovered roughly from 2,000 customers.
+    expect(fitted?.r).toBeGreaterThan(TRUE_PARAMS.r * 0.6);
+    expect(fitted?.r).toBeLessThan(TRUE_PARAMS.r * 1.6);
+    expect(report.model?.convergence.bgnbd?.converged).toBe(true);
+
+    const stored = await inTestWorkspace(t.database, ws, (tx) => findValueModel(tx, ws.workspace.id));
+    expect(stored?.bgnbd.params.r).toBeCloseTo(fitted?.r ?? 0, 9);
+    const rows = await inTestWorkspace(t.database, ws, (tx) =>
+      tx.selectFrom('value_profiles').selectAll().where('workspace_id', '=', ws.workspace.id).execute(),
+    );
+    expect(rows).toHaveLength(pure.customers.length);
+    const byId = new Map(pure.customers.map((c) => [c.customerId, c]));
+    for (const row of rows) {
+      const summary = byId.get(row.customer_id);
+      expect(row.frequency).toBe(summary?.frequency);
+      expect(row.recency).toBeCloseTo(summary?.recency ?? -1, 9);
+      expect(row.t).toBeCloseTo(summary?.T ?? -1, 9);
+      expect(row.p_alive).toBeGreaterThanOrEqual(0);
+      expect(row.p_alive).toBeLessThanOrEqual(1);
+      expect(row.expected_purchases).toBeGreaterThanOrEqual(0);
+      expect(row.clv).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(row.clv)).toBe(true);
+    }
+    // RFM quintiles: five recency scores used, segments named.
+    expect(new Set(rows.map((r) => r.rfm_r)).size).toBeGreaterThanOrEqual(4);
+    expect(Object.values(report.segments).reduce((a, b) => a + (b ?? 0), 0)).toBe(rows.length);
+    // One-time buyers are alive by the model's definition; frequent recent buyers score high.
+    const oneTimers = rows.filter((r) => r.frequency === 0);
+    expect(oneTimers.every((r) => r.p_alive === 1)).toBe(true);
+  });
+
+  it('one customer follows a new purchase and a return without a refit; nothing before a first fit', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const [a, b] = [newId(), newId()];
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      await insertCustomers(tx, ws.workspace.id, [a, b]);
+      const rows = [];
+      for (let week = 0; week < 40; week += 3) {
+        rows.push({
+          customerId: a,
+          type: 'purchase',
+          at: new Date(Date.UTC(2024, 0, 1 + week * 7)).toISOString(),
+          amount: 20 + week,
+        });
+      }
+      rows.push({ customerId: b, type: 'purchase', at: '2024-02-01T10:00:00Z', amount: 50 });
+      rows.push({ customerId: b, type: 'purchase', at: '2024-03-01T10:00:00Z', amount: 30 });
+      await insertInteractions(tx, ws.workspace.id, rows);
+      expect(await updateProfilesForCustomers(tx, ws.workspace.id, [a, b], NOW)).toBe(0);
+    });
+    await inTestWorkspace(t.database, ws, (tx) => refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }));
+    const before = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, b));
+    expect(before).toMatchObject({ purchases: 2, frequency: 1, totalSpend: 80, monetaryValue: 30 });
+
+    const later = new Date('2024-07-10T00:00:00Z');
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      await insertInteractions(tx, ws.workspace.id, [
+        { customerId: b, type: 'purchase', at: '2024-07-05T10:00:00Z', amount: 40 },
+        { customerId: b, type: 'return', at: '2024-07-06T10:00:00Z', amount: 10 },
+      ]);
+      expect(await updateProfilesForCustomers(tx, ws.workspace.id, [b], later)).toBe(1);
+    });
+    const after = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, b));
+    // Repeat spend (30 + 40) less the later return (10), over two repeats.
+    expect(after).toMatchObject({ purchases: 3, frequency: 2, totalSpend: 110, monetaryValue: 30 });
+    expect(after?.asOf).toBe(later.toISOString());
+    expect(after?.lastPurchaseAt).toBe('2024-07-05T10:00:00.000Z');
+    expect(after?.pAlive).toBeGreaterThan(0);
+  });
+
+  it('a workspace sees only its own profiles and model', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const other = await createTestWorkspace(t.database);
+    await seedWorld(ws, 200);
+    await inTestWorkspace(t.database, ws, (tx) => refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }));
+    const seen = await inTestWorkspace(t.database, other, async (tx) => ({
+      model: await findValueModel(tx, ws.workspace.id),
+      profiles: await tx.selectFrom('value_profiles').select('customer_id').execute(),
+    }));
+    expect(seen).toEqual({ model: undefined, profiles: [] });
+    const report = await inTestWorkspace(t.database, other, (tx) =>
+      refitWorkspaceValue(tx, other.workspace.id, { now: NOW }),
+    );
+    expect(report.status).toBe('no_purchases');
+  });
+});
