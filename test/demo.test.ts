@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getCustomer, resolveCustomerRefs } from '../src/customers/index.ts';
+import { getCustomer, listFieldHistory, resolveCustomerRefs } from '../src/customers/index.ts';
 import { type Database, inWorkspace } from '../src/db/index.ts';
 import { type DemoSummary, runDemo } from '../src/demo/index.ts';
 import { getTimeline } from '../src/interactions/index.ts';
@@ -124,12 +124,15 @@ describe(`cornerstore demo (${ENGINE})`, () => {
       for (const [i, record] of records.entries()) {
         const answer = resolved[i];
         if (!answer?.ok) throw new Error(`record ${record.source}/${record.externalId} not stored`);
+        // After identity resolution the customer may hold several systems' records: each keeps its
+        // identity, contact points and, in the field history, its provenance.
         const customer = await getCustomer(tx, actor, answer.customerId);
         expect(customer.identities).toContainEqual({ source: record.source, externalId: record.externalId });
         if (record.email !== undefined) expect(customer.emails).toContain(record.email.toLowerCase());
-        if (record.phone !== undefined) expect(customer.phones).toHaveLength(1);
+        if (record.phone !== undefined) expect(customer.phones.length).toBeGreaterThanOrEqual(1);
         if (record.givenName !== undefined) {
-          expect(customer.provenance.givenName?.source).toBe(record.source);
+          const history = await listFieldHistory(tx, actor, customer.id);
+          expect(history.some((h) => h.field === 'givenName' && h.source === record.source)).toBe(true);
         }
       }
     });
@@ -160,10 +163,12 @@ describe(`cornerstore demo (${ENGINE})`, () => {
       }
       const byKind = new Map(first.highlights.map((h) => [h.kind, h]));
 
-      // The same person, by the generator's ground truth, as several customers of several systems.
+      // The same person, by the generator's ground truth, in several systems: identity resolution merged
+      // the records into fewer customers (one, unless a pair waits for review).
       const same = byKind.get('same_person');
       const records = same?.records ?? [];
-      expect(new Set(records.map((r) => r.customerId)).size).toBeGreaterThan(1);
+      expect(first.identity.merged).toBeGreaterThan(0);
+      expect(new Set(records.map((r) => r.customerId)).size).toBeLessThan(records.length);
       expect(new Set(records.map((r) => r.source)).size).toBeGreaterThan(1);
       expect(records[0]?.customerId).toBe(same?.customerId);
       const owners = new Set<string>();

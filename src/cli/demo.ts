@@ -18,6 +18,10 @@ function progressLine(progress: DemoProgress): string {
       return `Customers: ${progress.sourceRecords} source records, ${progress.created} created, ${progress.existing} already there (${progress.seconds} s).`;
     case 'interactions':
       return `Interactions: ${progress.interactions} ingested, ${progress.created} created, ${progress.existing} already there${progress.rejected > 0 ? `, ${progress.rejected} rejected` : ''} (${progress.seconds} s).`;
+    case 'identity':
+      return `Identity resolution: ${progress.merged} customers merged into another, ${progress.queued} pairs left for review (${progress.seconds} s).`;
+    case 'value':
+      return `Customer value: models fitted, ${progress.customers} value profiles (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -97,6 +101,7 @@ export function registerDemoCommands(program: Command): void {
             existing: summary.existing,
             rejected: summary.rejected,
             policy: summary.policy,
+            identity: summary.identity,
             highlights: summary.highlights,
             seconds: summary.seconds,
           },

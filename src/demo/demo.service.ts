@@ -10,9 +10,11 @@ import {
   ingestGoverned,
   readCustomer,
   readTimeline,
+  runValueRefit,
   type ScopeOptions,
   withAccess,
 } from '../governance/index.ts';
+import { resolveWorkspace } from '../identity/index.ts';
 import type { Interaction } from '../interactions/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { SourceRecord, SyntheticWorld } from '../synthetic/index.ts';
@@ -109,6 +111,29 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     report,
   });
 
+  // The same person in several systems becomes one customer, and every customer gets a value profile.
+  const resolveStarted = performance.now();
+  const resolution = await withAccess(
+    db,
+    actor,
+    { purpose: 'service', requestId: null, mode: 'write' },
+    (scope) => resolveWorkspace(scope),
+  );
+  report({
+    phase: 'identity',
+    merged: resolution.merges.length,
+    queued: resolution.queued,
+    seconds: secondsSince(resolveStarted),
+  });
+  const valueStarted = performance.now();
+  const value = await withAccess(
+    db,
+    actor,
+    { purpose: 'analytics', requestId: null, mode: 'write' },
+    (scope) => runValueRefit(scope),
+  );
+  report({ phase: 'value', customers: value.refit.customers, seconds: secondsSince(valueStarted) });
+
   const highlightsStarted = performance.now();
   const links = customerLinks(options.baseUrl);
   const highlights = await findHighlights(db, actor, workspace, world, people.samePerson, links);
@@ -129,6 +154,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     existing: { customers: people.existing, interactions: interactions.existing },
     rejected: { interactions: interactions.rejected, firstError: interactions.firstError },
     policy: { dropped: interactions.dropped, masked: interactions.masked },
+    identity: { merged: resolution.merges.length, queued: resolution.queued },
     highlights,
     seconds: secondsSince(started),
   };
@@ -455,13 +481,22 @@ async function findHighlights(
       if (first) {
         const customers: Customer[] = [];
         for (const r of records) customers.push(await readCustomer(scope, r.customerId));
-        const spellings = records.map((r, i) => `"${displayName(customers[i] as Customer)}" (${r.source})`);
+        const systems = new Set(records.map((r) => r.source)).size;
         const distinct = new Set(records.map((r) => r.customerId)).size;
+        const spellings = [
+          ...new Set(
+            samePerson.records.map(
+              (r) => `"${[r.givenName, r.familyName].filter(Boolean).join(' ')}" (${r.source})`,
+            ),
+          ),
+        ];
         highlights.push({
           ...make(
             customers[0] as Customer,
             'same_person',
-            `One person known to ${new Set(records.map((r) => r.source)).size} systems as ${distinct} customers: ${spellings.join(', ')}. Identity resolution will merge these.`,
+            distinct === 1
+              ? `One person known to ${systems} systems as ${spellings.join(', ')}: identity resolution merged the ${records.length} records into this customer (GET /v1/identity/reviews lists the uncertain pairs).`
+              : `One person known to ${systems} systems as ${spellings.join(', ')}: identity resolution merged them into ${distinct} customers; the rest wait in the review queue (GET /v1/identity/reviews).`,
           ),
           records,
         });

@@ -61,6 +61,8 @@ export interface DemoSummary {
    * (the demo workspace strips rather than rejects) and texts masked, counted by interaction.
    */
   policy: { dropped: number; masked: number };
+  /** What identity resolution did: customers merged into another, pairs left for a person to decide. */
+  identity: { merged: number; queued: number };
   highlights: Highlight[];
   seconds: number;
 }
@@ -77,6 +79,8 @@ export type DemoProgress =
       rejected: number;
       seconds: number;
     }
+  | { phase: 'identity'; merged: number; queued: number; seconds: number }
+  | { phase: 'value'; customers: number; seconds: number }
   | { phase: 'highlights'; count: number; seconds: number };
 
 /** Validates the world's size and seed; throws DEMO_OPTIONS_INVALID. */
