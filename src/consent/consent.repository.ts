@@ -154,7 +154,7 @@ export async function listConsentState(
   return byCustomer;
 }
 
-/** What the access decision needs of each customer, in one round trip per table. */
+/** What the access decision needs of each customer, in one round trip. */
 export async function loadSubjects(
   tx: Tx,
   workspaceId: string,
@@ -163,25 +163,41 @@ export async function loadSubjects(
   const subjects = new Map<string, PrivacySubject>();
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return subjects;
-  const [rows, consents] = [
-    await tx
-      .selectFrom('customers')
-      .select(['id', 'intimacy_level', 'processing_restricted', 'objections'])
-      .where('workspace_id', '=', workspaceId)
-      .where('id', 'in', ids)
-      .execute(),
-    await listConsentState(tx, workspaceId, ids),
-  ];
+  // Purpose-wide consents only: a channel-specific one does not open a purpose on every channel.
+  const { rows } = await sql<{
+    id: string;
+    intimacy_level: number;
+    processing_restricted: boolean;
+    objections: string[];
+    consents:
+      | {
+          purpose: string;
+          status: ConsentStateEntry['status'];
+          explicit: boolean;
+          expires_at: string | null;
+        }[]
+      | null;
+  }>`
+    SELECT c.id, c.intimacy_level, c.processing_restricted, c.objections,
+      (SELECT json_agg(json_build_object('purpose', cs.purpose, 'status', cs.status, 'explicit', cs.explicit,
+                                         'expires_at', cs.expires_at))
+       FROM consent_state cs
+       WHERE cs.workspace_id = c.workspace_id AND cs.customer_id = c.id AND cs.channel = '') AS consents
+    FROM customers c
+    WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${ids}::uuid[])`.execute(tx);
   for (const row of rows) {
-    const purposeWide = (consents.get(row.id) ?? []).filter((c) => c.channel === null);
     subjects.set(row.id, {
       intimacyLevel: row.intimacy_level as IntimacyLevel,
       restricted: row.processing_restricted,
       objections: new Set(row.objections),
       consents: new Map(
-        purposeWide.map((c) => [
+        (row.consents ?? []).map((c) => [
           c.purpose,
-          { status: c.status, explicit: c.explicit, expiresAt: c.expiresAt },
+          {
+            status: c.status,
+            explicit: c.explicit,
+            expiresAt: c.expires_at === null ? null : iso(c.expires_at),
+          },
         ]),
       ),
     });

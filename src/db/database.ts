@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { AppError } from '../shared/errors.ts';
+import { markServer } from './engine.ts';
 import type { DB } from './schema.ts';
 
 /** Which engine is behind the query layer: the embedded one or a PostgreSQL server. */
@@ -109,6 +110,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    markServer(db);
     return { db, kind: 'postgres', location: redact(options.databaseUrl), close: () => db.destroy() };
   }
   const dataDir = options.dataDir ?? 'memory://';

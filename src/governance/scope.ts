@@ -13,7 +13,7 @@ import {
   type Taxonomy,
 } from '../policy/index.ts';
 import { AppError, forbidden, invalid } from '../shared/errors.ts';
-import { type Actor, getWorkspace, type Workspace } from '../workspaces/index.ts';
+import { type Actor, getWorkspaceForAccess, type Workspace } from '../workspaces/index.ts';
 
 /**
  * The access scope of one transaction: who acts, for which purpose, under which workspace taxonomy,
@@ -110,7 +110,7 @@ export async function withAccess<T>(
     actor.workspaceId,
     async (tx) => {
       const now = options.now ?? new Date();
-      const workspace = await getWorkspace(tx, actor.workspaceId);
+      const workspace = await getWorkspaceForAccess(tx, actor.workspaceId);
       const taxonomy = taxonomyOf(workspace);
       const purpose =
         options.purpose ?? (options.mode === 'write' ? defaultWritePurpose(actor, taxonomy) : undefined);

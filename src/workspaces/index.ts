@@ -15,6 +15,8 @@ export {
   getWorkspace,
   /** Finds a workspace by id or name, or throws WORKSPACE_NOT_FOUND. */
   getWorkspaceByRef,
+  /** The workspace as an access needs it, reused for up to a second by this process. */
+  getWorkspaceForAccess,
   /** The workspace's keyed-hash secret for a purpose, created on first use. */
   getWorkspaceSecret,
   /** Authenticates API keys with a cache in front of the slow hash. */

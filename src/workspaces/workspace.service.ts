@@ -82,6 +82,25 @@ export async function getWorkspace(tx: Tx, workspaceId: string): Promise<Workspa
   return found;
 }
 
+/** How long a workspace read for an access may be reused by this process. */
+const ACCESS_CACHE_MS = 1_000;
+const accessCache = new Map<string, { workspace: Workspace; at: number }>();
+
+/**
+ * The workspace as every access needs it (settings, data policy), reused for up to a second by this
+ * process: a change made here is seen at once (the entry is dropped), one made by another process
+ * within a second — the same bound as a key revocation.
+ */
+export async function getWorkspaceForAccess(tx: Tx, workspaceId: string): Promise<Workspace> {
+  const now = Date.now();
+  const cached = accessCache.get(workspaceId);
+  if (cached && now - cached.at < ACCESS_CACHE_MS) return cached.workspace;
+  const workspace = await getWorkspace(tx, workspaceId);
+  if (accessCache.size > 10_000) accessCache.clear();
+  accessCache.set(workspaceId, { workspace, at: now });
+  return workspace;
+}
+
 function assertAdmin(actor: Actor): void {
   if (!isAdmin(actor)) {
     throw forbidden(
@@ -103,6 +122,7 @@ export async function updateSettings(
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
   };
+  accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {
     ...(patch.defaultRegion === undefined ? {} : { defaultRegion: normaliseRegion(patch.defaultRegion) }),
     ...(patch.autoCreateCustomers === undefined ? {} : { autoCreateCustomers: patch.autoCreateCustomers }),
@@ -213,6 +233,7 @@ export async function updateWorkspacePolicy(
   policy: WorkspacePolicy,
 ): Promise<Workspace> {
   assertAdmin(actor);
+  accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, { policy: { ...policy } });
   if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');
   return updated;
