@@ -163,7 +163,8 @@ export async function loadSubjects(
   const subjects = new Map<string, PrivacySubject>();
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return subjects;
-  // Purpose-wide consents only: a channel-specific one does not open a purpose on every channel.
+  // Purpose-wide consents only (a channel-specific one does not open a purpose on every channel); the
+  // function keeps its plan for the connection (migration 0007).
   const { rows } = await sql<{
     id: string;
     intimacy_level: number;
@@ -177,14 +178,7 @@ export async function loadSubjects(
           expires_at: string | null;
         }[]
       | null;
-  }>`
-    SELECT c.id, c.intimacy_level, c.processing_restricted, c.objections,
-      (SELECT json_agg(json_build_object('purpose', cs.purpose, 'status', cs.status, 'explicit', cs.explicit,
-                                         'expires_at', cs.expires_at))
-       FROM consent_state cs
-       WHERE cs.workspace_id = c.workspace_id AND cs.customer_id = c.id AND cs.channel = '') AS consents
-    FROM customers c
-    WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${ids}::uuid[])`.execute(tx);
+  }>`SELECT * FROM cornerstore_privacy_subjects(${workspaceId}::uuid, ${ids}::uuid[])`.execute(tx);
   for (const row of rows) {
     subjects.set(row.id, {
       intimacyLevel: row.intimacy_level as IntimacyLevel,

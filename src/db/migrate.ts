@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_schema_usage.ts';
 import * as m0004 from './migrations/0004_governance.ts';
 import * as m0005 from './migrations/0005_identity.ts';
 import * as m0006 from './migrations/0006_value.ts';
+import * as m0007 from './migrations/0007_privacy_subjects.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_governance': m0004,
   '0005_identity': m0005,
   '0006_value': m0006,
+  '0007_privacy_subjects': m0007,
 };
 
 const provider: MigrationProvider = {
