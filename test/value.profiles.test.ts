@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Tx } from '../src/db/index.ts';
+import { withAccess } from '../src/governance/index.ts';
+import { mergeCustomers, unmergeCustomers } from '../src/identity/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import {
   findValueModel,
@@ -13,6 +15,7 @@ import {
   type Transaction,
   updateProfilesForCustomers,
 } from '../src/value/index.ts';
+import { operatorActor } from '../src/workspaces/index.ts';
 import {
   createTestWorkspace,
   ENGINE,
@@ -167,6 +170,30 @@ describe(`value profiles in the database (${ENGINE})`, () => {
     expect(after?.asOf).toBe(later.toISOString());
     expect(after?.lastPurchaseAt).toBe('2024-07-05T10:00:00.000Z');
     expect(after?.pAlive).toBeGreaterThan(0);
+  });
+
+  it("a merge moves the absorbed customer's purchases into the survivor's profile at once", async () => {
+    const ws = await createTestWorkspace(t.database);
+    const [a, b, c] = [newId(), newId(), newId()];
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      await insertCustomers(tx, ws.workspace.id, [a, b, c]);
+      await insertInteractions(tx, ws.workspace.id, [
+        { customerId: a, type: 'purchase', at: '2024-01-05T10:00:00Z', amount: 10 },
+        { customerId: a, type: 'purchase', at: '2024-02-05T10:00:00Z', amount: 20 },
+        { customerId: b, type: 'purchase', at: '2024-03-05T10:00:00Z', amount: 40 },
+        { customerId: c, type: 'purchase', at: '2024-01-15T10:00:00Z', amount: 5 },
+        { customerId: c, type: 'purchase', at: '2024-04-15T10:00:00Z', amount: 5 },
+      ]);
+    });
+    await inTestWorkspace(t.database, ws, (tx) => refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }));
+    const owner = operatorActor(ws.workspace.id);
+    const write = { purpose: undefined, requestId: null, mode: 'write' } as const;
+    const merge = await withAccess(t.database.db, owner, write, (scope) => mergeCustomers(scope, a, b));
+    const merged = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, a));
+    expect(merged).toMatchObject({ purchases: 3, totalSpend: 70 });
+    await withAccess(t.database.db, owner, write, (scope) => unmergeCustomers(scope, merge.id));
+    const back = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, a));
+    expect(back).toMatchObject({ purchases: 2, totalSpend: 30 });
   });
 
   it('a workspace sees only its own profiles and model', async () => {

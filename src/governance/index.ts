@@ -87,6 +87,8 @@ export {
 export {
   /** Keeps value profiles and segment memberships current after an ingest. */
   applyIngestToValueAndSegments,
+  /** Recomputes value profiles and segment memberships of customers merges or unmerges changed. */
+  applyMergesToValueAndSegments,
   /** Counts a saved segment's members the purpose may process; audited. */
   countSegmentGoverned,
   /** Saves a segment after checking its fields against the purpose. */

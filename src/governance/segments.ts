@@ -260,6 +260,21 @@ export async function applyIngestToValueAndSegments(
   await refreshSegmentsForCustomers(scope.tx, workspaceId, [...written], scope.taxonomy, scope.now);
 }
 
+/**
+ * After merges or unmerges moved interactions between customers: their value profiles are recomputed
+ * with the stored model and their segment memberships re-evaluated (merged customers leave segments).
+ */
+export async function applyMergesToValueAndSegments(
+  scope: AccessScope,
+  customerIds: readonly string[],
+): Promise<void> {
+  const ids = [...new Set(customerIds)];
+  if (ids.length === 0) return;
+  const workspaceId = scope.actor.workspaceId;
+  await updateProfilesForCustomers(scope.tx, workspaceId, ids, scope.now);
+  await refreshSegmentsForCustomers(scope.tx, workspaceId, ids, scope.taxonomy, scope.now);
+}
+
 /** One workspace's value job, as the scheduler and the command line run it. */
 export interface WorkspaceRefit {
   workspaceId: string;

@@ -7,7 +7,11 @@ import {
   getCustomer,
   updateCustomer,
 } from '../customers/index.ts';
-import { type AccessScope, GOVERNMENT_ID_SOURCE_PREFIX } from '../governance/index.ts';
+import {
+  type AccessScope,
+  applyMergesToValueAndSegments,
+  GOVERNMENT_ID_SOURCE_PREFIX,
+} from '../governance/index.ts';
 import type { Role } from '../shared/access.ts';
 import { conflict, forbidden, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -396,6 +400,7 @@ export async function mergeCustomers(
     probability: null,
   });
   await recordLabel(scope, s, a, 'match', { origin: 'merge', mergeId: summary.id });
+  await applyMergesToValueAndSegments(scope, [s, a]);
   return summary;
 }
 
@@ -577,6 +582,7 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
     fields: ['identities', 'contactPoints', 'interactions', 'consents', ...MERGED_FIELDS],
     details: { mergeId: merge.id },
   });
+  await applyMergesToValueAndSegments(scope, [survivorId, absorbedId]);
   return {
     mergeId: merge.id,
     survivorId,
@@ -895,6 +901,10 @@ export async function resolveWorkspace(
     });
   }
   summary.queued = await repo.insertReviews(tx, ws, rows);
+  await applyMergesToValueAndSegments(
+    scope,
+    summary.merges.flatMap((m) => [m.survivorId, m.absorbedId]),
+  );
   const finished = performance.now();
   summary.milliseconds.writing = Math.round(finished - resolved);
   summary.milliseconds.total = Math.round(finished - started);
@@ -1033,6 +1043,7 @@ export async function decideReview(
     fields: ['identityMatch'],
     details: { reviewId: review.id, decision },
   });
+  if (merge) await applyMergesToValueAndSegments(scope, [review.customerA, review.customerB]);
   return { review: decided, merge };
 }
 
