@@ -444,7 +444,7 @@ describe(`data policy over HTTP (${ENGINE})`, () => {
     expect(disclosures[0]?.fields).toEqual(expect.arrayContaining(['givenName', 'emails']));
   });
 
-  it('answers "who looked at my data, and why", and the chain verifies', async () => {
+  it('answers "who looked at my data, and why", to the auditor who reads no content', async () => {
     const ws = await createTestWorkspace(t.database);
     const id = await newCustomer(ws);
     const agent = await keyFor(ws, 'agent');

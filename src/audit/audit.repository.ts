@@ -37,17 +37,7 @@ export async function lockHead(
 }
 
 /** An audit entry as written by the access, before it is chained. */
-export interface PendingEvent {
-  id: string;
-  occurredAt: string;
-  actor: AuditActor;
-  purpose: string | null;
-  action: string;
-  customerIds: string[];
-  fields: string[];
-  requestId: string | null;
-  details: unknown;
-}
+export type PendingEvent = Omit<AuditEvent, 'workspaceId' | 'seq' | 'prevHash' | 'hash'>;
 
 /** Writes entries to the workspace's inbox: one statement with one parameter, no lock. */
 export async function insertPending(
@@ -204,18 +194,9 @@ export async function appendEvents(tx: Tx, events: readonly AuditEvent[]): Promi
   `.execute(tx);
 }
 
-interface EventRow {
+interface EventRow extends PendingRow {
   workspace_id: string;
   seq: number | string;
-  id: string;
-  occurred_at: Date;
-  actor: AuditActor;
-  purpose: string | null;
-  action: string;
-  customer_ids: string[];
-  fields: string[];
-  request_id: string | null;
-  details: unknown;
   prev_hash: string;
   hash: string;
 }
@@ -224,15 +205,7 @@ function toEvent(row: EventRow): AuditEvent {
   return {
     workspaceId: row.workspace_id,
     seq: Number(row.seq),
-    id: row.id,
-    occurredAt: new Date(row.occurred_at).toISOString(),
-    actor: row.actor,
-    purpose: row.purpose,
-    action: row.action,
-    customerIds: row.customer_ids,
-    fields: row.fields,
-    requestId: row.request_id,
-    details: row.details,
+    ...toPending(row),
     prevHash: row.prev_hash,
     hash: row.hash,
   };

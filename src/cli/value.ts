@@ -107,41 +107,22 @@ function inputJson(summary: SummaryResult, stats: TransactionReadStats): Record<
   };
 }
 
-function bgnbdJson(fit: BgNbdFit): Record<string, unknown> {
+/** A fit as printed: the parameters in the literature's names, the log-likelihood, then the diagnostics. */
+function fitJson(
+  fit: BgNbdFit | GammaGammaFit | ParetoNbdFit,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const { params, logLikelihood, standardErrors, converged, iterations, atBoundary } = fit;
+  const starts = 'starts' in fit ? { startsAgreeing: fit.startsAgreeing, starts: fit.starts } : {};
   return {
-    ...fit.params,
-    loglik: fit.logLikelihood,
-    standardErrors: fit.standardErrors,
-    converged: fit.converged,
-    iterations: fit.iterations,
-    startsAgreeing: fit.startsAgreeing,
-    starts: fit.starts,
-    atBoundary: fit.atBoundary,
-  };
-}
-
-function gammaGammaJson(fit: GammaGammaFit): Record<string, unknown> {
-  return {
-    ...fit.params,
-    loglik: fit.logLikelihood,
-    customers: fit.customers,
-    standardErrors: fit.standardErrors,
-    converged: fit.converged,
-    iterations: fit.iterations,
-    startsAgreeing: fit.startsAgreeing,
-    starts: fit.starts,
-    atBoundary: fit.atBoundary,
-  };
-}
-
-function paretoNbdJson(fit: ParetoNbdFit): Record<string, unknown> {
-  return {
-    ...fit.params,
-    loglik: fit.logLikelihood,
-    standardErrors: fit.standardErrors,
-    converged: fit.converged,
-    iterations: fit.iterations,
-    atBoundary: fit.atBoundary,
+    ...params,
+    loglik: logLikelihood,
+    ...extra,
+    standardErrors,
+    converged,
+    iterations,
+    ...starts,
+    atBoundary,
   };
 }
 
@@ -203,9 +184,9 @@ async function valueFit(options: FitOptions, global: GlobalOptions): Promise<voi
   const seconds = (performance.now() - started) / 1000;
   const value = {
     customers: summary.customers.length,
-    bgnbd: bgnbdJson(bgnbd),
-    gammagamma: gammaGamma ? gammaGammaJson(gammaGamma) : null,
-    ...(paretoNbd ? { paretonbd: paretoNbdJson(paretoNbd) } : {}),
+    bgnbd: fitJson(bgnbd),
+    gammagamma: gammaGamma ? fitJson(gammaGamma, { customers: gammaGamma.customers }) : null,
+    ...(paretoNbd ? { paretonbd: fitJson(paretoNbd) } : {}),
     period,
     calibrationEnd: options.calibrationEnd,
     input: inputJson(summary, stats),
@@ -345,8 +326,8 @@ async function valueScore(options: ScoreOptions, global: GlobalOptions): Promise
     period,
     horizon,
     discountRate,
-    bgnbd: bgnbdJson(bgnbd),
-    gammagamma: gammaGammaJson(gammaGamma),
+    bgnbd: fitJson(bgnbd),
+    gammagamma: fitJson(gammaGamma, { customers: gammaGamma.customers }),
     totals: { expectedPurchases: totalExpected, clv: totalClv },
     segments,
     ...(holdout ? { holdout } : {}),

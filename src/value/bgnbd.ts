@@ -1,5 +1,5 @@
 import { invalid } from '../shared/errors.ts';
-import { fitLogParameters, type LogParameterFit } from './optimize.ts';
+import { fitLogParameters, type LogParameterFit, singlePassObjective } from './optimize.ts';
 import { digamma, hyp2f1, logBeta, logGamma } from './special.ts';
 import type { PurchaseHistory } from './summary.ts';
 
@@ -141,19 +141,9 @@ function bgnbdObjective(data: GroupedHistories): {
   value: (u: readonly number[]) => number;
   gradient: (u: readonly number[]) => number[];
 } {
-  let lastU: readonly number[] = [];
-  let lastValue = Number.NaN;
-  let lastGradient: number[] = [];
   const dX = data.distinctX.length;
   const constA4 = new Float64Array(dX);
-  const evaluate = (u: readonly number[]) => {
-    if (u.length === lastU.length && u.every((v, i) => v === lastU[i])) return;
-    lastU = [...u];
-    if (u.some((v) => !(Math.abs(v) < LOG_PARAMETER_LIMIT))) {
-      lastValue = Number.POSITIVE_INFINITY;
-      lastGradient = u.map(() => Number.NaN);
-      return;
-    }
+  const compute = (u: readonly number[]) => {
     const [r, alpha, a, b] = u.map(Math.exp) as [number, number, number, number];
     const n = data.total;
     let ll = n * r * Math.log(alpha);
@@ -213,19 +203,12 @@ function bgnbdObjective(data: GroupedHistories): {
       ga += (w * p4) / a;
       gb -= (w * p4) / (b + x - 1);
     }
-    lastValue = Number.isFinite(ll) ? -ll / n : Number.POSITIVE_INFINITY;
-    lastGradient = [(-r * gr) / n, (-alpha * gAlpha) / n, (-a * ga) / n, (-b * gb) / n];
+    return {
+      value: Number.isFinite(ll) ? -ll / n : Number.POSITIVE_INFINITY,
+      gradient: [(-r * gr) / n, (-alpha * gAlpha) / n, (-a * ga) / n, (-b * gb) / n],
+    };
   };
-  return {
-    value: (u) => {
-      evaluate(u);
-      return lastValue;
-    },
-    gradient: (u) => {
-      evaluate(u);
-      return [...lastGradient];
-    },
-  };
+  return singlePassObjective(compute, LOG_PARAMETER_LIMIT);
 }
 
 /** Total log-likelihood of many customers (the fast grouped evaluation the fit uses). */

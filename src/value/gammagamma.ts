@@ -1,5 +1,5 @@
 import { invalid } from '../shared/errors.ts';
-import { fitLogParameters } from './optimize.ts';
+import { fitLogParameters, singlePassObjective } from './optimize.ts';
 import { digamma, logGamma } from './special.ts';
 
 /**
@@ -108,18 +108,8 @@ function gammaGammaObjective(data: GroupedSpend): {
   value: (u: readonly number[]) => number;
   gradient: (u: readonly number[]) => number[];
 } {
-  let lastU: readonly number[] = [];
-  let lastValue = Number.NaN;
-  let lastGradient: number[] = [];
   const dX = data.distinctX.length;
-  const evaluate = (u: readonly number[]) => {
-    if (u.length === lastU.length && u.every((v, i) => v === lastU[i])) return;
-    lastU = [...u];
-    if (u.some((v) => !(Math.abs(v) < 40))) {
-      lastValue = Number.POSITIVE_INFINITY;
-      lastGradient = u.map(() => Number.NaN);
-      return;
-    }
+  const compute = (u: readonly number[]) => {
     const [p, q, gamma] = u.map(Math.exp) as [number, number, number];
     const n = data.total;
     const logGammaParam = Math.log(gamma);
@@ -150,19 +140,12 @@ function gammaGammaObjective(data: GroupedSpend): {
       gq -= logDenominator;
       gg -= (px + q) / denominator;
     }
-    lastValue = Number.isFinite(ll) ? -ll / n : Number.POSITIVE_INFINITY;
-    lastGradient = [(-p * gp) / n, (-q * gq) / n, (-gamma * gg) / n];
+    return {
+      value: Number.isFinite(ll) ? -ll / n : Number.POSITIVE_INFINITY,
+      gradient: [(-p * gp) / n, (-q * gq) / n, (-gamma * gg) / n],
+    };
   };
-  return {
-    value: (u) => {
-      evaluate(u);
-      return lastValue;
-    },
-    gradient: (u) => {
-      evaluate(u);
-      return [...lastGradient];
-    },
-  };
+  return singlePassObjective(compute, 40);
 }
 
 /** Total log-likelihood over the customers the spend model takes (the grouped evaluation the fit uses). */

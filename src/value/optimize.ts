@@ -10,6 +10,27 @@ export type Objective = (x: readonly number[]) => number;
 /** Its gradient. */
 export type Gradient = (x: readonly number[]) => number[];
 
+/**
+ * An objective whose value and gradient come from one pass over the data: the pass runs once per point,
+ * however the optimiser asks for the two. Outside `limit` (log-parameters) the value is +∞.
+ */
+export function singlePassObjective(
+  compute: (u: readonly number[]) => { value: number; gradient: number[] },
+  limit: number,
+): { value: Objective; gradient: Gradient } {
+  let lastU: readonly number[] = [];
+  let last = { value: Number.NaN, gradient: [] as number[] };
+  const at = (u: readonly number[]) => {
+    if (u.length === lastU.length && u.every((v, i) => v === lastU[i])) return last;
+    lastU = [...u];
+    last = u.some((v) => !(Math.abs(v) < limit))
+      ? { value: Number.POSITIVE_INFINITY, gradient: u.map(() => Number.NaN) }
+      : compute(u);
+    return last;
+  };
+  return { value: (u) => at(u).value, gradient: (u) => [...at(u).gradient] };
+}
+
 /** The outcome of one minimisation. */
 export interface Minimum {
   x: number[];
