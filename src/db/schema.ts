@@ -44,6 +44,8 @@ export interface CustomersTable {
   objections: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** The customer that absorbed this one (0005): a merged-away row reads as merged, never as a customer. */
+  merged_into: Generated<string | null>;
 }
 
 export interface CustomerFieldValuesTable {
@@ -51,7 +53,8 @@ export interface CustomerFieldValuesTable {
   id: string;
   customer_id: string;
   field: string;
-  value: Json<unknown>;
+  /** JSON; the column itself is nullable (0001), so readers must expect null. */
+  value: Json<unknown | null>;
   source: string;
   captured_by: string;
   captured_at: Timestamp;
