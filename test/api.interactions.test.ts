@@ -79,7 +79,7 @@ describe(`POST /v1/interactions, one interaction (${ENGINE})`, () => {
 
     const duplicate = await post(ws, item('o-1', { amount: 99 }));
     expect(duplicate.statusCode).toBe(200);
-    expect(duplicate.json()).toEqual({ status: 'duplicate', interaction });
+    expect(duplicate.json()).toEqual({ status: 'duplicate', id: interaction.id, interaction, withheld: [] });
     expect(await timelineIds(ws, interaction.customerId)).toEqual(['o-1']);
   });
 

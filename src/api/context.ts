@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { type AccessScope, withAccess } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
@@ -40,10 +40,23 @@ export function inCallerWorkspace<T>(
   return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor));
 }
 
+/** A write's answer. Without a reread, `body` is what a replay answers, so it must hold no personal data. */
 export interface WriteResult {
   status: number;
   body: unknown;
 }
+
+/** A write whose answer holds personal data: the answer, and the receipt a replay rereads it from. */
+export interface ReceiptResult<R> extends WriteResult {
+  /** Ids and statuses only: what a replay needs to read the answer again through the access gate. */
+  receipt: R;
+}
+
+/**
+ * How long a receipt answers repeats of its request (SPEC §11): after that, the same Idempotency-Key
+ * starts a new request, and the receipt is deleted by the next write of the workspace that uses a key.
+ */
+export const IDEMPOTENCY_RETENTION_HOURS = 24;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -60,34 +73,45 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   return key;
 }
 
+/** The whole request as the caller sent it: method, path with its query string, purpose and body. */
+function requestHashOf(request: FastifyRequest): string {
+  return createHash('sha256')
+    .update(`${request.method} ${request.url}\n${purposeOf(request) ?? ''}\n`)
+    .update(JSON.stringify(request.body ?? null))
+    .digest('hex');
+}
+
 type Replayable = WriteResult & { replayed: boolean };
 
 /**
- * Claims the request's Idempotency-Key in the write's own transaction and runs the write, or answers
- * the stored response of the first request with the key.
+ * Claims the request's Idempotency-Key for the caller in the write's own transaction and runs the
+ * write, or answers a repeat from the first request's receipt: the stored body when the route keeps
+ * no personal data in it, otherwise `reread` of the receipt, under the repeat's own access scope.
  */
 async function claimAndRun(
   tx: Tx,
   actor: Actor,
   request: FastifyRequest,
-  key: string | undefined,
-  run: () => Promise<WriteResult>,
+  run: () => Promise<WriteResult & { receipt?: unknown }>,
+  reread: ((receipt: unknown) => Promise<unknown>) | undefined,
 ): Promise<Replayable> {
+  const key = idempotencyKeyOf(request);
   if (key === undefined) return { replayed: false, ...(await run()) };
-  const requestHash = createHash('sha256')
-    .update(
-      `${request.method} ${request.routeOptions.url ?? request.url}\n${JSON.stringify(request.params)}\n`,
-    )
-    .update(JSON.stringify(request.body ?? null))
-    .digest('hex');
+  const requestHash = requestHashOf(request);
+  await tx
+    .deleteFrom('idempotency_keys')
+    .where('workspace_id', '=', actor.workspaceId)
+    .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${IDEMPOTENCY_RETENTION_HOURS})`)
+    .execute();
   const claimed = await tx
     .insertInto('idempotency_keys')
     .values({
       workspace_id: actor.workspaceId,
+      caller: actor.label,
       key,
       request_hash: requestHash,
       status_code: null,
-      response: null,
+      receipt: null,
     })
     .onConflict((oc) => oc.doNothing())
     .returning('key')
@@ -95,8 +119,9 @@ async function claimAndRun(
   if (!claimed) {
     const prior = await tx
       .selectFrom('idempotency_keys')
-      .select(['request_hash', 'status_code', 'response'])
+      .select(['request_hash', 'status_code', 'receipt'])
       .where('workspace_id', '=', actor.workspaceId)
+      .where('caller', '=', actor.label)
       .where('key', '=', key)
       .executeTakeFirstOrThrow();
     if (prior.request_hash !== requestHash) {
@@ -107,16 +132,21 @@ async function claimAndRun(
         { idempotencyKey: key },
       );
     }
-    return { replayed: true, status: prior.status_code ?? 200, body: prior.response };
+    const body = reread ? await reread(prior.receipt) : prior.receipt;
+    return { replayed: true, status: prior.status_code ?? 200, body };
   }
   const fresh = await run();
+  if (reread && fresh.receipt === undefined) {
+    throw new AppError('internal', 'RECEIPT_MISSING', 'The write gave no receipt for its replay.');
+  }
   await tx
     .updateTable('idempotency_keys')
-    .set({ status_code: fresh.status, response: JSON.stringify(fresh.body) })
+    .set({ status_code: fresh.status, receipt: JSON.stringify(reread ? fresh.receipt : fresh.body) })
     .where('workspace_id', '=', actor.workspaceId)
+    .where('caller', '=', actor.label)
     .where('key', '=', key)
     .execute();
-  return { replayed: false, ...fresh };
+  return { replayed: false, status: fresh.status, body: fresh.body };
 }
 
 function send(reply: FastifyReply, result: Replayable): FastifyReply {
@@ -125,38 +155,82 @@ function send(reply: FastifyReply, result: Replayable): FastifyReply {
 }
 
 /**
- * Runs a write in the caller's workspace, honouring `Idempotency-Key`: the first request with a key
- * stores its response in the same transaction as its effects; a repeat with the same body gets that
- * response again (header `Idempotent-Replayed: true`), a repeat with another body is refused. A
- * concurrent repeat waits for the first to commit. A failed request stores nothing, so it may be retried.
- * For writes of workspace configuration; personal data is written with `governedWrite`.
+ * Runs a write of workspace configuration in the caller's workspace, honouring `Idempotency-Key` (see
+ * `governedWrite`). With `reread`, the stored receipt is what the write returned as `receipt` and a
+ * replay answers `reread(receipt)` — for answers that must not be kept, such as a key's secret.
  */
+export async function idempotentWrite<R>(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  write: (tx: Tx, actor: Actor) => Promise<ReceiptResult<R>>,
+  reread: (tx: Tx, receipt: R) => Promise<unknown>,
+): Promise<FastifyReply>;
 export async function idempotentWrite(
   deps: ApiDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  fn: (tx: Tx, actor: Actor) => Promise<WriteResult>,
+  write: (tx: Tx, actor: Actor) => Promise<WriteResult>,
+): Promise<FastifyReply>;
+export async function idempotentWrite(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  write: (tx: Tx, actor: Actor) => Promise<WriteResult & { receipt?: unknown }>,
+  reread?: (tx: Tx, receipt: never) => Promise<unknown>,
 ): Promise<FastifyReply> {
-  const key = idempotencyKeyOf(request);
   const result = await inCallerWorkspace(deps, request, (tx, actor) =>
-    claimAndRun(tx, actor, request, key, () => fn(tx, actor)),
+    claimAndRun(
+      tx,
+      actor,
+      request,
+      () => write(tx, actor),
+      reread && ((receipt) => reread(tx, receipt as never)),
+    ),
   );
   return send(reply, result);
 }
 
 /**
- * A write of personal data: like `idempotentWrite`, under an access scope whose purpose the request may
- * name (default: service, or the key's first purpose); its audit events commit with it.
+ * A write of personal data under an access scope whose purpose the request may name (default: service,
+ * or the key's first purpose); its audit events commit with it. Honours `Idempotency-Key`, per caller:
+ * the first request with a key stores a receipt in the same transaction as its effects; a repeat of the
+ * same request (method, path and query, purpose, body) within the retention gets the same status and an
+ * answer read again through the gate (header `Idempotent-Replayed: true`) — so a customer restricted
+ * since is withheld on the replay too; a repeat with another request is refused; a concurrent repeat
+ * waits for the first to commit. A failed request stores nothing, so it may be retried.
+ *
+ * A write whose answer holds personal data passes `reread` and returns a `receipt` (ids only); one
+ * without `reread` has its body stored as the receipt, so its body must hold none.
  */
+export async function governedWrite<R>(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  write: (scope: AccessScope) => Promise<ReceiptResult<R>>,
+  reread: (scope: AccessScope, receipt: R) => Promise<unknown>,
+): Promise<FastifyReply>;
 export async function governedWrite(
   deps: ApiDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  fn: (scope: AccessScope) => Promise<WriteResult>,
+  write: (scope: AccessScope) => Promise<WriteResult>,
+): Promise<FastifyReply>;
+export async function governedWrite(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  write: (scope: AccessScope) => Promise<WriteResult & { receipt?: unknown }>,
+  reread?: (scope: AccessScope, receipt: never) => Promise<unknown>,
 ): Promise<FastifyReply> {
-  const key = idempotencyKeyOf(request);
   const result = await withCallerAccess(deps, request, 'write', (scope) =>
-    claimAndRun(scope.tx, scope.actor, request, key, () => fn(scope)),
+    claimAndRun(
+      scope.tx,
+      scope.actor,
+      request,
+      () => write(scope),
+      reread && ((receipt) => reread(scope, receipt as never)),
+    ),
   );
   return send(reply, result);
 }

@@ -80,12 +80,12 @@ async function attachIdentities(
   const taken = others.filter((i) => owners.get(identityKey(i)) !== customerId);
   if (taken.length === 0) return;
   const first = taken[0];
+  // The answer names the identities, never their owner: a caller who may not read who holds an
+  // external id must not learn it from a refused write.
   throw conflict(
     'IDENTITY_TAKEN',
     `Identity ${first?.source}/${first?.externalId} already belongs to another customer; remove it there first (or merge the customers).`,
-    {
-      identities: taken.map((i) => ({ ...i, customerId: owners.get(identityKey(i)) ?? null })),
-    },
+    { identities: taken.map((i) => ({ source: i.source, externalId: i.externalId })) },
   );
 }
 

@@ -103,12 +103,16 @@ export interface InteractionsTable {
   received_at: Generated<Date>;
 }
 
+/** A write's idempotency receipt (0001, 0014): per caller, status and ids only, never the answer. */
 export interface IdempotencyKeysTable {
   workspace_id: string;
+  /** The caller the key belongs to: `key:<api key id>`. */
+  caller: string;
   key: string;
   request_hash: string;
   status_code: number | null;
-  response: Json<unknown> | null;
+  /** What a replay needs to answer again (ids, statuses), written when the first request commits. */
+  receipt: Json<unknown> | null;
   created_at: Generated<Date>;
 }
 

@@ -131,5 +131,10 @@ export async function ingestGoverned(
     });
   }
   await applyIngestToValueAndSegments(scope, items, results);
+  // A pseudonymised purpose reads no direct identifier, so its answer must not link the email, phone or
+  // external id an item named its customer by to that customer's id.
+  if (scope.taxonomy.purposes.get(scope.purpose)?.pseudonymised) {
+    return results.map(({ customerId: _customerId, ...result }) => result);
+  }
   return results;
 }

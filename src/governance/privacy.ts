@@ -27,10 +27,22 @@ import {
   type PurposeAddition,
 } from '../policy/index.ts';
 import { forbidden, invalid } from '../shared/errors.ts';
-import { type Actor, isAdmin, updateWorkspacePolicy, type Workspace } from '../workspaces/index.ts';
+import {
+  type Actor,
+  getWorkspaceForAccess,
+  isAdmin,
+  updateWorkspacePolicy,
+  type Workspace,
+} from '../workspaces/index.ts';
 import { filterCustomer, type GovernedCustomer } from './customers.ts';
 import { CustomerGate } from './gate.ts';
-import { type AccessScope, chainAfterCommit, purposeRules } from './scope.ts';
+import {
+  type AccessScope,
+  assertPurposeAllowed,
+  chainAfterCommit,
+  purposeRules,
+  taxonomyOf,
+} from './scope.ts';
 
 /**
  * The customer's privacy, under an access scope: consents, intimacy, restriction and objections,
@@ -179,6 +191,8 @@ export async function readAccessLog(
     });
   }
   const log = await inWorkspace(db, actor.workspaceId, async (tx) => {
+    if (purpose !== null)
+      assertPurposeAllowed(taxonomyOf(await getWorkspaceForAccess(tx, actor.workspaceId)), actor, purpose);
     const id = (await getCustomer(tx, actor, customerId)).id;
     const log = await listAccessLog(tx, actor.workspaceId, id, page);
     await recordAuditEvents(

@@ -98,6 +98,17 @@ function purposeRequired(): AppError {
  * not use is 403 PURPOSE_NOT_ALLOWED before anything is read. The scope's audit events and disclosures
  * are appended after `fn`, in the same transaction.
  */
+/** Refuses a purpose the actor may not use (its role, its key's grant) or the workspace does not know. */
+export function assertPurposeAllowed(taxonomy: Taxonomy, actor: Actor, purpose: string): void {
+  const decision = decidePurpose(taxonomy, actor, purpose);
+  if (decision.allowed) return;
+  const details = { purpose, role: actor.role, reason: decision.reason };
+  if (decision.reason === 'PURPOSE_UNKNOWN') {
+    throw invalid('PURPOSE_UNKNOWN', `"${purpose}" is not a purpose of this workspace.`, details);
+  }
+  throw forbidden('PURPOSE_NOT_ALLOWED', decision.detail, details);
+}
+
 export async function withAccess<T>(
   db: Kysely<DB>,
   actor: Actor,
@@ -115,14 +126,7 @@ export async function withAccess<T>(
       const purpose =
         options.purpose ?? (options.mode === 'write' ? defaultWritePurpose(actor, taxonomy) : undefined);
       if (purpose === undefined) throw purposeRequired();
-      const decision = decidePurpose(taxonomy, actor, purpose);
-      if (!decision.allowed) {
-        const details = { purpose, role: actor.role, reason: decision.reason };
-        if (decision.reason === 'PURPOSE_UNKNOWN') {
-          throw invalid('PURPOSE_UNKNOWN', `"${purpose}" is not a purpose of this workspace.`, details);
-        }
-        throw forbidden('PURPOSE_NOT_ALLOWED', decision.detail, details);
-      }
+      assertPurposeAllowed(taxonomy, actor, purpose);
       const audits: AuditEntry[] = [];
       const disclosures: (Omit<DisclosureEntry, 'recipientId'> & { recipientId: string | null })[] = [];
       const lawfulBasis = taxonomy.purposes.get(purpose)?.lawfulBasis ?? 'unknown';

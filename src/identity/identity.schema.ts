@@ -162,7 +162,11 @@ export const ResolveWorkspaceSummarySchema = Type.Object({
 
 /** The outcome of a rectification. */
 export const RectificationSchema = Type.Object({
-  outcome: Type.Union([Type.Literal('rectified'), Type.Literal('unchanged')]),
+  outcome: Type.Union([Type.Literal('rectified'), Type.Literal('unchanged'), Type.Literal('recorded')], {
+    description:
+      'recorded: the request was applied, but the purpose may not read the field, so neither the value nor ' +
+      'whether it changed is told.',
+  }),
   customerId: Type.String(),
   field: Type.String(),
   value: Type.Union([Type.String(), Type.Null()]),
@@ -174,4 +178,5 @@ export const RectificationSchema = Type.Object({
     }),
     Type.Null(),
   ]),
+  withheld: Type.Optional(Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }))),
 });

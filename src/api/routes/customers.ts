@@ -8,6 +8,7 @@ import {
   PatchCustomerBody,
 } from '../../customers/index.ts';
 import {
+  type AccessScope,
   createGovernedCustomer,
   listGovernedCustomers,
   readCustomer,
@@ -49,6 +50,11 @@ const READ_NOTE =
   'the others are null and listed in `withheld` with the reason. The read is audited.';
 
 /** Customers: create, read, change, list and search, each under a purpose. */
+/** A created or changed customer, read again through the gate when its write is replayed. */
+async function rereadCustomer(scope: AccessScope, receipt: { id: string }): Promise<unknown> {
+  return { customer: await readCustomer(scope, receipt.id) };
+}
+
 export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -68,10 +74,16 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 201,
-          body: { customer: await createGovernedCustomer(scope, request.body) },
-        })),
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const customer = await createGovernedCustomer(scope, request.body);
+            return { status: 201, body: { customer }, receipt: { id: customer.id } };
+          },
+          rereadCustomer,
+        ),
     );
 
     app.get(
@@ -138,10 +150,16 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 200,
-          body: { customer: await updateGovernedCustomer(scope, request.params.id, request.body) },
-        })),
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const customer = await updateGovernedCustomer(scope, request.params.id, request.body);
+            return { status: 200, body: { customer }, receipt: { id: customer.id } };
+          },
+          rereadCustomer,
+        ),
     );
 
     app.get(

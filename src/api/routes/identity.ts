@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { GoldenField } from '../../customers/index.ts';
+import { type AccessScope, readCustomer } from '../../governance/index.ts';
 import {
   decideReview,
   listReviewQueue,
   MergeBody,
   MergeSummarySchema,
   mergeCustomers,
+  type Rectification,
   RectificationSchema,
   RectifyBody,
   ResolveWorkspaceBody,
@@ -25,6 +28,31 @@ const ReviewListQuery = Type.Object(
   { ...ReviewQuerySchema, ...PurposeParam },
   { additionalProperties: false },
 );
+
+/** What a rectification keeps for its replay: the outcome, never the value. */
+type RectificationReceipt = Pick<Rectification, 'outcome' | 'customerId' | 'field' | 'event'>;
+
+/**
+ * A rectification's answer as the caller's governed read of the field allows: with the value when the
+ * purpose may read it; otherwise `recorded`, with neither the value nor whether it changed, so a caller
+ * cannot confirm a guess of a value it may not read by "correcting" it to the guess.
+ */
+async function rectificationAnswer(scope: AccessScope, receipt: RectificationReceipt): Promise<unknown> {
+  const customer = await readCustomer(scope, receipt.customerId);
+  const withheld = customer.withheld.filter((w) => w.field === receipt.field);
+  if (withheld.length > 0) {
+    return {
+      outcome: 'recorded',
+      customerId: receipt.customerId,
+      field: receipt.field,
+      value: null,
+      event: null,
+      withheld,
+    };
+  }
+  const field = receipt.field as GoldenField;
+  return { ...receipt, value: customer[field], provenance: customer.provenance[field] ?? null, withheld: [] };
+}
 
 /**
  * Identity resolution in the workspace: resolve (automatic merges and the review queue), the queue and
@@ -183,16 +211,23 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 200,
-          body: await rectifyField(
-            scope,
-            request.params.id,
-            request.body.field,
-            request.body.value,
-            request.body.reason,
-          ),
-        })),
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const { outcome, customerId, field, event } = await rectifyField(
+              scope,
+              request.params.id,
+              request.body.field,
+              request.body.value,
+              request.body.reason,
+            );
+            const receipt: RectificationReceipt = { outcome, customerId, field, event };
+            return { status: 200, body: await rectificationAnswer(scope, receipt), receipt };
+          },
+          rectificationAnswer,
+        ),
     );
   };
 }

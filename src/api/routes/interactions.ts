@@ -1,12 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
-import { ingestGoverned, readInteraction, readTimeline } from '../../governance/index.ts';
-import {
-  getInteraction,
-  type IngestResult,
-  InteractionInputSchema,
-  MAX_BATCH_ITEMS,
-} from '../../interactions/index.ts';
+import { type AccessScope, ingestGoverned, readInteraction, readTimeline } from '../../governance/index.ts';
+import { type IngestResult, InteractionInputSchema, MAX_BATCH_ITEMS } from '../../interactions/index.ts';
 import { AppError, type FieldProblem, invalid } from '../../shared/errors.ts';
 import { type ApiDeps, governedWrite, withCallerAccess } from '../context.ts';
 import { errorResponses, IdParams, PurposeParam, PurposeQuery, WithheldSchema } from '../schemas.ts';
@@ -93,7 +88,37 @@ const BatchResponse = Type.Object({
 });
 
 const SingleResponse = (status: 'created' | 'duplicate') =>
-  Type.Object({ status: Type.Literal(status), interaction: InteractionOut });
+  Type.Object({
+    status: Type.Literal(status),
+    id: Type.String({ description: 'The stored interaction; for a duplicate, the original.' }),
+    interaction: Type.Union([InteractionOut, Type.Null()], {
+      description: "As the request's purpose may read it; null when it may not read this interaction.",
+    }),
+    withheld: WithheldSchema,
+    dropped: ItemResult.properties.dropped,
+    masked: ItemResult.properties.masked,
+  });
+
+/** What a single ingest keeps for a replay: the outcome, never the interaction. */
+type SingleReceipt = Pick<IngestResult, 'status' | 'dropped' | 'masked'> & { id: string };
+
+/** What a batch ingest keeps for a replay: outcomes and codes; an error's message may quote the input. */
+function batchReceipt(results: readonly IngestResult[]): unknown {
+  return {
+    results: results.map(({ error, ...result }) =>
+      error
+        ? {
+            ...result,
+            error: {
+              code: error.code,
+              message: `The item was rejected (${error.code}) when this request was first sent.`,
+            },
+          }
+        : result,
+    ),
+    counts: countsOf(results),
+  };
+}
 
 const NAME_LIST = (item: string) => `^${item}(,${item})*$`;
 
@@ -172,6 +197,16 @@ function countsOf(results: readonly IngestResult[]): {
   return counts;
 }
 
+/**
+ * The answer to a single ingest, first time or replayed: the outcome and the interaction as the
+ * request's purpose may read it — a duplicate of an interaction the caller may not read answers its id
+ * and nothing of its content.
+ */
+async function singleAnswer(scope: AccessScope, receipt: SingleReceipt): Promise<unknown> {
+  const { interaction, withheld } = await readInteraction(scope, receipt.id);
+  return { ...receipt, interaction, withheld };
+}
+
 /** Interaction ingest (one or a batch), one interaction, and a customer's timeline. */
 export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -207,36 +242,53 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         }
         if ('interactions' in body) {
           const { items, atomic } = readBatch(body);
-          return governedWrite(deps, request, reply, async (scope) => {
-            const results = await ingestGoverned(scope, items, { atomic });
-            return { status: 200, body: { results, counts: countsOf(results) } };
-          });
+          return governedWrite(
+            deps,
+            request,
+            reply,
+            async (scope) => {
+              const results = await ingestGoverned(scope, items, { atomic });
+              return {
+                status: 200,
+                body: { results, counts: countsOf(results) },
+                receipt: batchReceipt(results),
+              };
+            },
+            async (_scope, receipt) => receipt,
+          );
         }
-        return governedWrite(deps, request, reply, async (scope) => {
-          const [result] = await ingestGoverned(scope, [body], { atomic: false, pathPrefix: '' });
-          if (!result || result.status === 'rejected' || result.id === undefined) {
-            const error = result?.error ?? {
-              code: 'INTERACTION_INVALID',
-              message: 'The interaction is invalid.',
-            };
-            throw new AppError(
-              'invalid',
-              error.code,
-              error.message,
-              error.details as Record<string, unknown>,
-            );
-          }
-          const interaction = await getInteraction(scope.tx, result.id);
-          return {
-            status: result.status === 'created' ? 201 : 200,
-            body: {
+        return governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const [result] = await ingestGoverned(scope, [body], { atomic: false, pathPrefix: '' });
+            if (!result || result.status === 'rejected' || result.id === undefined) {
+              const error = result?.error ?? {
+                code: 'INTERACTION_INVALID',
+                message: 'The interaction is invalid.',
+              };
+              throw new AppError(
+                'invalid',
+                error.code,
+                error.message,
+                error.details as Record<string, unknown>,
+              );
+            }
+            const receipt: SingleReceipt = {
               status: result.status,
-              interaction,
+              id: result.id,
               ...(result.dropped ? { dropped: result.dropped } : {}),
               ...(result.masked ? { masked: result.masked } : {}),
-            },
-          };
-        });
+            };
+            return {
+              status: result.status === 'created' ? 201 : 200,
+              body: await singleAnswer(scope, receipt),
+              receipt,
+            };
+          },
+          singleAnswer,
+        );
       },
     );
 

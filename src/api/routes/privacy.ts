@@ -96,10 +96,20 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => {
-          const { record, current } = await recordConsentGoverned(scope, request.params.id, request.body);
-          return { status: 201, body: { consent: record, current } };
-        }),
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const { record, current } = await recordConsentGoverned(scope, request.params.id, request.body);
+            return { status: 201, body: { consent: record, current }, receipt: { id: record.id } };
+          },
+          // The record's evidence may hold personal data: a replay reads it again from the ledger.
+          async (scope, receipt) => {
+            const { current, history } = await readConsents(scope, request.params.id);
+            return { consent: history.find((r) => r.id === receipt.id) ?? null, current };
+          },
+        ),
     );
 
     app.get(
@@ -266,10 +276,18 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 200,
-          body: await shareCustomer(scope, request.params.id, request.body.recipient),
-        })),
+        // A replay shares again: the customer's data as the gate allows it now, recorded as a disclosure
+        // like the first; the receipt keeps only the recipient's id.
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const shared = await shareCustomer(scope, request.params.id, request.body.recipient);
+            return { status: 200, body: shared, receipt: { recipientId: shared.recipient.id } };
+          },
+          (scope) => shareCustomer(scope, request.params.id, request.body.recipient),
+        ),
     );
 
     app.post(

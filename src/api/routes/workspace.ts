@@ -120,18 +120,33 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 201: Type.Object({ key: ApiKey, apiKey: Type.String() }), ...errorResponses() },
+          response: {
+            201: Type.Object({
+              key: ApiKey,
+              apiKey: Type.Union([Type.String(), Type.Null()], {
+                description: 'The key, shown once: null when the request is replayed (Idempotency-Key).',
+              }),
+            }),
+            ...errorResponses(),
+          },
         },
       },
       async (request, reply) => {
         const actor = actorOf(request);
         if (!isAdmin(actor))
           throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may create keys.');
-        return idempotentWrite(deps, request, reply, async (tx) => {
-          const { key, apiKey } = await createApiKey(tx, actor.workspaceId, request.body);
-          const { workspaceId: _ws, ...shown } = key;
-          return { status: 201, body: { key: shown, apiKey } };
-        });
+        // The secret is shown once: a replay answers the key without it (the receipt never holds it).
+        return idempotentWrite(
+          deps,
+          request,
+          reply,
+          async (tx) => {
+            const { key, apiKey } = await createApiKey(tx, actor.workspaceId, request.body);
+            const { workspaceId: _ws, ...shown } = key;
+            return { status: 201, body: { key: shown, apiKey }, receipt: { key: shown } };
+          },
+          async (_tx, receipt) => ({ ...receipt, apiKey: null }),
+        );
       },
     );
 
