@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { chainAuditBacklog } from '../src/governance/index.ts';
 import type { Role } from '../src/shared/access.ts';
 import { createApiKey } from '../src/workspaces/index.ts';
 import {
@@ -222,5 +223,27 @@ describe(`write answers and replays leak nothing (${ENGINE})`, () => {
       expect(answer.statusCode, answer.body).toBe(200);
       expect(answer.json()).toMatchObject({ outcome: 'recorded', value: null, event: null });
     }
+  });
+
+  it('audits a change of workspace settings with the actor and what changed from what', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const changed = await t.app.inject({
+      method: 'PATCH',
+      url: '/v1/workspace',
+      headers: bearer(ws.apiKey),
+      payload: { doNotStore: 'strip' },
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    await chainAuditBacklog(t.database.db);
+    const events = await inTestWorkspace(t.database, ws, (tx) =>
+      tx
+        .selectFrom('audit_events')
+        .select(['action', 'actor', 'details'])
+        .where('action', '=', 'workspace.settings')
+        .execute(),
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]?.details).toEqual({ changes: [{ setting: 'doNotStore', from: 'reject', to: 'strip' }] });
+    expect(JSON.stringify(events[0]?.actor)).toContain(ws.actor.keyId);
   });
 });

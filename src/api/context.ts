@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Kysely, sql } from 'kysely';
+import type { AuditEntry } from '../audit/index.ts';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
-import { type AccessScope, withAccess } from '../governance/index.ts';
+import { type AccessScope, withAccess, withAdministration } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, KeyVerifier } from '../workspaces/index.ts';
 
@@ -38,6 +39,18 @@ export function inCallerWorkspace<T>(
 ): Promise<T> {
   const actor = actorOf(request);
   return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor));
+}
+
+/** Runs a change of the caller's workspace configuration or access with its audit events. */
+export function withCallerAdministration<T>(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  fn: (tx: Tx, actor: Actor, audit: (entry: AuditEntry) => void) => Promise<T>,
+): Promise<T> {
+  const actor = actorOf(request);
+  return withAdministration(deps.db, actor, { requestId: request.id, deferChaining: true }, (tx, audit) =>
+    fn(tx, actor, audit),
+  );
 }
 
 /** A write's answer. Without a reread, `body` is what a replay answers, so it must hold no personal data. */

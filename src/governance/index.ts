@@ -83,6 +83,8 @@ export {
   taxonomyOf,
   /** Runs a transaction under an access scope; audit and disclosures are appended before commit. */
   withAccess,
+  /** Runs a change of configuration or access (settings, keys) with its audit events in one transaction. */
+  withAdministration,
 } from './scope.ts';
 export {
   /** Keeps value profiles and segment memberships current after an ingest. */

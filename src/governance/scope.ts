@@ -184,6 +184,35 @@ export async function withAccess<T>(
   return result;
 }
 
+/**
+ * Runs a change of the workspace's configuration or access (settings, API keys) in one workspace
+ * transaction: `audit` collects what changed, recorded in the same transaction, so no change of policy
+ * or access commits without its record. Chaining follows as for an access (deferred when asked).
+ */
+export async function withAdministration<T>(
+  db: Kysely<DB>,
+  actor: Actor,
+  options: { requestId: string | null; deferChaining?: boolean },
+  fn: (tx: Tx, audit: (entry: AuditEntry) => void) => Promise<T>,
+): Promise<T> {
+  const audits: AuditEntry[] = [];
+  const result = await inWorkspace(db, actor.workspaceId, async (tx) => {
+    const value = await fn(tx, (entry) => audits.push(entry));
+    await recordAuditEvents(
+      tx,
+      actor.workspaceId,
+      { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
+      audits,
+    );
+    return value;
+  });
+  if (audits.length > 0) {
+    if (options.deferChaining) backlog.add(actor.workspaceId);
+    else await chainAfterCommit(db, actor.workspaceId);
+  }
+  return result;
+}
+
 /** Workspaces whose waiting audit events a busy chainer left for later. */
 const backlog = new Set<string>();
 

@@ -10,7 +10,13 @@ import {
   revokeApiKey,
   updateSettings,
 } from '../../workspaces/index.ts';
-import { type ApiDeps, actorOf, idempotentWrite, inCallerWorkspace } from '../context.ts';
+import {
+  type ApiDeps,
+  actorOf,
+  idempotentWrite,
+  inCallerWorkspace,
+  withCallerAdministration,
+} from '../context.ts';
 import { errorResponses } from '../schemas.ts';
 
 const Settings = Type.Object({
@@ -82,9 +88,24 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request) =>
-        inCallerWorkspace(deps, request, async (tx, actor) => ({
-          workspace: await updateSettings(tx, actor, request.body),
-        })),
+        withCallerAdministration(deps, request, async (tx, actor, audit) => {
+          const before = await getWorkspace(tx, actor.workspaceId);
+          const workspace = await updateSettings(tx, actor, request.body);
+          // A change of policy or access is audited like an access, with what changed from what.
+          const changes = Object.keys(request.body).map((setting) => ({
+            setting,
+            from: (before.settings as unknown as Record<string, unknown>)[setting] ?? null,
+            to: (workspace.settings as unknown as Record<string, unknown>)[setting] ?? null,
+          }));
+          audit({
+            action: 'workspace.settings',
+            purpose: null,
+            customerIds: [],
+            fields: [],
+            details: { changes },
+          });
+          return { workspace };
+        }),
     );
 
     app.get(
