@@ -191,7 +191,13 @@ export function withCallerAccess<T>(
   return withAccess(
     deps.db,
     actorOf(request),
-    { purpose: purposeOf(request), requestId: request.id, mode, deferChaining: true },
+    {
+      purpose: purposeOf(request),
+      requestId: request.id,
+      clientRequestId: request.clientRequestId,
+      mode,
+      deferChaining: true,
+    },
     fn,
   );
 }

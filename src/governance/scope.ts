@@ -45,6 +45,8 @@ export interface ScopeOptions {
   /** The purpose named by the caller; undefined lets a write use its default. */
   purpose: string | undefined;
   requestId: string | null;
+  /** The client's own request id (bounded, see api/request-ids.ts), kept in each audit event's details. */
+  clientRequestId?: string | undefined;
   /** Reads must name a purpose; writes default to `service` (or the key's first purpose). */
   mode: 'read' | 'write';
   isolation?: 'read committed' | 'repeatable read';
@@ -165,7 +167,7 @@ export async function withAccess<T>(
         tx,
         actor.workspaceId,
         { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
-        audits,
+        withClientRequestId(audits, options.clientRequestId),
         now,
       );
       audited = audits.length > 0;
@@ -178,6 +180,15 @@ export async function withAccess<T>(
     else await chainAfterCommit(db, actor.workspaceId);
   }
   return result;
+}
+
+/** The entries with the client's request id added to their details, when the client sent one. */
+export function withClientRequestId(
+  entries: AuditEntry[],
+  clientRequestId: string | undefined,
+): AuditEntry[] {
+  if (clientRequestId === undefined) return entries;
+  return entries.map((entry) => ({ ...entry, details: { ...entry.details, clientRequestId } }));
 }
 
 /** Workspaces whose waiting audit events a busy chainer left for later. */

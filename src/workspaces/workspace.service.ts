@@ -3,7 +3,14 @@ import type { Kysely } from 'kysely';
 import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import { formatApiKey, hashSecret, parseApiKey, verifySecret } from './api-key.ts';
+import {
+  formatApiKey,
+  hashSecret,
+  type ParsedApiKey,
+  parseApiKey,
+  UNMATCHABLE_SECRET_HASH,
+  verifySecret,
+} from './api-key.ts';
 import * as repo from './workspace.repository.ts';
 import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings } from './workspace.ts';
 import {
@@ -161,10 +168,22 @@ interface CachedKey {
   checkedAt: number;
 }
 
+/** What an authentication may be told before it spends a slow hash. */
+export interface AuthenticateOptions {
+  /**
+   * Called just before the slow hash of a presented secret, with the key it names (whether or not the
+   * key exists); throwing refuses the attempt without spending the hash. Keys verified before by this
+   * process are answered from the cache and never reach it.
+   */
+  beforeSlowHash?: (key: ParsedApiKey) => void;
+}
+
 /**
  * Authenticates presented API keys. The slow hash is checked once per key and process; the key's row
  * (revocation, role, purposes) is re-read at most every `refreshMs`, so a revocation made by any
- * process takes effect within that time (at once in this process).
+ * process takes effect within that time (at once in this process). An unknown or revoked key id costs
+ * the same slow hash as a real one (against a hash nothing matches), so timing does not reveal which
+ * key ids exist.
  */
 export class KeyVerifier {
   private readonly cache = new Map<string, CachedKey>();
@@ -176,12 +195,12 @@ export class KeyVerifier {
   ) {}
 
   /** The actor behind a key, or undefined when the key is unknown, malformed or revoked. */
-  async authenticate(apiKey: string): Promise<Actor | undefined> {
+  async authenticate(apiKey: string, options: AuthenticateOptions = {}): Promise<Actor | undefined> {
     const cached = this.cache.get(apiKey);
     if (cached && Date.now() - cached.checkedAt < this.refreshMs) return this.toActor(cached.info);
     let pending = this.inflight.get(apiKey);
     if (!pending) {
-      pending = this.load(apiKey, cached).finally(() => this.inflight.delete(apiKey));
+      pending = this.load(apiKey, cached, options).finally(() => this.inflight.delete(apiKey));
       this.inflight.set(apiKey, pending);
     }
     return pending;
@@ -192,18 +211,25 @@ export class KeyVerifier {
     for (const [apiKey, entry] of this.cache) if (entry.info.id === keyId) this.cache.delete(apiKey);
   }
 
-  private async load(apiKey: string, cached: CachedKey | undefined): Promise<Actor | undefined> {
+  private async load(
+    apiKey: string,
+    cached: CachedKey | undefined,
+    options: AuthenticateOptions,
+  ): Promise<Actor | undefined> {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
     const row = await inWorkspace(this.db, parsed.workspaceId, (tx) =>
       repo.findApiKeyWithHash(tx, parsed.workspaceId, parsed.keyId),
     );
-    if (!row || row.revokedAt !== null) {
-      this.cache.delete(apiKey);
-      return undefined;
+    const active = row !== undefined && row.revokedAt === null;
+    if (!active) this.cache.delete(apiKey);
+    // The same row, already verified with this very key string: no slow hash needed.
+    const verified = active && cached?.secretHash === row.secretHash;
+    if (!verified) {
+      options.beforeSlowHash?.(parsed);
+      const matches = await verifySecret(parsed.secret, row?.secretHash ?? UNMATCHABLE_SECRET_HASH);
+      if (!active || !matches) return undefined;
     }
-    if (cached?.secretHash !== row.secretHash && !(await verifySecret(parsed.secret, row.secretHash)))
-      return undefined;
     const { secretHash, ...info } = row;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(apiKey, { secretHash, info, checkedAt: Date.now() });
