@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { inWorkspace, migrateToLatest, openDatabase } from '../db/index.ts';
+import { chainAfterCommit, createKeyGoverned, revokeKeyGoverned } from '../governance/index.ts';
 import {
-  createApiKey,
   createWorkspace,
   getWorkspaceByRef,
   listApiKeys,
   listWorkspaces,
-  revokeApiKey,
+  operatorActor,
 } from '../workspaces/index.ts';
 import { action, emit, type GlobalOptions, list, withDatabase } from './output.ts';
 
@@ -102,9 +102,12 @@ export function registerAdminCommands(program: Command): void {
           const opts = command.optsWithGlobals<GlobalOptions>();
           const created = await withDatabase(async (database) => {
             const ws = await getWorkspaceByRef(database.db, options.workspace);
-            return inWorkspace(database.db, ws.id, (tx) =>
-              createApiKey(tx, ws.id, { role: options.role, purposes: options.purposes, name: options.name }),
+            const input = { role: options.role, purposes: options.purposes, name: options.name };
+            const created = await inWorkspace(database.db, ws.id, (tx) =>
+              createKeyGoverned(tx, operatorActor(ws.id), input, { requestId: null }),
             );
+            await chainAfterCommit(database.db, ws.id);
+            return created;
           });
           emit(
             opts,
@@ -146,7 +149,11 @@ export function registerAdminCommands(program: Command): void {
         const opts = command.optsWithGlobals<GlobalOptions>();
         const revoked = await withDatabase(async (database) => {
           const ws = await getWorkspaceByRef(database.db, options.workspace);
-          return inWorkspace(database.db, ws.id, (tx) => revokeApiKey(tx, ws.id, keyId));
+          const revoked = await inWorkspace(database.db, ws.id, (tx) =>
+            revokeKeyGoverned(tx, operatorActor(ws.id), keyId, { requestId: null }),
+          );
+          await chainAfterCommit(database.db, ws.id);
+          return revoked;
         });
         emit(opts, { key: revoked }, `Revoked key ${revoked.id} at ${revoked.revokedAt}.`);
       }),

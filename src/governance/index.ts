@@ -45,6 +45,16 @@ export {
   readTimeline,
 } from './interactions.ts';
 export {
+  /** Creates an API key under the role table; audited without its secret. */
+  createKeyGoverned,
+  /** The request a key change belongs to. */
+  type KeyChangeContext,
+  /** The workspace's API keys under the role table. */
+  listKeysGoverned,
+  /** Revokes an API key under the role table, never the last admin key; audited. */
+  revokeKeyGoverned,
+} from './keys.ts';
+export {
   /** Restricts processing, lifts it, objects to a purpose or withdraws an objection; audited. */
   changePrivacyFlagGoverned,
   /** "Who looked at my data, and why"; for the auditor without a purpose. */
@@ -73,6 +83,8 @@ export {
 export {
   /** The access scope of a transaction. */
   type AccessScope,
+  /** Links a workspace's waiting audit events into its chain after a commit, without waiting. */
+  chainAfterCommit,
   /** Links audit events a busy moment left waiting into their chains (the server's timer). */
   chainAuditBacklog,
   /** The consent ledger's view of the taxonomy's purposes. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
-import { conflict, forbidden, notFound } from '../shared/errors.ts';
+import { assertPermitted, mayPerform, rolesPermitted } from '../shared/access.ts';
+import { conflict, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import {
   formatApiKey,
@@ -15,7 +16,6 @@ import * as repo from './workspace.repository.ts';
 import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings } from './workspace.ts';
 import {
   assertWorkspaceName,
-  isAdmin,
   normaliseRegion,
   normaliseSourceTrust,
   resolveKeyPurposes,
@@ -108,22 +108,13 @@ export async function getWorkspaceForAccess(tx: Tx, workspaceId: string): Promis
   return workspace;
 }
 
-function assertAdmin(actor: Actor): void {
-  if (!isAdmin(actor)) {
-    throw forbidden(
-      'ROLE_NOT_ALLOWED',
-      `Role "${actor.role}" may not manage the workspace; use an owner or admin key.`,
-    );
-  }
-}
-
 /** Changes workspace settings (admin only). */
 export async function updateSettings(
   tx: Tx,
   actor: Actor,
   patch: Partial<WorkspaceSettings>,
 ): Promise<Workspace> {
-  assertAdmin(actor);
+  assertPermitted(actor, 'workspace.configure');
   const policy = {
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
@@ -154,8 +145,25 @@ export function listApiKeys(tx: Tx, workspaceId: string): Promise<ApiKeyInfo[]> 
   return repo.listApiKeysOf(tx, workspaceId);
 }
 
-/** Revokes a key; a revoked key is refused from the next request on. Revoking twice keeps the first time. */
+/**
+ * Revokes a key; a revoked key is refused from the next request on. Revoking twice keeps the first time.
+ * The workspace's last active key that may manage keys cannot be revoked (409 LAST_ADMIN_KEY): without
+ * it nobody could create another, and the workspace would be locked out.
+ */
 export async function revokeApiKey(tx: Tx, workspaceId: string, keyId: string): Promise<ApiKeyInfo> {
+  const target = await repo.findApiKeyWithHash(tx, workspaceId, keyId);
+  if (!target) throw notFound('API_KEY_NOT_FOUND', `No API key ${keyId} in this workspace.`, { keyId });
+  const managers = rolesPermitted('keys.create').filter((role) => mayPerform(role, 'keys.revoke'));
+  if (target.revokedAt === null && managers.includes(target.role)) {
+    const active = await repo.lockActiveKeyIds(tx, workspaceId, managers);
+    if (!active.some((id) => id !== target.id)) {
+      throw conflict(
+        'LAST_ADMIN_KEY',
+        `Key ${keyId} is the workspace's last active ${managers.join(' or ')} key; create another before revoking it, or nobody could manage the workspace's keys.`,
+        { keyId, role: target.role },
+      );
+    }
+  }
   const revoked = await repo.markApiKeyRevoked(tx, workspaceId, keyId);
   if (!revoked) throw notFound('API_KEY_NOT_FOUND', `No API key ${keyId} in this workspace.`, { keyId });
   return revoked;
@@ -258,7 +266,7 @@ export async function updateWorkspacePolicy(
   actor: Actor,
   policy: WorkspacePolicy,
 ): Promise<Workspace> {
-  assertAdmin(actor);
+  assertPermitted(actor, 'workspace.configure');
   accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, { policy: { ...policy } });
   if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { PURPOSES, ROLES } from '../../shared/access.ts';
-import { forbidden } from '../../shared/errors.ts';
+import type { FastifyRequest } from 'fastify';
 import {
-  createApiKey,
-  getWorkspace,
-  isAdmin,
-  listApiKeys,
-  revokeApiKey,
-  updateSettings,
-} from '../../workspaces/index.ts';
+  chainAfterCommit,
+  createKeyGoverned,
+  type KeyChangeContext,
+  listKeysGoverned,
+  revokeKeyGoverned,
+} from '../../governance/index.ts';
+import { PURPOSES, ROLES } from '../../shared/access.ts';
+import { getWorkspace, updateSettings } from '../../workspaces/index.ts';
 import { type ApiDeps, actorOf, idempotentWrite, inCallerWorkspace } from '../context.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -52,6 +52,10 @@ const ApiKey = Type.Object({
   revokedAt: Type.Union([Type.String(), Type.Null()]),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+function changeContext(request: FastifyRequest): KeyChangeContext {
+  return { requestId: request.id, clientRequestId: request.clientRequestId };
+}
 
 /** The caller's workspace, its settings and its API keys. */
 export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -97,9 +101,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor)) throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may list keys.');
-        const keys = await inCallerWorkspace(deps, request, (tx) => listApiKeys(tx, actor.workspaceId));
+        const keys = await inCallerWorkspace(deps, request, (tx, actor) => listKeysGoverned(tx, actor));
         return { keys: keys.map(({ workspaceId: _ws, ...key }) => key) };
       },
     );
@@ -110,6 +112,8 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['workspace'],
           summary: 'Create an API key; the key is in this response only.',
+          description:
+            'Owner or admin. Honours Idempotency-Key. Audited (who, which key, its role; never a secret).',
           body: Type.Object(
             {
               role: Type.Union(ROLES.map((r) => Type.Literal(r))),
@@ -124,14 +128,13 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor))
-          throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may create keys.');
-        return idempotentWrite(deps, request, reply, async (tx) => {
-          const { key, apiKey } = await createApiKey(tx, actor.workspaceId, request.body);
+        const sent = await idempotentWrite(deps, request, reply, async (tx, actor) => {
+          const { key, apiKey } = await createKeyGoverned(tx, actor, request.body, changeContext(request));
           const { workspaceId: _ws, ...shown } = key;
           return { status: 201, body: { key: shown, apiKey } };
         });
+        await chainAfterCommit(deps.db, actorOf(request).workspaceId);
+        return sent;
       },
     );
 
@@ -141,18 +144,19 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['workspace'],
           summary: 'Revoke an API key; it is refused from the next request on.',
+          description:
+            "Owner or admin. The workspace's last active owner or admin key cannot be revoked (409 LAST_ADMIN_KEY): " +
+            'create another first. Audited (who, which key, its role; never a secret).',
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
           response: { 200: Type.Object({ key: ApiKey }), ...errorResponses() },
         },
       },
       async (request) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor))
-          throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may revoke keys.');
-        const { workspaceId: _ws, ...key } = await inCallerWorkspace(deps, request, (tx) =>
-          revokeApiKey(tx, actor.workspaceId, request.params.id),
+        const { workspaceId, ...key } = await inCallerWorkspace(deps, request, (tx, actor) =>
+          revokeKeyGoverned(tx, actor, request.params.id, changeContext(request)),
         );
         deps.keys.forgetKey(key.id);
+        await chainAfterCommit(deps.db, workspaceId);
         return { key };
       },
     );
