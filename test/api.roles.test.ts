@@ -78,7 +78,8 @@ describe(`who may write, per role (${ENGINE})`, () => {
   });
 
   /** A purpose the role may use (the auditor has none: it names service and is refused for it). */
-  const purposeOf = (role: Role) => (role === 'integration' ? 'service' : (ROLE_PURPOSES[role][0] ?? 'service'));
+  const purposeOf = (role: Role) =>
+    role === 'integration' ? 'service' : (ROLE_PURPOSES[role][0] ?? 'service');
 
   /** Runs the operation as the role; answers the response. */
   async function attempt(operation: Operation, role: Role) {
@@ -155,7 +156,10 @@ describe(`keys: the last admin key stays, every change is audited (${ENGINE})`, 
     const own = ws.actor.keyId ?? '';
     const alone = await call('DELETE', `/v1/keys/${own}`, bearer(ws.apiKey));
     expect(alone.statusCode).toBe(409);
-    expect(alone.json().error).toMatchObject({ code: 'LAST_ADMIN_KEY', details: { keyId: own, role: 'admin' } });
+    expect(alone.json().error).toMatchObject({
+      code: 'LAST_ADMIN_KEY',
+      details: { keyId: own, role: 'admin' },
+    });
 
     // An agent key does not count: it cannot manage keys.
     const agent = await call('POST', '/v1/keys', bearer(ws.apiKey), { role: 'agent' });
