@@ -181,6 +181,23 @@ describe(`keys: the last admin key stays, every change is audited (${ENGINE})`, 
     expect((await call('GET', '/v1/keys', bearer(ownerKey))).statusCode).toBe(200);
   });
 
+  it('two admins revoking each other at once leave one of them', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const other = await call('POST', '/v1/keys', bearer(ws.apiKey), { role: 'admin' });
+    const otherKey: string = other.json().apiKey;
+    // Both keys verified first, so the two revocations race inside the database.
+    expect((await call('GET', '/v1/keys', bearer(otherKey))).statusCode).toBe(200);
+    const [first, second] = await Promise.all([
+      call('DELETE', `/v1/keys/${other.json().key.id}`, bearer(ws.apiKey)),
+      call('DELETE', `/v1/keys/${ws.actor.keyId}`, bearer(otherKey)),
+    ]);
+    expect([first?.statusCode, second?.statusCode].sort()).toEqual([200, 409]);
+    const active = await inTestWorkspace(t.database, ws, (tx) =>
+      tx.selectFrom('api_keys').select('id').where('revoked_at', 'is', null).execute(),
+    );
+    expect(active).toHaveLength(1);
+  });
+
   it('audits key creation and revocation: who, which key, its role, never the secret', async () => {
     const ws = await createTestWorkspace(t.database);
     const created = await call('POST', '/v1/keys', bearer(ws.apiKey), {
