@@ -16,6 +16,8 @@ export interface Config {
   bodyLimit: number;
   /** Requests per minute allowed to one API key. */
   rateLimitPerMinute: number;
+  /** Failed authentications per minute allowed per client address and per key id. */
+  authFailuresPerMinute: number;
   /** Milliseconds a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number;
   /** Minutes between value refits (model, profiles, segments) of every workspace while serving; 0: never. */
@@ -57,6 +59,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     bodyLimit: readInt(env, 'CORNERSTORE_BODY_LIMIT', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: readInt(env, 'CORNERSTORE_RATE_LIMIT', 60_000, 1),
+    authFailuresPerMinute: readInt(env, 'CORNERSTORE_AUTH_FAILURES_PER_MINUTE', 20, 1),
     shutdownGraceMs: readInt(env, 'CORNERSTORE_SHUTDOWN_GRACE_MS', 10_000, 0),
     valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
   };

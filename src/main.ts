@@ -20,6 +20,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
     {
       bodyLimit: config.bodyLimit,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
       logger: { level: config.logLevel },
       version: VERSION,
     },

@@ -8,8 +8,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { registerAuthentication } from './auth.ts';
 import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
+import { privateLogging } from './logging.ts';
+import { registerClientRequestIds } from './request-ids.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
@@ -24,6 +27,8 @@ export type App = FastifyInstance;
 export interface AppOptions {
   bodyLimit: number;
   rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address and per key id (default 20). */
+  authFailuresPerMinute?: number;
   /** Pino options, `false` to silence (tests). */
   logger: NonNullable<FastifyServerOptions['logger']>;
   version: string;
@@ -43,14 +48,15 @@ function makeAjv(coerce: boolean): Ajv {
 
 /**
  * Builds the HTTP application: validation at the boundary (bodies strictly, query strings with type
- * coercion), one error handler, API-key authentication and per-key rate limits on `/v1`, request ids in
- * every log line, and the OpenAPI 3.1 document built from the route schemas.
+ * coercion), one error handler, API-key authentication (auth.ts) and per-key rate limits on `/v1`,
+ * server-made request ids in every log line, logs without personal data (logging.ts), and the OpenAPI
+ * 3.1 document built from the route schemas.
  */
 export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: options.logger,
+    logger: privateLogging(options.logger),
     bodyLimit: options.bodyLimit,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
     genReqId: () => newId(),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
@@ -107,22 +113,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
-    const header = request.headers.authorization;
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match?.[1]) {
-      throw new AppError(
-        'unauthenticated',
-        'UNAUTHENTICATED',
-        'Send an API key as "Authorization: Bearer <key>".',
-      );
-    }
-    const actor = await deps.keys.authenticate(match[1]);
-    if (!actor)
-      throw new AppError('unauthenticated', 'API_KEY_INVALID', 'The API key is unknown or revoked.');
-    request.actor = actor;
-  });
+  registerClientRequestIds(app);
+  registerAuthentication(app, deps.keys, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
 
   await app.register(rateLimit, {
     global: true,

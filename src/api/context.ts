@@ -48,8 +48,11 @@ export function withCallerAdministration<T>(
   fn: (tx: Tx, actor: Actor, audit: (entry: AuditEntry) => void) => Promise<T>,
 ): Promise<T> {
   const actor = actorOf(request);
-  return withAdministration(deps.db, actor, { requestId: request.id, deferChaining: true }, (tx, audit) =>
-    fn(tx, actor, audit),
+  return withAdministration(
+    deps.db,
+    actor,
+    { requestId: request.id, clientRequestId: request.clientRequestId, deferChaining: true },
+    (tx, audit) => fn(tx, actor, audit),
   );
 }
 
@@ -168,7 +171,8 @@ function send(reply: FastifyReply, result: Replayable): FastifyReply {
 }
 
 /**
- * Runs a write of workspace configuration in the caller's workspace, honouring `Idempotency-Key` (see
+ * Runs a write of workspace configuration or access in the caller's workspace, under
+ * `withCallerAdministration` (its audit events commit with it), honouring `Idempotency-Key` (see
  * `governedWrite`). With `reread`, the stored receipt is what the write returned as `receipt` and a
  * replay answers `reread(receipt)` — for answers that must not be kept, such as a key's secret.
  */
@@ -176,28 +180,32 @@ export async function idempotentWrite<R>(
   deps: ApiDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  write: (tx: Tx, actor: Actor) => Promise<ReceiptResult<R>>,
+  write: (tx: Tx, actor: Actor, audit: (entry: AuditEntry) => void) => Promise<ReceiptResult<R>>,
   reread: (tx: Tx, receipt: R) => Promise<unknown>,
 ): Promise<FastifyReply>;
 export async function idempotentWrite(
   deps: ApiDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  write: (tx: Tx, actor: Actor) => Promise<WriteResult>,
+  write: (tx: Tx, actor: Actor, audit: (entry: AuditEntry) => void) => Promise<WriteResult>,
 ): Promise<FastifyReply>;
 export async function idempotentWrite(
   deps: ApiDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  write: (tx: Tx, actor: Actor) => Promise<WriteResult & { receipt?: unknown }>,
+  write: (
+    tx: Tx,
+    actor: Actor,
+    audit: (entry: AuditEntry) => void,
+  ) => Promise<WriteResult & { receipt?: unknown }>,
   reread?: (tx: Tx, receipt: never) => Promise<unknown>,
 ): Promise<FastifyReply> {
-  const result = await inCallerWorkspace(deps, request, (tx, actor) =>
+  const result = await withCallerAdministration(deps, request, (tx, actor, audit) =>
     claimAndRun(
       tx,
       actor,
       request,
-      () => write(tx, actor),
+      () => write(tx, actor, audit),
       reread && ((receipt) => reread(tx, receipt as never)),
     ),
   );
@@ -278,7 +286,13 @@ export function withCallerAccess<T>(
   return withAccess(
     deps.db,
     actorOf(request),
-    { purpose: purposeOf(request), requestId: request.id, mode, deferChaining: true },
+    {
+      purpose: purposeOf(request),
+      requestId: request.id,
+      clientRequestId: request.clientRequestId,
+      mode,
+      deferChaining: true,
+    },
     fn,
   );
 }

@@ -76,7 +76,8 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (appError.kind === 'internal' || appError.kind === 'unavailable') {
     request.log.error({ err: error, code: appError.code }, 'request failed');
   } else {
-    request.log.info({ code: appError.code }, appError.message);
+    // The code only: messages quote the values they refuse (an email, a phone), which stay out of logs.
+    request.log.info({ code: appError.code }, 'request refused');
   }
   return reply.status(appError.status).type('application/json').send(appError.toJSON());
 }

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { inWorkspace, migrateToLatest, openDatabase } from '../db/index.ts';
+import { createKeyGoverned, revokeKeyGoverned, withAdministration } from '../governance/index.ts';
 import {
-  createApiKey,
   createWorkspace,
   getWorkspaceByRef,
   listApiKeys,
   listWorkspaces,
-  revokeApiKey,
+  operatorActor,
 } from '../workspaces/index.ts';
 import { action, emit, type GlobalOptions, list, withDatabase } from './output.ts';
 
@@ -102,8 +102,10 @@ export function registerAdminCommands(program: Command): void {
           const opts = command.optsWithGlobals<GlobalOptions>();
           const created = await withDatabase(async (database) => {
             const ws = await getWorkspaceByRef(database.db, options.workspace);
-            return inWorkspace(database.db, ws.id, (tx) =>
-              createApiKey(tx, ws.id, { role: options.role, purposes: options.purposes, name: options.name }),
+            const input = { role: options.role, purposes: options.purposes, name: options.name };
+            const actor = operatorActor(ws.id);
+            return withAdministration(database.db, actor, { requestId: null }, (tx, audit) =>
+              createKeyGoverned(tx, actor, input, audit),
             );
           });
           emit(
@@ -146,7 +148,10 @@ export function registerAdminCommands(program: Command): void {
         const opts = command.optsWithGlobals<GlobalOptions>();
         const revoked = await withDatabase(async (database) => {
           const ws = await getWorkspaceByRef(database.db, options.workspace);
-          return inWorkspace(database.db, ws.id, (tx) => revokeApiKey(tx, ws.id, keyId));
+          const actor = operatorActor(ws.id);
+          return withAdministration(database.db, actor, { requestId: null }, (tx, audit) =>
+            revokeKeyGoverned(tx, actor, keyId, audit),
+          );
         });
         emit(opts, { key: revoked }, `Revoked key ${revoked.id} at ${revoked.revokedAt}.`);
       }),

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -7,6 +7,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { AppError } from '../shared/errors.ts';
 import { markServer } from './engine.ts';
+import { makeTreePrivate, usePrivateUmask } from './private-dir.ts';
 import type { DB } from './schema.ts';
 
 /** Which engine is behind the query layer: the embedded one or a PostgreSQL server. */
@@ -115,7 +116,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const dataDir = options.dataDir ?? 'memory://';
   const inMemory = dataDir.startsWith('memory://');
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  // Everything in the data directory is private (0700/0600), whatever the umask (see private-dir.ts).
+  const umaskSet = !inMemory && usePrivateUmask();
+  if (!inMemory) makeTreePrivate(dataDir);
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);
   try {
     const client = await PGlite.create(dataDir, {
@@ -134,6 +137,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       close: async () => {
         try {
           await db.destroy();
+          if (!inMemory && !umaskSet) makeTreePrivate(dataDir);
         } finally {
           unlock();
         }

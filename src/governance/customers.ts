@@ -13,6 +13,7 @@ import {
   updateCustomer,
 } from '../customers/index.ts';
 import { CUSTOMER_FIELD_CATEGORIES, keyedHash } from '../policy/index.ts';
+import { assertPermitted } from '../shared/access.ts';
 import { forbidden, invalid } from '../shared/errors.ts';
 import { findValueProfile, type StoredValueProfile } from '../value/index.ts';
 import { getWorkspaceSecret } from '../workspaces/index.ts';
@@ -232,6 +233,7 @@ export async function createGovernedCustomer(
   scope: AccessScope,
   input: CustomerInput & { governmentIds?: GovernmentIdInput[] | undefined },
 ): Promise<GovernedCustomer> {
+  assertPermitted(scope.actor, 'customers.create');
   const { governmentIds, ...rest } = input;
   const created = await createCustomer(
     scope.tx,
@@ -253,6 +255,7 @@ export async function updateGovernedCustomer(
   id: string,
   patch: CustomerPatch & { governmentIds?: GovernmentIdInput[] | undefined },
 ): Promise<GovernedCustomer> {
+  assertPermitted(scope.actor, 'customers.update');
   const { governmentIds, ...rest } = patch;
   const updated = await updateCustomer(
     scope.tx,

@@ -45,6 +45,14 @@ export {
   readTimeline,
 } from './interactions.ts';
 export {
+  /** Creates an API key under the role table; audited without its secret. */
+  createKeyGoverned,
+  /** The workspace's API keys under the role table. */
+  listKeysGoverned,
+  /** Revokes an API key under the role table, never the last admin key; audited. */
+  revokeKeyGoverned,
+} from './keys.ts';
+export {
   /** Restricts processing, lifts it, objects to a purpose or withdraws an objection; audited. */
   changePrivacyFlagGoverned,
   /** "Who looked at my data, and why"; for the auditor without a purpose. */

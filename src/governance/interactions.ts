@@ -9,6 +9,7 @@ import {
   type TimelineOptions,
 } from '../interactions/index.ts';
 import { categoryOfPropertyKey, type FieldRef, INTERACTION_FIELD_CATEGORIES } from '../policy/index.ts';
+import { assertPermitted } from '../shared/access.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
 import type { AccessScope } from './scope.ts';
 import { applyIngestToValueAndSegments } from './segments.ts';
@@ -114,6 +115,7 @@ export async function ingestGoverned(
   items: readonly unknown[],
   options: { atomic: boolean; pathPrefix?: string },
 ): Promise<IngestResult[]> {
+  assertPermitted(scope.actor, 'interactions.record');
   const results = await ingestInteractions(scope.tx, scope.actor, items, {
     ...options,
     policy: { taxonomy: scope.taxonomy, mode: scope.workspace.settings.doNotStore },

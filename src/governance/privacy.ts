@@ -26,6 +26,7 @@ import {
   type PolicyOverride,
   type PurposeAddition,
 } from '../policy/index.ts';
+import { assertPermitted } from '../shared/access.ts';
 import { forbidden, invalid } from '../shared/errors.ts';
 import {
   type Actor,
@@ -207,17 +208,9 @@ export async function readAccessLog(
   return log;
 }
 
-function assertAdmin(scope: AccessScope, what: string): void {
-  if (!isAdmin(scope.actor)) {
-    throw forbidden('ROLE_NOT_ALLOWED', `${what} is managed by an owner or admin key.`, {
-      role: scope.actor.role,
-    });
-  }
-}
-
 /** Registers a recipient (owner or admin). */
 export function registerRecipient(scope: AccessScope, input: CreateRecipientInput): Promise<Recipient> {
-  assertAdmin(scope, 'The recipient registry');
+  assertPermitted(scope.actor, 'workspace.configure');
   return createRecipient(scope.tx, scope.actor, input, (p) => scope.taxonomy.purposes.has(p));
 }
 
@@ -284,7 +277,7 @@ export async function setWorkspacePolicy(
   scope: AccessScope,
   input: WorkspacePolicyInput,
 ): Promise<Workspace> {
-  assertAdmin(scope, 'The data policy');
+  assertPermitted(scope.actor, 'workspace.configure');
   const result = extendTaxonomy(
     BASE_TAXONOMY,
     { categories: input.categories ?? [], purposes: input.purposes ?? [] },

@@ -45,6 +45,8 @@ export interface ScopeOptions {
   /** The purpose named by the caller; undefined lets a write use its default. */
   purpose: string | undefined;
   requestId: string | null;
+  /** The client's own request id (bounded, see api/request-ids.ts), kept in each audit event's details. */
+  clientRequestId?: string | undefined;
   /** Reads must name a purpose; writes default to `service` (or the key's first purpose). */
   mode: 'read' | 'write';
   isolation?: 'read committed' | 'repeatable read';
@@ -169,7 +171,7 @@ export async function withAccess<T>(
         tx,
         actor.workspaceId,
         { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
-        audits,
+        withClientRequestId(audits, options.clientRequestId),
         now,
       );
       audited = audits.length > 0;
@@ -192,7 +194,7 @@ export async function withAccess<T>(
 export async function withAdministration<T>(
   db: Kysely<DB>,
   actor: Actor,
-  options: { requestId: string | null; deferChaining?: boolean },
+  options: { requestId: string | null; clientRequestId?: string | undefined; deferChaining?: boolean },
   fn: (tx: Tx, audit: (entry: AuditEntry) => void) => Promise<T>,
 ): Promise<T> {
   const audits: AuditEntry[] = [];
@@ -202,7 +204,7 @@ export async function withAdministration<T>(
       tx,
       actor.workspaceId,
       { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
-      audits,
+      withClientRequestId(audits, options.clientRequestId),
     );
     return value;
   });
@@ -211,6 +213,15 @@ export async function withAdministration<T>(
     else await chainAfterCommit(db, actor.workspaceId);
   }
   return result;
+}
+
+/** The entries with the client's request id added to their details, when the client sent one. */
+export function withClientRequestId(
+  entries: AuditEntry[],
+  clientRequestId: string | undefined,
+): AuditEntry[] {
+  if (clientRequestId === undefined) return entries;
+  return entries.map((entry) => ({ ...entry, details: { ...entry.details, clientRequestId } }));
 }
 
 /** Workspaces whose waiting audit events a busy chainer left for later. */

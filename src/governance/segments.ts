@@ -20,14 +20,15 @@ import {
   type SegmentMemberRow,
   type SegmentReadAccess,
 } from '../segments/index.ts';
-import { forbidden, notFound } from '../shared/errors.ts';
+import { assertPermitted } from '../shared/access.ts';
+import { notFound } from '../shared/errors.ts';
 import {
   type RefitOptions,
   type RefitReport,
   refitWorkspaceValue,
   updateProfilesForCustomers,
 } from '../value/index.ts';
-import { isAdmin, listWorkspaces, operatorActor } from '../workspaces/index.ts';
+import { listWorkspaces, operatorActor } from '../workspaces/index.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
 import { type AccessScope, withAccess } from './scope.ts';
 
@@ -69,6 +70,7 @@ export async function createSegmentGoverned(
   scope: AccessScope,
   input: { name: string; description?: string | undefined; definition: unknown },
 ): Promise<{ segment: Segment; membership: MembershipChange }> {
+  assertPermitted(scope.actor, 'segments.create');
   const created = await createSegment(
     scope.tx,
     scope.actor.workspaceId,
@@ -98,6 +100,7 @@ export function getSegmentGoverned(scope: AccessScope, id: string): Promise<Segm
 
 /** Deletes a segment; audited. */
 export async function deleteSegmentGoverned(scope: AccessScope, id: string): Promise<void> {
+  assertPermitted(scope.actor, 'segments.delete');
   const segment = await getSegment(scope.tx, scope.actor.workspaceId, id);
   await deleteSegment(scope.tx, scope.actor.workspaceId, segment.id);
   scope.audit({
@@ -218,11 +221,7 @@ export async function runValueRefit(
   scope: AccessScope,
   options: RefitOptions = {},
 ): Promise<{ refit: RefitReport; segments: Record<string, MembershipChange> }> {
-  if (!isAdmin(scope.actor)) {
-    throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin may refit the value model.', {
-      role: scope.actor.role,
-    });
-  }
+  assertPermitted(scope.actor, 'value.refit');
   const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, { now: scope.now, ...options });
   const segments = await refreshAllSegments(scope.tx, scope.actor.workspaceId, scope.taxonomy, scope.now);
   scope.audit({

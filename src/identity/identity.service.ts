@@ -12,10 +12,9 @@ import {
   applyMergesToValueAndSegments,
   GOVERNMENT_ID_SOURCE_PREFIX,
 } from '../governance/index.ts';
-import type { Role } from '../shared/access.ts';
-import { conflict, forbidden, invalid, notFound } from '../shared/errors.ts';
+import { assertPermitted } from '../shared/access.ts';
+import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
-import type { Actor } from '../workspaces/index.ts';
 import * as repo from './identity.repository.ts';
 import type { MatchExplanation } from './matcher.ts';
 import {
@@ -44,24 +43,6 @@ import { DEFAULT_THRESHOLDS, type ResolvedPair, resolveIdentities } from './reso
  * and rectifying a golden-record field with its domain event. Every use-case runs in the caller's
  * access scope (one transaction) and is audited there.
  */
-
-/** Roles that may merge, unmerge and decide reviews: those who serve and keep the records. */
-const STEWARD_ROLES: readonly Role[] = ['owner', 'admin', 'agent'];
-/** Roles that may resolve a whole workspace at once. */
-const RESOLVER_ROLES: readonly Role[] = ['owner', 'admin'];
-
-function assertRole(actor: Actor, roles: readonly Role[], what: string): void {
-  if (!roles.includes(actor.role)) {
-    throw forbidden(
-      'ROLE_NOT_ALLOWED',
-      `Role "${actor.role}" may not ${what}; use a ${roles.join(' or ')} key.`,
-      {
-        role: actor.role,
-        allowed: roles,
-      },
-    );
-  }
-}
 
 function customerId(id: string, path: string): string {
   if (!isUuid(id)) {
@@ -390,7 +371,7 @@ export async function mergeCustomers(
   absorbedId: string,
   reason: string | null = null,
 ): Promise<MergeSummary> {
-  assertRole(scope.actor, STEWARD_ROLES, 'merge customers');
+  assertPermitted(scope.actor, 'customers.merge');
   const s = customerId(survivorId, 'id');
   const a = customerId(absorbedId, 'absorbedId');
   const summary = await performMerge(scope, s, a, {
@@ -470,7 +451,7 @@ function parseBeforeImage(raw: Record<string, unknown>, mergeId: string): Before
  * (409 UNMERGE_ORDER names the later ones); the unmerge is recorded as a `non_match` label.
  */
 export async function unmergeCustomers(scope: AccessScope, mergeId: string): Promise<UnmergeSummary> {
-  assertRole(scope.actor, STEWARD_ROLES, 'unmerge customers');
+  assertPermitted(scope.actor, 'customers.merge');
   const { tx } = scope;
   const ws = scope.actor.workspaceId;
   const merge = isUuid(mergeId) ? await repo.findMergeForUpdate(tx, ws, mergeId.toLowerCase()) : undefined;
@@ -696,7 +677,7 @@ export async function resolveWorkspace(
   scope: AccessScope,
   options: ResolveWorkspaceOptions = {},
 ): Promise<ResolveWorkspaceSummary> {
-  assertRole(scope.actor, RESOLVER_ROLES, 'resolve the whole workspace');
+  assertPermitted(scope.actor, 'identity.resolve');
   const autoThreshold = options.autoThreshold ?? DEFAULT_THRESHOLDS.auto;
   const reviewThreshold = options.reviewThreshold ?? Math.min(DEFAULT_THRESHOLDS.review, autoThreshold);
   if (!(autoThreshold > 0 && autoThreshold < 1 && reviewThreshold > 0 && reviewThreshold <= autoThreshold)) {
@@ -933,7 +914,7 @@ export async function listReviewQueue(
     cursor?: string | undefined;
   } = {},
 ): Promise<ReviewPage> {
-  assertRole(scope.actor, STEWARD_ROLES, 'read the review queue');
+  assertPermitted(scope.actor, 'customers.merge');
   if (query.cursor !== undefined && !isUuid(query.cursor)) {
     throw invalid(
       'CURSOR_INVALID',
@@ -981,7 +962,7 @@ export async function decideReview(
   reviewId: string,
   decision: 'accept' | 'reject',
 ): Promise<ReviewDecision> {
-  assertRole(scope.actor, STEWARD_ROLES, 'decide reviews');
+  assertPermitted(scope.actor, 'customers.merge');
   const { tx } = scope;
   const ws = scope.actor.workspaceId;
   const review = isUuid(reviewId)
@@ -1090,6 +1071,7 @@ export async function rectifyField(
       errors: [{ path: 'field', message: `must be one of ${GOLDEN_FIELDS.join(', ')}` }],
     });
   }
+  assertPermitted(scope.actor, 'customers.rectify');
   const trimmed = reason.trim();
   if (trimmed.length === 0) {
     throw invalid('REASON_REQUIRED', 'Say why the value is corrected.', {

@@ -63,6 +63,13 @@ export async function hashSecret(secret: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
+/**
+ * A stored hash no secret matches, with the parameters of real ones: checking a secret for a key that
+ * does not exist (or was revoked) costs what checking a real key costs, so timing does not tell a
+ * valid key id from an invalid one.
+ */
+export const UNMATCHABLE_SECRET_HASH = `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${randomBytes(16).toString('base64url')}$${randomBytes(SCRYPT.keylen).toString('base64url')}`;
+
 /** Checks a secret against a stored hash in constant time. */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, saltText, hashText] = stored.split('$');

@@ -6,6 +6,7 @@ export type { ParsedApiKey } from './api-key.ts';
 /** Parses a presented key string into workspace, key id and secret. */
 export { parseApiKey } from './api-key.ts';
 export {
+  type AuthenticateOptions,
   type CreatedKey,
   /** Creates an API key in a workspace; the key is returned once. */
   createApiKey,

@@ -165,6 +165,27 @@ export async function markApiKeyRevoked(
 }
 
 /**
+ * The ids of the workspace's active keys of the given roles, each locked until the transaction ends:
+ * two revocations racing for the last of them are serialised, and the second sees the first's effect.
+ */
+export async function lockActiveKeyIds(
+  tx: Tx,
+  workspaceId: string,
+  roles: readonly Role[],
+): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('api_keys')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('role', 'in', [...roles])
+    .where('revoked_at', 'is', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
  * The workspace's secret for a purpose (the keyed hash of government ids), created on first use: 32
  * random bytes that never leave the database.
  */

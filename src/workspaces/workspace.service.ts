@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
-import { conflict, forbidden, notFound } from '../shared/errors.ts';
+import { assertPermitted, mayPerform, rolesPermitted } from '../shared/access.ts';
+import { conflict, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import { formatApiKey, hashSecret, parseApiKey, verifySecret } from './api-key.ts';
+import {
+  formatApiKey,
+  hashSecret,
+  type ParsedApiKey,
+  parseApiKey,
+  UNMATCHABLE_SECRET_HASH,
+  verifySecret,
+} from './api-key.ts';
 import * as repo from './workspace.repository.ts';
 import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings } from './workspace.ts';
 import {
   assertWorkspaceName,
-  isAdmin,
   normaliseRegion,
   normaliseSourceTrust,
   resolveKeyPurposes,
@@ -101,22 +108,13 @@ export async function getWorkspaceForAccess(tx: Tx, workspaceId: string): Promis
   return workspace;
 }
 
-function assertAdmin(actor: Actor): void {
-  if (!isAdmin(actor)) {
-    throw forbidden(
-      'ROLE_NOT_ALLOWED',
-      `Role "${actor.role}" may not manage the workspace; use an owner or admin key.`,
-    );
-  }
-}
-
 /** Changes workspace settings (admin only). */
 export async function updateSettings(
   tx: Tx,
   actor: Actor,
   patch: Partial<WorkspaceSettings>,
 ): Promise<Workspace> {
-  assertAdmin(actor);
+  assertPermitted(actor, 'workspace.configure');
   const policy = {
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
@@ -147,8 +145,25 @@ export function listApiKeys(tx: Tx, workspaceId: string): Promise<ApiKeyInfo[]> 
   return repo.listApiKeysOf(tx, workspaceId);
 }
 
-/** Revokes a key; a revoked key is refused from the next request on. Revoking twice keeps the first time. */
+/**
+ * Revokes a key; a revoked key is refused from the next request on. Revoking twice keeps the first time.
+ * The workspace's last active key that may manage keys cannot be revoked (409 LAST_ADMIN_KEY): without
+ * it nobody could create another, and the workspace would be locked out.
+ */
 export async function revokeApiKey(tx: Tx, workspaceId: string, keyId: string): Promise<ApiKeyInfo> {
+  const target = await repo.findApiKeyWithHash(tx, workspaceId, keyId);
+  if (!target) throw notFound('API_KEY_NOT_FOUND', `No API key ${keyId} in this workspace.`, { keyId });
+  const managers = rolesPermitted('keys.create').filter((role) => mayPerform(role, 'keys.revoke'));
+  if (target.revokedAt === null && managers.includes(target.role)) {
+    const active = await repo.lockActiveKeyIds(tx, workspaceId, managers);
+    if (!active.some((id) => id !== target.id)) {
+      throw conflict(
+        'LAST_ADMIN_KEY',
+        `Key ${keyId} is the workspace's last active ${managers.join(' or ')} key; create another before revoking it, or nobody could manage the workspace's keys.`,
+        { keyId, role: target.role },
+      );
+    }
+  }
   const revoked = await repo.markApiKeyRevoked(tx, workspaceId, keyId);
   if (!revoked) throw notFound('API_KEY_NOT_FOUND', `No API key ${keyId} in this workspace.`, { keyId });
   return revoked;
@@ -161,10 +176,22 @@ interface CachedKey {
   checkedAt: number;
 }
 
+/** What an authentication may be told before it spends a slow hash. */
+export interface AuthenticateOptions {
+  /**
+   * Called just before the slow hash of a presented secret, with the key it names (whether or not the
+   * key exists); throwing refuses the attempt without spending the hash. Keys verified before by this
+   * process are answered from the cache and never reach it.
+   */
+  beforeSlowHash?: (key: ParsedApiKey) => void;
+}
+
 /**
  * Authenticates presented API keys. The slow hash is checked once per key and process; the key's row
  * (revocation, role, purposes) is re-read at most every `refreshMs`, so a revocation made by any
- * process takes effect within that time (at once in this process).
+ * process takes effect within that time (at once in this process). An unknown or revoked key id costs
+ * the same slow hash as a real one (against a hash nothing matches), so timing does not reveal which
+ * key ids exist.
  */
 export class KeyVerifier {
   private readonly cache = new Map<string, CachedKey>();
@@ -176,12 +203,12 @@ export class KeyVerifier {
   ) {}
 
   /** The actor behind a key, or undefined when the key is unknown, malformed or revoked. */
-  async authenticate(apiKey: string): Promise<Actor | undefined> {
+  async authenticate(apiKey: string, options: AuthenticateOptions = {}): Promise<Actor | undefined> {
     const cached = this.cache.get(apiKey);
     if (cached && Date.now() - cached.checkedAt < this.refreshMs) return this.toActor(cached.info);
     let pending = this.inflight.get(apiKey);
     if (!pending) {
-      pending = this.load(apiKey, cached).finally(() => this.inflight.delete(apiKey));
+      pending = this.load(apiKey, cached, options).finally(() => this.inflight.delete(apiKey));
       this.inflight.set(apiKey, pending);
     }
     return pending;
@@ -192,18 +219,25 @@ export class KeyVerifier {
     for (const [apiKey, entry] of this.cache) if (entry.info.id === keyId) this.cache.delete(apiKey);
   }
 
-  private async load(apiKey: string, cached: CachedKey | undefined): Promise<Actor | undefined> {
+  private async load(
+    apiKey: string,
+    cached: CachedKey | undefined,
+    options: AuthenticateOptions,
+  ): Promise<Actor | undefined> {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
     const row = await inWorkspace(this.db, parsed.workspaceId, (tx) =>
       repo.findApiKeyWithHash(tx, parsed.workspaceId, parsed.keyId),
     );
-    if (!row || row.revokedAt !== null) {
-      this.cache.delete(apiKey);
-      return undefined;
+    const active = row !== undefined && row.revokedAt === null;
+    if (!active) this.cache.delete(apiKey);
+    // The same row, already verified with this very key string: no slow hash needed.
+    const verified = active && cached?.secretHash === row.secretHash;
+    if (!verified) {
+      options.beforeSlowHash?.(parsed);
+      const matches = await verifySecret(parsed.secret, row?.secretHash ?? UNMATCHABLE_SECRET_HASH);
+      if (!active || !matches) return undefined;
     }
-    if (cached?.secretHash !== row.secretHash && !(await verifySecret(parsed.secret, row.secretHash)))
-      return undefined;
     const { secretHash, ...info } = row;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(apiKey, { secretHash, info, checkedAt: Date.now() });
@@ -232,7 +266,7 @@ export async function updateWorkspacePolicy(
   actor: Actor,
   policy: WorkspacePolicy,
 ): Promise<Workspace> {
-  assertAdmin(actor);
+  assertPermitted(actor, 'workspace.configure');
   accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, { policy: { ...policy } });
   if (!updated) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace not found.');

@@ -1,22 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { createKeyGoverned, listKeysGoverned, revokeKeyGoverned } from '../../governance/index.ts';
 import { PURPOSES, ROLES } from '../../shared/access.ts';
-import { forbidden } from '../../shared/errors.ts';
-import {
-  createApiKey,
-  getWorkspace,
-  isAdmin,
-  listApiKeys,
-  revokeApiKey,
-  updateSettings,
-} from '../../workspaces/index.ts';
-import {
-  type ApiDeps,
-  actorOf,
-  idempotentWrite,
-  inCallerWorkspace,
-  withCallerAdministration,
-} from '../context.ts';
+import { getWorkspace, updateSettings } from '../../workspaces/index.ts';
+import { type ApiDeps, idempotentWrite, inCallerWorkspace, withCallerAdministration } from '../context.ts';
 import { errorResponses } from '../schemas.ts';
 
 const Settings = Type.Object({
@@ -118,9 +105,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor)) throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may list keys.');
-        const keys = await inCallerWorkspace(deps, request, (tx) => listApiKeys(tx, actor.workspaceId));
+        const keys = await inCallerWorkspace(deps, request, (tx, actor) => listKeysGoverned(tx, actor));
         return { keys: keys.map(({ workspaceId: _ws, ...key }) => key) };
       },
     );
@@ -131,6 +116,8 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['workspace'],
           summary: 'Create an API key; the key is in this response only.',
+          description:
+            'Owner or admin. Honours Idempotency-Key. Audited (who, which key, its role; never a secret).',
           body: Type.Object(
             {
               role: Type.Union(ROLES.map((r) => Type.Literal(r))),
@@ -153,16 +140,13 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor))
-          throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may create keys.');
         // The secret is shown once: a replay answers the key without it (the receipt never holds it).
         return idempotentWrite(
           deps,
           request,
           reply,
-          async (tx) => {
-            const { key, apiKey } = await createApiKey(tx, actor.workspaceId, request.body);
+          async (tx, actor, audit) => {
+            const { key, apiKey } = await createKeyGoverned(tx, actor, request.body, audit);
             const { workspaceId: _ws, ...shown } = key;
             return { status: 201, body: { key: shown, apiKey }, receipt: { key: shown } };
           },
@@ -177,16 +161,18 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['workspace'],
           summary: 'Revoke an API key; it is refused from the next request on.',
+          description:
+            "Owner or admin. The workspace's last active owner or admin key cannot be revoked (409 LAST_ADMIN_KEY): " +
+            'create another first. Audited (who, which key, its role; never a secret).',
           params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
           response: { 200: Type.Object({ key: ApiKey }), ...errorResponses() },
         },
       },
       async (request) => {
-        const actor = actorOf(request);
-        if (!isAdmin(actor))
-          throw forbidden('ROLE_NOT_ALLOWED', 'Only an owner or admin key may revoke keys.');
-        const { workspaceId: _ws, ...key } = await inCallerWorkspace(deps, request, (tx) =>
-          revokeApiKey(tx, actor.workspaceId, request.params.id),
+        const { workspaceId: _ws, ...key } = await withCallerAdministration(
+          deps,
+          request,
+          (tx, actor, audit) => revokeKeyGoverned(tx, actor, request.params.id, audit),
         );
         deps.keys.forgetKey(key.id);
         return { key };

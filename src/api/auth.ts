@@ -1,0 +1,147 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../shared/errors.ts';
+import { type KeyVerifier, type ParsedApiKey, parseApiKey } from '../workspaces/index.ts';
+import { pathOf } from './logging.ts';
+
+/**
+ * Authentication of the HTTP API: every route but the public ones (health, readiness, the API
+ * document) needs `Authorization: Bearer <key>`. Which routes are public is decided on the route the
+ * router matched — the decoded path — never on the raw URL, so `/%761/workspace` is authenticated like
+ * `/v1/workspace`; a path no route matches is authenticated when it would lie under `/v1` once decoded.
+ *
+ * A failed authentication costs the server one slow hash, so failures are counted per client address
+ * and per key id, and once either reaches its limit within a minute the next attempt that would need a
+ * slow hash is refused (429 AUTH_RATE_LIMITED with Retry-After) before the hash is computed. A key this
+ * process has already verified is answered from its cache without a hash and is never refused by
+ * these limits, so a client sharing an address with an attacker keeps working.
+ */
+
+/** Routes anyone may call: health, readiness and the API document. */
+const PUBLIC_ROUTES = new Set(['/health', '/ready', '/openapi.json', '/docs']);
+
+function isPublicRoute(route: string): boolean {
+  return PUBLIC_ROUTES.has(route) || route.startsWith('/docs/');
+}
+
+/**
+ * A request path at its most decoded: percent-decoded until it stops changing (a double-encoded
+ * `/%2576%2531` reads `/v1`, in case anything downstream decodes once more), duplicate slashes
+ * collapsed, lower case.
+ */
+export function normalisedPath(url: string): string {
+  let path = pathOf(url);
+  for (let round = 0; round < 4 && path.includes('%'); round++) {
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      break; // A malformed escape: judge what was decoded so far.
+    }
+  }
+  return path.replace(/\/{2,}/g, '/').toLowerCase();
+}
+
+/** True when the request must present an API key. */
+export function requiresApiKey(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  if (route !== undefined) return !isPublicRoute(route);
+  const path = normalisedPath(request.url);
+  return path === '/v1' || path.startsWith('/v1/');
+}
+
+/**
+ * Counts failures per key (a client address, a key id) in fixed windows and says how long a key must
+ * wait once it reached the limit. Bounded in memory: expired entries are dropped first, then the oldest.
+ */
+export class FailureLimiter {
+  private readonly entries = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly capacity = 100_000,
+  ) {}
+
+  /** Milliseconds until `key` may try again, or 0 when it may now. */
+  waitFor(key: string, now = Date.now()): number {
+    const entry = this.entries.get(key);
+    if (!entry || entry.resetAt <= now || entry.count < this.max) return 0;
+    return entry.resetAt - now;
+  }
+
+  /** Counts one failure of `key`. */
+  recordFailure(key: string, now = Date.now()): void {
+    const entry = this.entries.get(key);
+    if (entry && entry.resetAt > now) {
+      entry.count += 1;
+      return;
+    }
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.evict(now);
+    this.entries.set(key, { count: 1, resetAt: now + this.windowMs });
+  }
+
+  private evict(now: number): void {
+    for (const [key, entry] of this.entries) if (entry.resetAt <= now) this.entries.delete(key);
+    for (const key of this.entries.keys()) {
+      if (this.entries.size < this.capacity) break;
+      this.entries.delete(key);
+    }
+  }
+}
+
+export interface AuthenticationOptions {
+  /** Failed authentications allowed per client address and per key id within a minute. */
+  failuresPerMinute: number;
+}
+
+const WINDOW_MS = 60_000;
+
+function bearerToken(request: FastifyRequest): string {
+  const match = request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match?.[1]) {
+    throw new AppError(
+      'unauthenticated',
+      'UNAUTHENTICATED',
+      'Send an API key as "Authorization: Bearer <key>".',
+    );
+  }
+  return match[1];
+}
+
+/** Registers the authentication hook: sets `request.actor` on every route that is not public. */
+export function registerAuthentication(
+  app: FastifyInstance,
+  keys: KeyVerifier,
+  options: AuthenticationOptions,
+): void {
+  const byAddress = new FailureLimiter(options.failuresPerMinute, WINDOW_MS);
+  const byKey = new FailureLimiter(options.failuresPerMinute, WINDOW_MS);
+  const keyOf = (key: ParsedApiKey) => `${key.workspaceId}.${key.keyId}`;
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!requiresApiKey(request)) return;
+    const token = bearerToken(request);
+    const actor = await keys.authenticate(token, {
+      beforeSlowHash: (key) => {
+        const waitMs = Math.max(byAddress.waitFor(request.ip), byKey.waitFor(keyOf(key)));
+        if (waitMs === 0) return;
+        const retryAfter = Math.ceil(waitMs / 1000);
+        reply.header('retry-after', String(retryAfter));
+        throw new AppError(
+          'rate_limited',
+          'AUTH_RATE_LIMITED',
+          `Too many failed authentications from this address or for this key; retry after ${retryAfter} s.`,
+          { retryAfter },
+        );
+      },
+    });
+    if (actor) {
+      request.actor = actor;
+      return;
+    }
+    byAddress.recordFailure(request.ip);
+    const parsed = parseApiKey(token);
+    if (parsed) byKey.recordFailure(keyOf(parsed));
+    throw new AppError('unauthenticated', 'API_KEY_INVALID', 'The API key is unknown or revoked.');
+  });
+}
