@@ -246,4 +246,21 @@ describe(`write answers and replays leak nothing (${ENGINE})`, () => {
     expect(events[0]?.details).toEqual({ changes: [{ setting: 'doNotStore', from: 'reject', to: 'strip' }] });
     expect(JSON.stringify(events[0]?.actor)).toContain(ws.actor.keyId);
   });
+
+  it("keeps each key's last use, to the minute", async () => {
+    const ws = await createTestWorkspace(t.database);
+    const agent = await keyFor(ws, 'agent');
+    const listed = async () =>
+      (await t.app.inject({ url: '/v1/keys', headers: bearer(ws.apiKey) })).json().keys as {
+        role: string;
+        lastUsedAt: string | null;
+      }[];
+    expect((await listed()).find((k) => k.role === 'agent')?.lastUsedAt).toBeNull();
+    const before = Date.now();
+    const read = await t.app.inject({ url: '/v1/customers?purpose=service', headers: bearer(agent) });
+    expect(read.statusCode).toBe(200);
+    const used = (await listed()).find((k) => k.role === 'agent')?.lastUsedAt;
+    expect(used).not.toBeNull();
+    expect(Date.parse(used ?? '')).toBeGreaterThanOrEqual(before - 1000);
+  });
 });

@@ -138,6 +138,22 @@ export async function findApiKeyWithHash(
   return row && { ...toApiKey(row), secretHash: row.secret_hash };
 }
 
+/** Records that a key was used, at most once a minute: a use within the minute writes nothing. */
+export async function touchApiKey(tx: Tx, workspaceId: string, id: string): Promise<void> {
+  await tx
+    .updateTable('api_keys')
+    .set({ last_used_at: sql<Date>`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where((eb) =>
+      eb.or([
+        eb('last_used_at', 'is', null),
+        eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`),
+      ]),
+    )
+    .execute();
+}
+
 export async function listApiKeysOf(tx: Tx, workspaceId: string): Promise<ApiKeyInfo[]> {
   const rows = await tx
     .selectFrom('api_keys')

@@ -186,6 +186,9 @@ export interface AuthenticateOptions {
   beforeSlowHash?: (key: ParsedApiKey) => void;
 }
 
+/** How finely a key's last use is kept. */
+const KEY_USE_RESOLUTION_MS = 60_000;
+
 /**
  * Authenticates presented API keys. The slow hash is checked once per key and process; the key's row
  * (revocation, role, purposes) is re-read at most every `refreshMs`, so a revocation made by any
@@ -239,6 +242,11 @@ export class KeyVerifier {
       if (!active || !matches) return undefined;
     }
     const { secretHash, ...info } = row;
+    // Keys' last use is kept to the minute, written only after the secret was verified (a guess
+    // never marks a key used) and only when a minute has passed, so the hot path stays read-only.
+    if (info.lastUsedAt === null || Date.now() - Date.parse(info.lastUsedAt) >= KEY_USE_RESOLUTION_MS) {
+      await inWorkspace(this.db, info.workspaceId, (tx) => repo.touchApiKey(tx, info.workspaceId, info.id));
+    }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(apiKey, { secretHash, info, checkedAt: Date.now() });
     return this.toActor(info);
