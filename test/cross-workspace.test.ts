@@ -1,0 +1,192 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chainAuditBacklog } from '../src/governance/index.ts';
+import {
+  bearer,
+  createTestWorkspace,
+  ENGINE,
+  inTestWorkspace,
+  type TestWorkspace,
+  useTestApp,
+} from './helpers.ts';
+
+/**
+ * Every route of the OpenAPI document that names a record by id, called by another workspace's admin
+ * with this workspace's ids: each answers 404, and nothing of this workspace changes (every tenant
+ * table compared before and after). The routes come from the document, so a new route with an id is
+ * tried the day it is added — and fails here until it says how to call it.
+ */
+
+const t = useTestApp();
+
+interface Owned {
+  customer: string;
+  other: string;
+  interaction: string;
+  segment: string;
+  recipient: string;
+  merge: string;
+  key: string;
+}
+
+/** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
+function callOf(route: string, ids: Owned): { params: Record<string, string>; body?: unknown } | undefined {
+  const customer = { id: ids.customer };
+  const calls: Record<string, { params: Record<string, string>; body?: unknown }> = {
+    'GET /v1/customers/{id}': { params: customer },
+    'PATCH /v1/customers/{id}': { params: customer, body: { givenName: 'Mallory' } },
+    'GET /v1/customers/{id}/history': { params: customer },
+    'GET /v1/customers/{id}/timeline': { params: customer },
+    'GET /v1/customers/{id}/access-log': { params: customer },
+    'GET /v1/customers/{id}/consents': { params: customer },
+    'POST /v1/customers/{id}/consents': {
+      params: customer,
+      body: { purpose: 'marketing', status: 'granted', explicit: true },
+    },
+    'GET /v1/customers/{id}/privacy': { params: customer },
+    'PUT /v1/customers/{id}/intimacy': { params: customer, body: { level: 4 } },
+    'POST /v1/customers/{id}/privacy-flags': { params: customer, body: { kind: 'restrict' } },
+    'GET /v1/customers/{id}/disclosures': { params: customer },
+    'POST /v1/customers/{id}/shares': { params: customer, body: { recipient: ids.recipient } },
+    'POST /v1/customers/{id}/merge': {
+      params: customer,
+      body: { absorbedId: ids.other, reason: 'takeover' },
+    },
+    'POST /v1/customers/{id}/rectify': {
+      params: customer,
+      body: { field: 'givenName', value: 'Mallory', reason: 'takeover' },
+    },
+    'POST /v1/merges/{id}/unmerge': { params: { id: ids.merge } },
+    'GET /v1/interactions/{id}': { params: { id: ids.interaction } },
+    'POST /v1/identity/reviews/{id}/decision': { params: { id: ids.merge }, body: { decision: 'accept' } },
+    'GET /v1/segments/{id}': { params: { id: ids.segment } },
+    'DELETE /v1/segments/{id}': { params: { id: ids.segment } },
+    'GET /v1/segments/{id}/count': { params: { id: ids.segment } },
+    'GET /v1/segments/{id}/members': { params: { id: ids.segment } },
+    'GET /v1/segments/{id}/members/{customerId}/why': {
+      params: { id: ids.segment, customerId: ids.customer },
+    },
+    'DELETE /v1/keys/{id}': { params: { id: ids.key } },
+  };
+  return calls[route];
+}
+
+/** A fingerprint of every tenant table of the workspace: its rows, in a stable order, hashed. */
+async function fingerprint(ws: TestWorkspace): Promise<Record<string, string>> {
+  const tables = (
+    await sql<{ table_name: string }>`
+      SELECT DISTINCT table_name::text FROM information_schema.columns
+       WHERE table_schema = current_schema() AND column_name = 'workspace_id'
+       ORDER BY 1`.execute(t.database.db)
+  ).rows.map((r) => r.table_name);
+  const result: Record<string, string> = {};
+  await inTestWorkspace(t.database, ws, async (tx) => {
+    for (const table of tables) {
+      const row = await sql<{ n: number; digest: string | null }>`
+        SELECT count(*)::int AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS digest
+          FROM ${sql.table(table)} x`.execute(tx);
+      result[table] = `${row.rows[0]?.n}:${row.rows[0]?.digest}`;
+    }
+  });
+  return result;
+}
+
+describe(`another workspace's ids over every route (${ENGINE})`, () => {
+  let victim: TestWorkspace;
+  let attacker: TestWorkspace;
+  let ids: Owned;
+
+  async function send(method: string, url: string, key: string, body?: unknown) {
+    const response = await t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: url.includes('purpose=') ? bearer(key) : { ...bearer(key), 'cornerstore-purpose': 'legal' },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return response;
+  }
+
+  beforeAll(async () => {
+    victim = await createTestWorkspace(t.database);
+    attacker = await createTestWorkspace(t.database);
+    const customer = async (name: string, email: string) => {
+      const response = await send('POST', '/v1/customers?purpose=service', victim.apiKey, {
+        givenName: name,
+        familyName: 'Victim',
+        emails: [email],
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json().customer.id as string;
+    };
+    const [a, b, c, d] = [
+      await customer('Ana', 'ana@victim.test'),
+      await customer('Bea', 'bea@victim.test'),
+      await customer('Cy', 'cy@victim.test'),
+      await customer('Cy', 'cy2@victim.test'),
+    ];
+    const interaction = await send('POST', '/v1/interactions?purpose=service', victim.apiKey, {
+      type: 'complaint',
+      channel: 'phone',
+      occurredAt: '2026-05-01T10:00:00Z',
+      source: 'callcentre',
+      externalId: 'T-1',
+      customer: { id: a },
+      text: 'Arrived broken',
+    });
+    expect(interaction.statusCode, interaction.body).toBe(201);
+    const segment = await send('POST', '/v1/segments?purpose=service', victim.apiKey, {
+      name: 'everyone',
+      definition: { field: 'language', op: 'eq', value: 'pt' },
+    });
+    expect(segment.statusCode, segment.body).toBe(201);
+    const recipient = await send('POST', '/v1/recipients?purpose=legal', victim.apiKey, {
+      name: 'courier',
+      kind: 'partner',
+      purposes: ['fulfilment'],
+    });
+    expect(recipient.statusCode, recipient.body).toBe(201);
+    const merge = await send('POST', `/v1/customers/${c}/merge?purpose=service`, victim.apiKey, {
+      absorbedId: d,
+      reason: 'same person',
+    });
+    expect(merge.statusCode, merge.body).toBe(200);
+    const keys = await send('GET', '/v1/keys', victim.apiKey);
+    ids = {
+      customer: a ?? '',
+      other: b ?? '',
+      interaction: interaction.json().id,
+      segment: segment.json().segment?.id ?? segment.json().id,
+      recipient: recipient.json().recipient.id,
+      merge: merge.json().merge.id,
+      key: keys.json().keys[0].id,
+    };
+  });
+
+  it('answers 404 on every route that names a record by id, and changes nothing', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      path.includes('{') ? Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`) : [],
+    );
+    expect(routes.length).toBeGreaterThan(20);
+
+    await chainAuditBacklog(t.database.db);
+    const before = await fingerprint(victim);
+    const problems: string[] = [];
+    for (const route of routes) {
+      const call = callOf(route, ids);
+      if (!call) {
+        problems.push(`${route}: no call written for this route in cross-workspace.test.ts`);
+        continue;
+      }
+      const [method = 'GET', path = ''] = route.split(' ');
+      const url = path.replace(/\{(\w+)\}/g, (_, name: string) => call.params[name] ?? '');
+      const response = await send(method, url, attacker.apiKey, call.body);
+      if (response.statusCode !== 404) problems.push(`${route}: ${response.statusCode} ${response.body}`);
+    }
+    expect(problems).toEqual([]);
+    await chainAuditBacklog(t.database.db);
+    expect(await fingerprint(victim)).toEqual(before);
+  });
+});
