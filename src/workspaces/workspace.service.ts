@@ -9,8 +9,11 @@ import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings }
 import {
   assertWorkspaceName,
   isAdmin,
+  normaliseEarliestPurchaseDate,
+  normaliseExchangeRates,
   normaliseRegion,
   normaliseSourceTrust,
+  normaliseValueCurrency,
   resolveKeyPurposes,
 } from './workspace.ts';
 
@@ -117,7 +120,20 @@ export async function updateSettings(
   patch: Partial<WorkspaceSettings>,
 ): Promise<Workspace> {
   assertAdmin(actor);
+  const current = (await getWorkspace(tx, actor.workspaceId)).settings;
+  const valueCurrency =
+    patch.valueCurrency === undefined ? current.valueCurrency : normaliseValueCurrency(patch.valueCurrency);
+  // A new value currency is checked against the rates, and new rates against the value currency.
+  const exchangeRates =
+    patch.exchangeRates === undefined && patch.valueCurrency === undefined
+      ? undefined
+      : normaliseExchangeRates(patch.exchangeRates ?? current.exchangeRates, valueCurrency);
   const policy = {
+    ...(patch.earliestPurchaseDate === undefined
+      ? {}
+      : { earliestPurchaseDate: normaliseEarliestPurchaseDate(patch.earliestPurchaseDate) }),
+    ...(patch.valueCurrency === undefined ? {} : { valueCurrency }),
+    ...(exchangeRates === undefined ? {} : { exchangeRates }),
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
