@@ -223,7 +223,13 @@ export async function runValueRefit(
       role: scope.actor.role,
     });
   }
-  const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, { now: scope.now, ...options });
+  const { valueCurrency, exchangeRates } = scope.workspace.settings;
+  const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, {
+    now: scope.now,
+    valueCurrency,
+    exchangeRates,
+    ...options,
+  });
   const segments = await refreshAllSegments(scope.tx, scope.actor.workspaceId, scope.taxonomy, scope.now);
   scope.audit({
     action: 'value.refit',
