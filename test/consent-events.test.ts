@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planImport, runImport } from '../src/imports/index.ts';
 import { operatorActor } from '../src/workspaces/index.ts';
@@ -186,6 +187,53 @@ describe(`consent events (${ENGINE})`, () => {
       ['sms', 'granted'],
     ]);
     expect(await marketingIds(ws)).toEqual([b]);
+  });
+
+  it('whatever the arrival order and batching, the current state is the latest choice per purpose and channel', async () => {
+    const ws = await createTestWorkspace(t.database);
+    let run = 0;
+    const event = fc.record({
+      hoursAgo: fc.integer({ min: 1, max: 2000 }),
+      purpose: fc.constantFrom('marketing', 'personalization'),
+      status: fc.constantFrom('granted', 'denied', 'withdrawn'),
+      channel: fc.constantFrom(undefined, 'email'),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(event, { minLength: 1, maxLength: 8, selector: (e) => e.hoursAgo }),
+        fc.integer({ min: 1, max: 4 }),
+        async (events, batchSize) => {
+          run += 1;
+          const customer = `order-${run}`;
+          const items = events.map((e, i) =>
+            consentEvent(
+              customer,
+              `${customer}-${i}`,
+              { purpose: e.purpose, status: e.status, ...(e.channel ? { channel: e.channel } : {}) },
+              { occurredAt: at(e.hoursAgo) },
+            ),
+          );
+          let customerId = '';
+          for (let start = 0; start < items.length; start += batchSize) {
+            const response = await ingest(ws, items.slice(start, start + batchSize));
+            customerId = response.json().results[0].customerId;
+          }
+          const { current, history } = await ledger(ws, customerId);
+          expect(history).toHaveLength(events.length);
+          const latest = new Map<string, (typeof events)[number]>();
+          for (const e of events) {
+            const key = `${e.purpose}/${e.channel ?? ''}`;
+            const seen = latest.get(key);
+            if (!seen || e.hoursAgo < seen.hoursAgo) latest.set(key, e);
+          }
+          const expected = [...latest.values()]
+            .map((e) => `${e.purpose}/${e.channel ?? ''}/${e.status}`)
+            .sort();
+          expect(current.map((c) => `${c.purpose}/${c.channel ?? ''}/${c.status}`).sort()).toEqual(expected);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 
   it('refuses invalid consent events with the path of the field, storing nothing of them', async () => {
