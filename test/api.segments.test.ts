@@ -149,7 +149,7 @@ describe(`segments over HTTP (${ENGINE})`, () => {
     await ingest(ws, 'why-a', { amount: 40, channel: 'store' });
     const definition = {
       all: [
-        { aggregate: 'sum', type: 'purchase', op: 'gte', value: 100 },
+        { aggregate: 'sum', type: 'purchase', currency: 'EUR', op: 'gte', value: 100 },
         {
           any: [
             { aggregate: 'count', channel: 'store', op: 'gte', value: 1 },

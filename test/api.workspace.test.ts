@@ -66,6 +66,9 @@ describe(`HTTP plumbing, workspace and keys (${ENGINE})`, () => {
       doNotStore: 'reject',
       linkVerifiedContacts: true,
       sourceTrust: ['rectification', 'document', 'portal', 'billing', 'api'],
+      earliestPurchaseDate: '1970-01-01',
+      valueCurrency: null,
+      exchangeRates: {},
     });
 
     const unknown = await app.inject({

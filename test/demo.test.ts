@@ -105,6 +105,30 @@ describe(`cornerstore demo (${ENGINE})`, () => {
     expect(first.url).toBe(BASE_URL);
   });
 
+  it("records the world's consent choices in the ledger and counts value in USD", async () => {
+    const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
+    let consentEvents = 0;
+    for (const i of world.interactions()) if (i.type === 'consent_changed') consentEvents += 1;
+    expect(consentEvents).toBeGreaterThan(0);
+    await inWorkspace(database.db, first.workspace.id, async (tx) => {
+      const ledger = await tx
+        .selectFrom('consent_records')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      expect(ledger.n).toBe(consentEvents);
+      const marketing = await tx
+        .selectFrom('consent_state')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where('purpose', '=', 'marketing')
+        .where('channel', '=', '')
+        .where('status', '=', 'granted')
+        .executeTakeFirstOrThrow();
+      expect(marketing.n).toBeGreaterThan(0);
+      const currencies = await tx.selectFrom('value_profiles').select('currency').distinct().execute();
+      expect(currencies.map((c) => c.currency)).toEqual(['USD']);
+    });
+  });
+
   it('stores each source record as its system knows it, with provenance', async () => {
     const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
     const records = [...world.sourceRecords({ from: 0, to: 20 })];

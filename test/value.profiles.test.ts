@@ -47,8 +47,8 @@ async function insertInteractions(
   rows: readonly { customerId: string; type: string; at: string; amount: number }[],
 ): Promise<void> {
   await sql`
-    INSERT INTO interactions (workspace_id, id, customer_id, type, channel, initiated_by, occurred_at, source, external_id, amount)
-    SELECT ${workspaceId}::uuid, gen_random_uuid(), u.customer_id, u.type, 'store', 'customer', u.at, 'test', gen_random_uuid()::text, u.amount
+    INSERT INTO interactions (workspace_id, id, customer_id, type, channel, initiated_by, occurred_at, source, external_id, amount, currency)
+    SELECT ${workspaceId}::uuid, gen_random_uuid(), u.customer_id, u.type, 'store', 'customer', u.at, 'test', gen_random_uuid()::text, u.amount, 'EUR'
     FROM unnest(${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.type)}::text[],
                 ${rows.map((r) => r.at)}::timestamptz[], ${rows.map((r) => r.amount)}::numeric[])
       AS u(customer_id, type, at, amount)`.execute(tx);

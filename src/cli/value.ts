@@ -455,6 +455,8 @@ async function valueRefit(options: RefitCommandOptions, global: GlobalOptions): 
       workspaceId: r.workspaceId,
       status: r.refit.status,
       customers: r.refit.customers,
+      currency: r.refit.currency,
+      unconverted: r.refit.unconverted,
       bgnbd: r.refit.model?.bgnbd.params ?? null,
       gammagamma: r.refit.model?.gammaGamma?.params ?? null,
       convergence: r.refit.model?.convergence ?? null,
@@ -475,7 +477,10 @@ async function valueRefit(options: RefitCommandOptions, global: GlobalOptions): 
           const segments = Object.entries(r.segments)
             .map(([name, change]) => `${name} +${change.entered}/-${change.left}`)
             .join(', ');
-          return `${head}${fit}.${segments ? ` Segments: ${segments}.` : ''}`;
+          const money = r.refit.currency ? ` Money in ${r.refit.currency}.` : '';
+          const left = r.refit.unconverted.map((u) => `${u.purchases} in ${u.currency}`).join(', ');
+          const unconverted = left ? ` Left out (no exchange rate): ${left}.` : '';
+          return `${head}${fit}.${money}${unconverted}${segments ? ` Segments: ${segments}.` : ''}`;
         })
         .join('\n') || 'No workspace.',
   );

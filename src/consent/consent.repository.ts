@@ -40,53 +40,110 @@ export async function appendConsentRecord(
   workspaceId: string,
   record: NewConsentRecord,
 ): Promise<ConsentRecord> {
-  const row = await tx
-    .insertInto('consent_records')
-    .values({
-      workspace_id: workspaceId,
-      id: record.id,
-      customer_id: record.customerId,
-      purpose: record.purpose,
-      channel: record.channel ?? '',
-      status: record.status,
-      explicit: record.explicit,
-      lawful_basis: record.lawfulBasis,
-      notice_version: record.noticeVersion,
-      evidence: record.evidence === undefined ? null : JSON.stringify(record.evidence),
-      source: record.source,
-      captured_by: record.capturedBy,
-      effective_from: record.effectiveFrom,
-      expires_at: record.expiresAt,
-    })
-    .returning('recorded_at')
-    .executeTakeFirstOrThrow();
-  await tx
-    .insertInto('consent_state')
-    .values({
-      workspace_id: workspaceId,
-      customer_id: record.customerId,
-      purpose: record.purpose,
-      channel: record.channel ?? '',
-      status: record.status,
-      explicit: record.explicit,
-      expires_at: record.expiresAt,
-      effective_from: record.effectiveFrom,
-      record_id: record.id,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['workspace_id', 'customer_id', 'purpose', 'channel'])
-        .doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          explicit: eb.ref('excluded.explicit'),
-          expires_at: eb.ref('excluded.expires_at'),
-          effective_from: eb.ref('excluded.effective_from'),
-          record_id: eb.ref('excluded.record_id'),
-        }))
-        .where('consent_state.effective_from', '<=', (eb) => eb.ref('excluded.effective_from')),
-    )
+  const [stored] = await appendConsentRecords(tx, workspaceId, [record]);
+  return stored as ConsentRecord;
+}
+
+/** Rows per statement of a bulk append: 14 parameters a row stay well under the protocol's 65,535. */
+const APPEND_CHUNK = 2_000;
+
+/**
+ * Appends consent records (in one statement per 2,000) and moves the projection of each purpose and
+ * channel to the latest effective record, ties going to the later one: a record effective before the
+ * current state is kept in the ledger and changes nothing, so an old event arriving late never
+ * overrides a newer choice.
+ */
+export async function appendConsentRecords(
+  tx: Tx,
+  workspaceId: string,
+  records: readonly NewConsentRecord[],
+): Promise<ConsentRecord[]> {
+  const stored: ConsentRecord[] = [];
+  for (let start = 0; start < records.length; start += APPEND_CHUNK) {
+    const part = records.slice(start, start + APPEND_CHUNK);
+    const rows = await tx
+      .insertInto('consent_records')
+      .values(
+        part.map((record) => ({
+          workspace_id: workspaceId,
+          id: record.id,
+          customer_id: record.customerId,
+          purpose: record.purpose,
+          channel: record.channel ?? '',
+          status: record.status,
+          explicit: record.explicit,
+          lawful_basis: record.lawfulBasis,
+          notice_version: record.noticeVersion,
+          evidence: record.evidence === undefined ? null : JSON.stringify(record.evidence),
+          source: record.source,
+          captured_by: record.capturedBy,
+          effective_from: record.effectiveFrom,
+          expires_at: record.expiresAt,
+        })),
+      )
+      .returning(['id', 'recorded_at'])
+      .execute();
+    const recordedAt = new Map(rows.map((r) => [r.id, iso(r.recorded_at) ?? '']));
+    for (const record of part) stored.push({ ...record, recordedAt: recordedAt.get(record.id) ?? '' });
+  }
+  // One upsert may not touch a row twice: the latest record per key within the call goes forward.
+  const latest = new Map<string, NewConsentRecord>();
+  for (const record of records) {
+    const key = `${record.customerId}\u0000${record.purpose}\u0000${record.channel ?? ''}`;
+    const current = latest.get(key);
+    if (!current || Date.parse(record.effectiveFrom) >= Date.parse(current.effectiveFrom))
+      latest.set(key, record);
+  }
+  const forward = [...latest.values()];
+  for (let start = 0; start < forward.length; start += APPEND_CHUNK) {
+    await tx
+      .insertInto('consent_state')
+      .values(
+        forward.slice(start, start + APPEND_CHUNK).map((record) => ({
+          workspace_id: workspaceId,
+          customer_id: record.customerId,
+          purpose: record.purpose,
+          channel: record.channel ?? '',
+          status: record.status,
+          explicit: record.explicit,
+          expires_at: record.expiresAt,
+          effective_from: record.effectiveFrom,
+          record_id: record.id,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['workspace_id', 'customer_id', 'purpose', 'channel'])
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            explicit: eb.ref('excluded.explicit'),
+            expires_at: eb.ref('excluded.expires_at'),
+            effective_from: eb.ref('excluded.effective_from'),
+            record_id: eb.ref('excluded.record_id'),
+          }))
+          .where('consent_state.effective_from', '<=', (eb) => eb.ref('excluded.effective_from')),
+      )
+      .execute();
+  }
+  return stored;
+}
+
+/** Locks the rows of customers (in id order, so concurrent callers never deadlock); answers those that exist. */
+export async function lockCustomers(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  const rows = await tx
+    .selectFrom('customers')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', [...new Set(customerIds)].sort())
+    .orderBy('id')
+    .forUpdate()
     .execute();
-  return { ...record, recordedAt: iso(row.recorded_at) ?? '' };
+  return new Set(rows.map((r) => r.id));
 }
 
 /** A customer's consent ledger, newest effective first. */

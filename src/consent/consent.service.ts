@@ -35,14 +35,100 @@ async function lockCustomer(tx: Tx, workspaceId: string, customerId: string) {
   return columns;
 }
 
-function assertKnownPurpose(rules: PurposeRules, purpose: string): string {
-  const basis = rules.lawfulBasisOf(purpose);
-  if (basis === undefined) {
+function assertKnownPurpose(rules: PurposeRules, purpose: string): void {
+  if (rules.lawfulBasisOf(purpose) === undefined) {
     throw invalid('PURPOSE_UNKNOWN', `"${purpose}" is not a purpose of this workspace.`, {
       errors: [{ path: 'purpose', message: 'is not a purpose of this workspace' }],
     });
   }
-  return basis;
+}
+
+/** A consent that breaks a rule of the ledger: a stable code, what to fix, and the field at fault. */
+export interface ConsentProblem {
+  code: 'PURPOSE_UNKNOWN' | 'CONSENT_EFFECTIVE_IN_FUTURE' | 'CONSENT_EXPIRY_INVALID' | 'CONSENT_NOT_EXPLICIT';
+  message: string;
+  field: 'purpose' | 'effectiveFrom' | 'expiresAt' | 'explicit';
+  problem: string;
+}
+
+/** What the ledger's rules read of a consent before it is stored. */
+export interface ConsentTerms {
+  purpose: string;
+  status: ConsentRecord['status'];
+  explicit: boolean;
+  effectiveFrom: Date;
+  expiresAt: Date | null;
+}
+
+/**
+ * The first rule of the ledger a consent breaks, or undefined: the purpose is one of the workspace's,
+ * it is effective now or before (within the clock skew between systems), a grant's expiry follows its
+ * start, and a grant for sale or third-party sharing is an explicit opt-in. Pure.
+ */
+export function checkConsent(
+  terms: ConsentTerms,
+  rules: PurposeRules,
+  now: Date,
+): ConsentProblem | undefined {
+  if (rules.lawfulBasisOf(terms.purpose) === undefined) {
+    return {
+      code: 'PURPOSE_UNKNOWN',
+      message: `"${terms.purpose}" is not a purpose of this workspace.`,
+      field: 'purpose',
+      problem: 'is not a purpose of this workspace',
+    };
+  }
+  const effective = terms.effectiveFrom.getTime();
+  if (Number.isNaN(effective) || effective > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    return {
+      code: 'CONSENT_EFFECTIVE_IN_FUTURE',
+      message: 'effectiveFrom must be a real time, not in the future.',
+      field: 'effectiveFrom',
+      problem: 'must not be in the future',
+    };
+  }
+  if (
+    terms.expiresAt &&
+    (Number.isNaN(terms.expiresAt.getTime()) || terms.expiresAt.getTime() <= effective)
+  ) {
+    return {
+      code: 'CONSENT_EXPIRY_INVALID',
+      message: 'expiresAt must be a real time after effectiveFrom.',
+      field: 'expiresAt',
+      problem: 'must be after effectiveFrom',
+    };
+  }
+  if (terms.status === 'granted' && rules.needsExplicitOptIn(terms.purpose) && !terms.explicit) {
+    return {
+      code: 'CONSENT_NOT_EXPLICIT',
+      message: `A grant for ${terms.purpose} must be an explicit opt-in by the customer: send "explicit": true with its evidence.`,
+      field: 'explicit',
+      problem: 'must be true for this purpose',
+    };
+  }
+  return undefined;
+}
+
+function assertConsent(terms: ConsentTerms, rules: PurposeRules, now: Date): void {
+  const problem = checkConsent(terms, rules, now);
+  if (problem) {
+    throw invalid(problem.code, problem.message, {
+      errors: [{ path: problem.field, message: problem.problem }],
+    });
+  }
+}
+
+/** The lawful basis a record states: the one given, else consent for an explicit grant, else the purpose's. */
+function lawfulBasisOf(
+  rules: PurposeRules,
+  input: { purpose: string; status: string; explicit: boolean; lawfulBasis?: string | undefined },
+) {
+  return (
+    input.lawfulBasis ??
+    (input.status === 'granted' && input.explicit
+      ? 'consent'
+      : (rules.lawfulBasisOf(input.purpose) ?? 'consent'))
+  );
 }
 
 /**
@@ -57,27 +143,14 @@ export async function recordConsent(
   rules: PurposeRules,
   now: Date = new Date(),
 ): Promise<{ record: ConsentRecord; current: ConsentStateEntry[] }> {
-  const basis = assertKnownPurpose(rules, input.purpose);
   const effectiveFrom = input.effectiveFrom ? new Date(input.effectiveFrom) : now;
-  if (Number.isNaN(effectiveFrom.getTime()) || effectiveFrom.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-    throw invalid('CONSENT_EFFECTIVE_IN_FUTURE', 'effectiveFrom must be a real time, not in the future.', {
-      errors: [{ path: 'effectiveFrom', message: 'must not be in the future' }],
-    });
-  }
   const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
-  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt <= effectiveFrom)) {
-    throw invalid('CONSENT_EXPIRY_INVALID', 'expiresAt must be a real time after effectiveFrom.', {
-      errors: [{ path: 'expiresAt', message: 'must be after effectiveFrom' }],
-    });
-  }
   const explicit = input.explicit ?? false;
-  if (input.status === 'granted' && rules.needsExplicitOptIn(input.purpose) && !explicit) {
-    throw invalid(
-      'CONSENT_NOT_EXPLICIT',
-      `A grant for ${input.purpose} must be an explicit opt-in by the customer: send "explicit": true with its evidence.`,
-      { errors: [{ path: 'explicit', message: 'must be true for this purpose' }] },
-    );
-  }
+  assertConsent(
+    { purpose: input.purpose, status: input.status, explicit, effectiveFrom, expiresAt },
+    rules,
+    now,
+  );
   await lockCustomer(tx, actor.workspaceId, customerId);
   const record = await repo.appendConsentRecord(tx, actor.workspaceId, {
     id: newId(now.getTime()),
@@ -86,7 +159,7 @@ export async function recordConsent(
     channel: input.channel ?? null,
     status: input.status,
     explicit,
-    lawfulBasis: input.lawfulBasis ?? (input.status === 'granted' && explicit ? 'consent' : basis),
+    lawfulBasis: lawfulBasisOf(rules, { ...input, explicit }),
     noticeVersion: input.noticeVersion ?? null,
     evidence: input.evidence ?? null,
     source: input.source ?? 'api',
@@ -96,6 +169,79 @@ export async function recordConsent(
   });
   const current = (await repo.listConsentState(tx, actor.workspaceId, [customerId])).get(customerId) ?? [];
   return { record, current };
+}
+
+/** A consent a source system reported (a `consent_changed` interaction), for `recordConsentEvents`. */
+export interface ConsentEvent {
+  customerId: string;
+  purpose: string;
+  status: ConsentRecord['status'];
+  /** null: every channel. */
+  channel: string | null;
+  explicit: boolean;
+  noticeVersion: string | null;
+  evidence: unknown;
+  /** The system that reported it. */
+  source: string;
+  /** When the customer made the choice (ISO 8601). */
+  effectiveFrom: string;
+  expiresAt: string | null;
+}
+
+/**
+ * Appends many consents at once (the consent events of an ingest), each checked by the ledger's rules
+ * (`checkConsent`: the caller refuses failing ones first, with their paths; one that still fails here
+ * throws and rolls the caller back). Customers are locked in id order; each purpose and channel's
+ * current state moves to its latest effective record, so events arriving out of order end in the state
+ * of the latest choice.
+ */
+export async function recordConsentEvents(
+  tx: Tx,
+  actor: Actor,
+  events: readonly ConsentEvent[],
+  rules: PurposeRules,
+  now: Date = new Date(),
+): Promise<ConsentRecord[]> {
+  if (events.length === 0) return [];
+  for (const event of events) {
+    assertConsent(
+      {
+        purpose: event.purpose,
+        status: event.status,
+        explicit: event.explicit,
+        effectiveFrom: new Date(event.effectiveFrom),
+        expiresAt: event.expiresAt === null ? null : new Date(event.expiresAt),
+      },
+      rules,
+      now,
+    );
+  }
+  const found = await repo.lockCustomers(
+    tx,
+    actor.workspaceId,
+    events.map((e) => e.customerId),
+  );
+  const missing = events.find((e) => !found.has(e.customerId));
+  if (missing) throw customerNotFound(missing.customerId);
+  return repo.appendConsentRecords(
+    tx,
+    actor.workspaceId,
+    events.map((event) => ({
+      id: newId(now.getTime()),
+      customerId: event.customerId,
+      purpose: event.purpose,
+      channel: event.channel,
+      status: event.status,
+      explicit: event.explicit,
+      lawfulBasis: lawfulBasisOf(rules, event),
+      noticeVersion: event.noticeVersion,
+      evidence: event.evidence,
+      source: event.source,
+      capturedBy: actor.label,
+      effectiveFrom: new Date(event.effectiveFrom).toISOString(),
+      expiresAt: event.expiresAt === null ? null : new Date(event.expiresAt).toISOString(),
+    })),
+  );
 }
 
 /** A customer's current consents (with whether each has expired) and the whole ledger. */

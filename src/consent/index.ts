@@ -16,8 +16,16 @@ export {
   SetIntimacyBody,
 } from './consent.schema.ts';
 export {
+  /** A consent reported by a source system, for `recordConsentEvents`. */
+  type ConsentEvent,
+  /** A broken rule of the consent ledger: code, message and the field at fault. */
+  type ConsentProblem,
+  /** What the ledger's rules read of a consent. */
+  type ConsentTerms,
   /** Restricts processing, lifts it, objects to a purpose or withdraws an objection. */
   changePrivacyFlag,
+  /** The first rule of the consent ledger a consent breaks, or undefined (pure). */
+  checkConsent,
   /** A customer who never said anything. */
   DEFAULT_SUBJECT,
   /** A customer's current consents and ledger. */
@@ -30,6 +38,8 @@ export {
   type PurposeRules,
   /** Appends a consent record; the current state follows at once. */
   recordConsent,
+  /** Appends many reported consents at once; the current state follows the latest effective ones. */
+  recordConsentEvents,
   /** Sets the customer's intimacy level. */
   setIntimacyLevel,
 } from './consent.service.ts';

@@ -31,7 +31,9 @@ export interface OpenDatabaseOptions {
 }
 
 // Dates stay 'YYYY-MM-DD' strings, numerics and 64-bit integers become numbers: the same values
-// whichever engine answers.
+// whichever engine answers. For money this is exact: amounts are accepted with at most 15 significant
+// digits (shared/money.ts), which a double holds and prints back unchanged; sums are computed as
+// numeric in SQL before they arrive here, never added up as floats.
 const DATE_OID = 1082;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_governance.ts';
 import * as m0005 from './migrations/0005_identity.ts';
 import * as m0006 from './migrations/0006_value.ts';
 import * as m0007 from './migrations/0007_privacy_subjects.ts';
+import * as m0009 from './migrations/0009_money.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
 import type { DB } from './schema.ts';
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_identity': m0005,
   '0006_value': m0006,
   '0007_privacy_subjects': m0007,
+  '0009_money': m0009,
   '0014_idempotency_receipts': m0014,
 };
 

@@ -373,6 +373,7 @@ export interface ValueProfilesTable {
   t: number;
   monetary: number;
   purchases: number;
+  /** numeric(20, 4) since 0009: exact; read as a number (at most 15 significant digits). */
   total_spend: number;
   first_purchase_at: Timestamp;
   last_purchase_at: Timestamp;
@@ -386,6 +387,8 @@ export interface ValueProfilesTable {
   rfm_segment: string;
   as_of: Timestamp;
   updated_at: Timestamp;
+  /** The ISO 4217 currency of the money figures (0009); null for a profile written before. */
+  currency: string | null;
 }
 
 /** A saved segment (0006): a JSON filter and the purpose it was defined for. */

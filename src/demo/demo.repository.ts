@@ -51,7 +51,10 @@ export interface PurchaseTotals {
   lastPurchaseAt: Date;
 }
 
-/** The customer with the highest purchase total among those with no purchase since `since`. */
+/**
+ * The customer with the highest purchase total in one currency among those with no purchase since
+ * `since`: totals are per customer and currency, as amounts in two currencies never add up.
+ */
 export async function findTopSpenderQuietSince(tx: Tx, since: Date): Promise<PurchaseTotals | undefined> {
   const row = await tx
     .selectFrom('interactions')
@@ -59,13 +62,13 @@ export async function findTopSpenderQuietSince(tx: Tx, since: Date): Promise<Pur
       'customer_id',
       sql<number>`count(*)::int`.as('purchases'),
       sql<string>`sum(amount)::text`.as('total'),
-      sql<string | null>`min(currency)`.as('currency'),
+      'currency',
       sql<Date>`max(occurred_at)`.as('last_purchase_at'),
     ])
     .where('workspace_id', '=', WORKSPACE)
     .where('type', '=', 'purchase')
     .where('amount', 'is not', null)
-    .groupBy('customer_id')
+    .groupBy(['customer_id', 'currency'])
     .having(sql<boolean>`max(occurred_at) < ${since.toISOString()}::timestamptz`)
     .orderBy(sql`sum(amount)`, 'desc')
     .orderBy('customer_id')

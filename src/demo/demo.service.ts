@@ -174,9 +174,14 @@ async function ensureWorkspace(
   try {
     const { workspace: fresh, apiKey } = await createWorkspace(db, { name });
     // The world plants card numbers and national ids where they must not be; the demo workspace drops
-    // them and says so, rather than refusing the whole interaction.
+    // them and says so, rather than refusing the whole interaction. Its two markets pay in USD and GBP:
+    // value is counted in USD, pounds at a fixed illustrative rate the workspace states.
     const workspace = await inWorkspace(db, fresh.id, (tx) =>
-      updateSettings(tx, operatorActor(fresh.id), { doNotStore: 'strip' }),
+      updateSettings(tx, operatorActor(fresh.id), {
+        doNotStore: 'strip',
+        valueCurrency: 'USD',
+        exchangeRates: { GBP: 1.25 },
+      }),
     );
     return { workspace, created: true, firstKey: apiKey };
   } catch (error) {

@@ -42,6 +42,7 @@ const VALUE_CATEGORIES: Record<keyof Omit<StoredValueProfile, 'customerId' | 'as
   expectedSpend: 'behavioral',
   clv: 'behavioral',
   rfm: 'behavioral',
+  currency: 'transaction',
 };
 
 function filterValue(profile: StoredValueProfile, gate: CustomerGate): GovernedValue {

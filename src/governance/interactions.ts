@@ -5,13 +5,15 @@ import {
   getTimeline,
   type IngestResult,
   type Interaction,
+  type InteractionInput,
   ingestInteractions,
   type TimelineOptions,
 } from '../interactions/index.ts';
 import { categoryOfPropertyKey, type FieldRef, INTERACTION_FIELD_CATEGORIES } from '../policy/index.ts';
 import { assertPermitted } from '../shared/access.ts';
+import { checkConsentEvent, isConsentEvent, recordIngestedConsents } from './consent-events.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
-import type { AccessScope } from './scope.ts';
+import { type AccessScope, purposeRules } from './scope.ts';
 import { applyIngestToValueAndSegments } from './segments.ts';
 
 /** Interactions read under an access scope: each decided by its type and fields, every read audited. */
@@ -109,6 +111,8 @@ export async function readTimeline(
 /**
  * Ingests interactions under the scope: the workspace's storage policy is applied to every item before
  * anything is stored, and what was stored is audited (one event for the call, naming every customer).
+ * A `consent_changed` interaction is also a consent: checked by the ledger's rules first, recorded in
+ * the ledger in the same transaction (consent-events.ts).
  */
 export async function ingestGoverned(
   scope: AccessScope,
@@ -116,10 +120,19 @@ export async function ingestGoverned(
   options: { atomic: boolean; pathPrefix?: string },
 ): Promise<IngestResult[]> {
   assertPermitted(scope.actor, 'interactions.record');
+  // Consent interactions are held to the consent ledger's rules before anything is stored.
+  const rules = purposeRules(scope.taxonomy);
+  const consents = new Map<number, InteractionInput>();
   const results = await ingestInteractions(scope.tx, scope.actor, items, {
     ...options,
     policy: { taxonomy: scope.taxonomy, mode: scope.workspace.settings.doNotStore },
     settings: scope.workspace.settings,
+    check: (input, index, path) => {
+      if (!isConsentEvent(input)) return undefined;
+      const refused = checkConsentEvent(input, path, { rules, now: scope.now });
+      if (!refused) consents.set(index, input);
+      return refused;
+    },
   });
   const customers = new Set<string>();
   for (const r of results) if (r.status === 'created' && r.customerId) customers.add(r.customerId);
@@ -132,6 +145,7 @@ export async function ingestGoverned(
       details: { created: results.filter((r) => r.status === 'created').length },
     });
   }
+  await recordIngestedConsents(scope, consents, results, rules);
   await applyIngestToValueAndSegments(scope, items, results);
   // A pseudonymised purpose reads no direct identifier, so its answer must not link the email, phone or
   // external id an item named its customer by to that customer's id.

@@ -222,7 +222,13 @@ export async function runValueRefit(
   options: RefitOptions = {},
 ): Promise<{ refit: RefitReport; segments: Record<string, MembershipChange> }> {
   assertPermitted(scope.actor, 'value.refit');
-  const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, { now: scope.now, ...options });
+  const { valueCurrency, exchangeRates } = scope.workspace.settings;
+  const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, {
+    now: scope.now,
+    valueCurrency,
+    exchangeRates,
+    ...options,
+  });
   const segments = await refreshAllSegments(scope.tx, scope.actor.workspaceId, scope.taxonomy, scope.now);
   scope.audit({
     action: 'value.refit',

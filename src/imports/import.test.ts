@@ -59,7 +59,10 @@ describe('import rules', () => {
         message: 'The record has invalid values.',
         details: {
           errors: [
-            { path: 'amount', message: 'must be a number' },
+            {
+              path: 'amount',
+              message: 'must be a decimal number such as 1234.50 (no exponent or separators)',
+            },
             { path: 'properties', message: 'must be a JSON object' },
             { path: 'customerExternalId', message: 'customerSource and customerExternalId go together' },
           ],

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { invalid } from '../shared/errors.ts';
+import { parseDecimalText } from '../shared/money.ts';
 
 /** Bulk import and export: types and pure rules (formats, CSV columns, rejects lines, fingerprints). */
 
@@ -208,7 +209,7 @@ export function assertCsvHeader(header: readonly string[]): CsvColumn[] {
   return header as CsvColumn[];
 }
 
-const NUMERIC_COLUMNS = new Set<CsvColumn>(['amount', 'sentiment']);
+const NUMERIC_COLUMNS = new Set<CsvColumn>(['sentiment']);
 const PLAIN_COLUMNS = new Set<CsvColumn>([
   'type',
   'channel',
@@ -224,8 +225,9 @@ const PLAIN_COLUMNS = new Set<CsvColumn>([
 export type CsvConversion = { ok: true; value: Record<string, unknown> } | { ok: false; error: RowError };
 
 /**
- * Turns a CSV record into interaction JSON: empty cells are absent, `amount` and `sentiment` are
- * numbers, `properties` is a JSON object, and the customer columns make the `customer` reference.
+ * Turns a CSV record into interaction JSON: empty cells are absent, `amount` is decimal text read as
+ * the number it writes (its decimals are checked against the currency at ingest), `sentiment` a
+ * number, `properties` a JSON object, and the customer columns make the `customer` reference.
  */
 export function csvRecordToInteraction(
   columns: readonly CsvColumn[],
@@ -251,7 +253,16 @@ export function csvRecordToInteraction(
     if (cell === undefined || cell === '') continue;
     const column = columns[i] as CsvColumn;
     if (PLAIN_COLUMNS.has(column)) value[column] = cell;
-    else if (NUMERIC_COLUMNS.has(column)) {
+    else if (column === 'amount') {
+      // Decimal text only (1234.50, -3): no exponent, hexadecimal or thousands separator is guessed at.
+      const amount = parseDecimalText(cell);
+      if (amount === undefined)
+        problems.push({
+          path: column,
+          message: 'must be a decimal number such as 1234.50 (no exponent or separators)',
+        });
+      else value.amount = amount;
+    } else if (NUMERIC_COLUMNS.has(column)) {
       const number = Number(cell.trim());
       if (cell.trim() === '' || !Number.isFinite(number))
         problems.push({ path: column, message: 'must be a number' });

@@ -14,10 +14,12 @@ export type { ValidationOutcome } from './interaction.schema.ts';
 /** Life events a `life_event_declared` interaction may declare. */
 /** Validates one interaction (pure, never throws): the normalised input or `{path, message}` problems. */
 /** Validates many interactions, reporting item `i` under `interactions[i]`. */
+/** Reads an ISO 8601 timestamp with a zone into epoch milliseconds, or undefined (strict). */
 export {
   BUILT_IN_TYPES,
   InteractionInputSchema,
   LIFE_EVENTS,
+  parseTimestamp,
   validateInteraction,
   validateInteractions,
 } from './interaction.schema.ts';

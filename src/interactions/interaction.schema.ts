@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FieldProblem } from '../shared/errors.ts';
+import { checkAmount, isCurrencyCode } from '../shared/money.ts';
 import type { InitiatedBy, InteractionCustomerRef, InteractionInput, LineItem } from './interaction.ts';
 
 /**
@@ -14,8 +15,11 @@ import type { InitiatedBy, InteractionCustomerRef, InteractionInput, LineItem } 
 const DAY_MS = 86_400_000;
 /** Nothing a company records happened before this; it also keeps dates inside every engine's range. */
 const EARLIEST_OCCURRED_AT = Date.UTC(1900, 0, 1);
+const CURRENCY_MESSAGE = 'must be a current ISO 4217 currency code in capitals, e.g. EUR, USD, GBP, JPY';
 /** numeric(18, 4) holds 14 digits before the decimal point. */
 const AMOUNT_LIMIT = 1e14;
+
+const CONSENT_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';
 
 /** A type name: lower-case letters, digits and "_", starting with a letter, at most 64 characters. */
 export const TYPE_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
@@ -107,14 +111,22 @@ export const InteractionInputSchema = Type.Object(
       }),
     ),
     amount: Type.Optional(
-      nullable(Type.Number({ exclusiveMinimum: -AMOUNT_LIMIT, exclusiveMaximum: AMOUNT_LIMIT })),
+      nullable(
+        Type.Number({
+          exclusiveMinimum: -AMOUNT_LIMIT,
+          exclusiveMaximum: AMOUNT_LIMIT,
+          description:
+            "A JSON number with at most the currency's minor-unit decimals (2 for EUR, 0 for JPY, 3 for KWD) " +
+            'and 15 significant digits: stored exactly as written.',
+        }),
+      ),
     ),
     currency: Type.Optional(
       nullable(
         Type.String({
           pattern: '^[A-Z]{3}$',
-          'x-message': 'must be an ISO 4217 code: three upper-case letters, e.g. EUR',
-          description: 'Required with amount.',
+          'x-message': CURRENCY_MESSAGE,
+          description: 'A current ISO 4217 code (EUR, USD, JPY…); required with amount.',
         }),
       ),
     ),
@@ -198,7 +210,9 @@ export const LIFE_EVENTS = [
  * | life_event_declared  | customer    | properties.event required, one of LIFE_EVENTS; properties.date, when given,   |
  * |                      |             |   a string of at most 40 characters                                           |
  * | consent_changed      | customer    | properties.purpose (a purpose name) and properties.status required            |
- * |                      |             |   (granted / denied / withdrawn)                                              |
+ * |                      |             |   (granted / denied / withdrawn); optional: channel (the one channel it       |
+ * |                      |             |   covers), explicit, noticeVersion, evidence (string or object), expiresAt.  |
+ * |                      |             |   The ledger's rules (a known purpose…) are checked at ingest (governance/).  |
  *
  * Everywhere: currency is required when amount is given; occurredAt may not be more than one day in the
  * future nor before 1900.
@@ -276,6 +290,26 @@ export const BUILT_IN_TYPES: Readonly<Record<string, TypeRule>> = {
           'x-message': 'must be a purpose name such as marketing or personalization',
         }),
         status: OneOf(['granted', 'denied', 'withdrawn']),
+        channel: Type.Optional(
+          Type.String({
+            pattern: '^[a-z][a-z0-9_.-]{0,63}$',
+            'x-message': 'must be a channel the consent covers, such as email, sms, phone or post',
+          }),
+        ),
+        explicit: Type.Optional(Type.Boolean()),
+        noticeVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        evidence: Type.Optional(
+          Type.Unsafe<unknown>({
+            type: ['string', 'object'],
+            'x-message': 'must be a string or a JSON object saying how the choice was captured',
+          }),
+        ),
+        expiresAt: Type.Optional(
+          Type.String({
+            pattern: CONSENT_TIME_PATTERN,
+            'x-message': 'must be an ISO 8601 timestamp with a time zone, e.g. 2027-05-01T10:00:00Z',
+          }),
+        ),
       }),
     ),
   },
@@ -464,6 +498,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Money beyond its JSON shape: the currency is a current ISO 4217 code and the amount has at most the
+ * currency's minor-unit decimals and 15 significant digits (shared/money.ts), so it is stored exactly.
+ */
+function checkMoney(item: Record<string, unknown>, problems: RelativeProblem[]): void {
+  const { amount, currency } = item;
+  let known: string | null = null;
+  if (typeof currency === 'string' && !problems.some((p) => p.suffix === '.currency')) {
+    if (isCurrencyCode(currency)) known = currency;
+    else problems.push({ suffix: '.currency', message: CURRENCY_MESSAGE });
+  }
+  if (typeof amount === 'number' && !problems.some((p) => p.suffix === '.amount')) {
+    const problem = checkAmount(amount, known);
+    if (problem) problems.push({ suffix: '.amount', message: problem });
+  }
+}
+
 export type ValidationOutcome =
   | { ok: true; value: InteractionInput }
   | { ok: false; problems: FieldProblem[] };
@@ -489,6 +540,7 @@ function check(item: unknown, now: number): Checked {
   if (item.amount != null && item.currency == null && !problems.some((p) => p.suffix === '.currency')) {
     problems.push({ suffix: '.currency', message: 'is required when amount is given' });
   }
+  checkMoney(item, problems);
 
   let occurredAt = '';
   if (typeof item.occurredAt === 'string') {

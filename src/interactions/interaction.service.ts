@@ -36,6 +36,31 @@ export interface IngestOptions {
   policy: StoragePolicy;
   /** The workspace's settings when the caller has them already (read from the database otherwise). */
   settings?: WorkspaceSettings;
+  /**
+   * Rules of other domains a valid item must also meet (the consent ledger's for `consent_changed`),
+   * checked before any customer is resolved or anything stored: an error rejects the item like a
+   * validation problem. `index` is the item's place in the call, `path` its own (`interactions[3]`, or '').
+   */
+  check?: (input: InteractionInput, index: number, path: string) => ItemError | undefined;
+}
+
+/** The types whose amounts the value of a customer reads, refused before the workspace's earliest date. */
+const DATED_MONEY_TYPES = new Set(['purchase', 'return']);
+
+/** A purchase or return dated before the workspace's `earliestPurchaseDate`: PURCHASE_TOO_OLD, or undefined. */
+function checkEarliest(input: InteractionInput, earliest: string, path: string): ItemError | undefined {
+  if (!DATED_MONEY_TYPES.has(input.type)) return undefined;
+  const at = parseTimestamp(input.occurredAt);
+  if (at === undefined || at >= Date.parse(`${earliest}T00:00:00Z`)) return undefined;
+  const field = path === '' ? 'occurredAt' : `${path}.occurredAt`;
+  return {
+    code: 'PURCHASE_TOO_OLD',
+    message: `${field} is before ${earliest}, the earliest date of a ${input.type} this workspace accepts (setting earliestPurchaseDate).`,
+    details: {
+      errors: [{ path: field, message: `must not be before ${earliest} (earliestPurchaseDate)` }],
+      earliestPurchaseDate: earliest,
+    },
+  };
 }
 
 function itemPath(prefix: string, index: number): string {
@@ -109,6 +134,7 @@ export async function ingestInteractions(
   const results: IngestResult[] = new Array(items.length);
   const valid: { index: number; input: InteractionInput }[] = [];
   const reports = new Map<number, Minimised>();
+  const settings = options.settings ?? (await getWorkspace(tx, actor.workspaceId)).settings;
   const outcomes = validateInteractions(items, prefix, options.now);
   for (let index = 0; index < outcomes.length; index++) {
     const outcome = outcomes[index];
@@ -117,9 +143,17 @@ export async function ingestInteractions(
       results[index] = { index, status: 'rejected', error: validationError(outcome.problems) };
       continue;
     }
-    const minimised = minimiseInteraction(outcome.value, options.policy, itemPath(prefix, index));
+    const path = itemPath(prefix, index);
+    const minimised = minimiseInteraction(outcome.value, options.policy, path);
     if (!minimised.ok) {
       results[index] = { index, status: 'rejected', error: minimised.error };
+      continue;
+    }
+    const refused =
+      checkEarliest(minimised.input, settings.earliestPurchaseDate, path) ??
+      options.check?.(minimised.input, index, path);
+    if (refused) {
+      results[index] = { index, status: 'rejected', error: refused };
       continue;
     }
     valid.push({ index, input: minimised.input });
@@ -130,7 +164,7 @@ export async function ingestInteractions(
   if (options.atomic && valid.length < items.length) throw batchRejected(results);
   if (valid.length === 0) return results;
 
-  const resolved = await resolveAll(tx, actor, valid, options.settings);
+  const resolved = await resolveAll(tx, actor, valid, settings);
   const accepted: { index: number; input: InteractionInput; customerId: string }[] = [];
   for (let k = 0; k < valid.length; k++) {
     const { index, input } = valid[k] as (typeof valid)[number];
@@ -216,9 +250,8 @@ async function resolveAll(
   tx: Tx,
   actor: Actor,
   valid: readonly { input: InteractionInput }[],
-  known: WorkspaceSettings | undefined,
+  settings: WorkspaceSettings,
 ): Promise<ResolvedRef[]> {
-  const settings = known ?? (await getWorkspace(tx, actor.workspaceId)).settings;
   const first = valid[0];
   if (first === undefined) return [];
   return resolveCustomerRefs(

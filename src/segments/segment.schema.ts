@@ -16,6 +16,7 @@ export const SegmentDefinitionSchema = Type.Unknown({
     'birthDate.month, givenName, familyName, intimacyLevel, createdAt, rfm.segment, rfm.r, rfm.f, rfm.m, clv, ' +
     'pAlive, expectedPurchases, expectedSpend, purchases, totalSpend, firstPurchaseAt, lastPurchaseAt. An ' +
     'aggregate condition: {"aggregate": "count"|"sum"|"last", "type": "purchase", "channel": "web", ' +
+    '"currency": "EUR" (required with sum: amounts in two currencies never add up), ' +
     '"within": "P90D", "op": "gte", "value": 2}. Operators eq, ne, lt, lte, gt, gte, in, between ([low, high]), ' +
     'exists (true|false). Timestamps compare with an ISO timestamp or a duration meaning that long ago (P30D).',
 });

@@ -70,6 +70,7 @@ describe('the segment filter language', () => {
       'definition.any[1].value',
       'definition.any[2].within',
       'definition.any[2].value',
+      'definition.any[3].currency',
       'definition.any[3].op',
       'definition.any[4].all',
     ]);

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { categoryOfType, TYPE_CATEGORIES } from '../interactions/index.ts';
 import type { FieldRef, FieldRule } from '../policy/index.ts';
 import { type FieldProblem, forbidden, invalid } from '../shared/errors.ts';
+import { isCurrencyCode } from '../shared/money.ts';
 import { RFM_SEGMENTS } from '../value/index.ts';
 
 /**
@@ -12,7 +13,8 @@ import { RFM_SEGMENTS } from '../value/index.ts';
  * A field condition reads a customer or value-profile field: `{"field": "rfm.segment", "op": "in",
  * "value": ["champions", "loyal"]}`. An aggregate condition reads the customer's interactions:
  * `{"aggregate": "count", "type": "purchase", "channel": "web", "within": "P90D", "op": "gte",
- * "value": 2}` (count, sum of amounts, or last time; type, channel and window optional; the window is
+ * "value": 2}` (count, sum of amounts, or last time; type, channel, currency and window optional, but a
+ * sum names its currency, as amounts in two currencies never add up; the window is
  * `PnD`, `PnW` or a number of days, ending now). Operators: eq, ne, lt, lte, gt, gte, in, between
  * (`[low, high]`, inclusive) and exists (`true`: the value is known). A timestamp is compared with an
  * ISO timestamp or with a duration meaning "that long ago" (`{"aggregate": "last", "type": "purchase",
@@ -45,6 +47,8 @@ export interface AggregateCondition {
   aggregate: (typeof AGGREGATES)[number];
   type?: string;
   channel?: string;
+  /** Only interactions in this ISO 4217 currency; required with `sum`, as amounts in two currencies never add up. */
+  currency?: string;
   /** `PnD`, `PnW` or whole days; the window ends now. */
   within?: string | number;
   op: Operator;
@@ -304,7 +308,7 @@ function checkOperator(kind: Kind, op: unknown, path: string, problems: FieldPro
 }
 
 const FIELD_KEYS = new Set(['field', 'op', 'value']);
-const AGGREGATE_KEYS = new Set(['aggregate', 'type', 'channel', 'within', 'op', 'value']);
+const AGGREGATE_KEYS = new Set(['aggregate', 'type', 'channel', 'currency', 'within', 'op', 'value']);
 
 function checkKeys(node: Record<string, unknown>, keys: Set<string>, path: string, problems: FieldProblem[]) {
   for (const key of Object.keys(node)) {
@@ -376,6 +380,20 @@ function checkNode(
       if (v !== undefined && (typeof v !== 'string' || !NAME.test(v))) {
         problems.push({ path: `${path}.${key}`, message: 'must be a lower-case name (purchase, web…)' });
       }
+    }
+    if (
+      node.currency !== undefined &&
+      (typeof node.currency !== 'string' || !isCurrencyCode(node.currency))
+    ) {
+      problems.push({
+        path: `${path}.currency`,
+        message: 'must be a current ISO 4217 currency code (EUR, USD…)',
+      });
+    } else if (node.currency === undefined && aggregate === 'sum') {
+      problems.push({
+        path: `${path}.currency`,
+        message: 'is required with sum: amounts in different currencies are never added up',
+      });
     }
     if (node.within !== undefined && computeWindowDays(node.within) === undefined) {
       problems.push({
@@ -566,6 +584,7 @@ function interactionsOf(condition: AggregateCondition, ctx: CompileContext): Raw
     else if (scope.exclude.length > 0) parts.push(sql`NOT (i.type = ANY(${scope.exclude}::text[]))`);
   }
   if (condition.channel !== undefined) parts.push(sql`i.channel = ${condition.channel}`);
+  if (condition.currency !== undefined) parts.push(sql`i.currency = ${condition.currency}`);
   const days = condition.within === undefined ? undefined : computeWindowDays(condition.within);
   if (days !== undefined) {
     parts.push(sql`i.occurred_at > ${new Date(now.getTime() - days * DAY_MS).toISOString()}::timestamptz`);

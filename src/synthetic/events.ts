@@ -906,7 +906,14 @@ class PersonEvents {
     // The privacy notice changes every eight months or so.
     const noticeVersion = `v${1 + Math.floor((at - this.startMs) / (8 * MONTH_MS))}`;
     return this.add(at, 'consent_changed', channel, model.source, this.identity(model), 'customer', {
-      properties: { purpose, status, noticeVersion, evidence },
+      // A box the customer ticked, a form they signed, a call they agreed on: every grant is an opt-in.
+      properties: {
+        purpose,
+        status,
+        noticeVersion,
+        evidence,
+        ...(status === 'granted' ? { explicit: true } : {}),
+      },
     });
   }
 

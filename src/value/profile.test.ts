@@ -24,6 +24,7 @@ describe('a profile summary from database aggregates', () => {
     firstDayTotal: 30,
     returned: 0,
     returnedLater: 0,
+    totalSpend: 90,
     firstPurchaseAt: new Date(0),
     lastPurchaseAt: new Date(0),
   };
@@ -41,9 +42,17 @@ describe('a profile summary from database aggregates', () => {
   });
 
   it('lets returns reduce spend, never below zero, and never undo a purchase day', () => {
-    const returned = computeProfileSummary({ ...base, returned: 50, returnedLater: 20 }, 128, 'week');
+    const returned = computeProfileSummary(
+      { ...base, returned: 50, returnedLater: 20, totalSpend: 40 },
+      128,
+      'week',
+    );
     expect(returned).toMatchObject({ frequency: 2, totalSpend: 40, monetaryValue: 20 });
-    const all = computeProfileSummary({ ...base, returned: 500, returnedLater: 500 }, 128, 'week');
+    const all = computeProfileSummary(
+      { ...base, returned: 500, returnedLater: 500, totalSpend: 0 },
+      128,
+      'week',
+    );
     expect(all).toMatchObject({ frequency: 2, totalSpend: 0, monetaryValue: 0 });
   });
 });

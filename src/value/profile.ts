@@ -39,6 +39,8 @@ export interface PurchaseAggregate {
   returned: number;
   /** Sum of the returns after the first purchase day. */
   returnedLater: number;
+  /** Purchases less returns, never below zero: summed exactly by the database (numeric), not as floats. */
+  totalSpend: number;
   firstPurchaseAt: Date;
   lastPurchaseAt: Date;
 }
@@ -87,7 +89,18 @@ export interface StoredValueModel {
     customers: number;
   } | null;
   rfm: RfmThresholds;
-  calibration: { end: string; customers: number; purchaseDays: number; meanSpend: number };
+  calibration: {
+    end: string;
+    customers: number;
+    purchaseDays: number;
+    meanSpend: number;
+    /** The currency of every money figure (absent in models fitted before it was recorded). */
+    currency?: string;
+    /** The rates other currencies were converted by (units of `currency` per unit). */
+    exchangeRates?: Record<string, number>;
+    /** Purchases left out: in a currency without a rate. */
+    unconverted?: { currency: string; purchases: number }[];
+  };
   convergence: Record<
     string,
     { converged: boolean; iterations: number; atBoundary: boolean; startsAgreeing: number }
@@ -132,7 +145,7 @@ export function computeProfileSummary(
     recency: frequency > 0 ? (row.lastDay - row.firstDay) / days : 0,
     T: (end - row.firstDay) / days,
     monetaryValue: frequency > 0 ? repeatSpend / frequency : 0,
-    totalSpend: Math.max(0, row.total - row.returned),
+    totalSpend: row.totalSpend,
     purchases: row.purchaseDays,
     daysSinceLast: end - row.lastDay,
   };

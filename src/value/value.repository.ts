@@ -13,51 +13,74 @@ interface AggregateRow {
   first_day_total: number;
   returned: number;
   returned_later: number;
+  total_spend: number;
   first_purchase_at: Date;
   last_purchase_at: Date;
 }
 
 /**
+ * The money a value is counted in: the currency, its decimals, and what one unit of each other
+ * currency counted is worth in it. Amounts in currencies without a rate are left out, never added.
+ */
+export interface ValueMoney {
+  currency: string;
+  decimals: number;
+  rates: Readonly<Record<string, number>>;
+}
+
+/** The rate table as SQL: the value currency at 1, each rate as exact decimal text. */
+function ratesSql(money: ValueMoney): RawBuilder<unknown> {
+  const codes = [money.currency, ...Object.keys(money.rates)];
+  const rates = ['1', ...Object.values(money.rates).map((r) => String(r))];
+  return sql`SELECT * FROM unnest(${codes}::text[], ${rates}::numeric[]) AS r(currency, rate)`;
+}
+
+/**
  * Purchases per customer per day (UTC), then per customer, with the returns that reduce spend; only
- * interactions up to `end`. One statement; with `customerIds`, only theirs (the timeline index).
+ * interactions up to `end`, in the value currency or one with a rate (each amount converted and
+ * rounded to the currency's decimals, then summed as numeric: exact). One statement; with
+ * `customerIds`, only theirs (the timeline index).
  */
 export async function aggregatePurchases(
   tx: Tx,
   workspaceId: string,
-  options: { end: Date; customerIds?: readonly string[] },
+  options: { end: Date; money: ValueMoney; customerIds?: readonly string[] },
 ): Promise<PurchaseAggregate[]> {
   const only: RawBuilder<unknown> =
     options.customerIds === undefined
       ? sql``
       : sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`;
   const end = options.end.toISOString();
+  const converted = sql`round(i.amount * x.rate, ${options.money.decimals}::int)`;
   const result = await sql<AggregateRow>`
-    WITH days AS (
+    WITH rates AS (${ratesSql(options.money)}), days AS (
       SELECT i.customer_id, (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
-             sum(i.amount)::float8 AS amount, min(i.occurred_at) AS first_at, max(i.occurred_at) AS last_at
-      FROM interactions i
+             sum(${converted}) AS amount, min(i.occurred_at) AS first_at, max(i.occurred_at) AS last_at
+      FROM interactions i JOIN rates x ON x.currency = i.currency
       WHERE i.workspace_id = ${workspaceId} AND i.type = 'purchase' AND i.amount > 0
         AND i.occurred_at <= ${end}::timestamptz ${only}
       GROUP BY 1, 2
     ), per AS (
       SELECT customer_id, count(*)::int AS purchase_days, min(day)::int AS first_day, max(day)::int AS last_day,
-             sum(amount)::float8 AS total, min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
+             sum(amount) AS total, min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
       FROM days GROUP BY customer_id
     ), firsts AS (
       SELECT d.customer_id, d.amount AS first_day_total
       FROM days d JOIN per p ON p.customer_id = d.customer_id AND p.first_day = d.day
     ), returns AS (
-      SELECT i.customer_id, sum(i.amount)::float8 AS returned,
-             coalesce(sum(i.amount) FILTER (
-               WHERE (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' > p.first_day), 0)::float8
+      SELECT i.customer_id, sum(${converted}) AS returned,
+             coalesce(sum(${converted}) FILTER (
+               WHERE (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' > p.first_day), 0)
                AS returned_later
-      FROM interactions i JOIN per p ON p.customer_id = i.customer_id
+      FROM interactions i JOIN rates x ON x.currency = i.currency JOIN per p ON p.customer_id = i.customer_id
       WHERE i.workspace_id = ${workspaceId} AND i.type = 'return' AND i.amount > 0
         AND i.occurred_at <= ${end}::timestamptz ${only}
       GROUP BY i.customer_id
     )
-    SELECT p.customer_id, p.purchase_days, p.first_day, p.last_day, p.total, f.first_day_total,
+    SELECT p.customer_id, p.purchase_days, p.first_day, p.last_day, p.total::float8 AS total,
+           f.first_day_total::float8 AS first_day_total,
            coalesce(r.returned, 0)::float8 AS returned, coalesce(r.returned_later, 0)::float8 AS returned_later,
+           greatest(p.total - coalesce(r.returned, 0), 0) AS total_spend,
            p.first_purchase_at, p.last_purchase_at
     FROM per p JOIN firsts f ON f.customer_id = p.customer_id
     LEFT JOIN returns r ON r.customer_id = p.customer_id`.execute(tx);
@@ -70,9 +93,25 @@ export async function aggregatePurchases(
     firstDayTotal: r.first_day_total,
     returned: r.returned,
     returnedLater: r.returned_later,
+    // numeric arrives as a number holding the exact decimal (db/database.ts).
+    totalSpend: Number(r.total_spend),
     firstPurchaseAt: new Date(r.first_purchase_at),
     lastPurchaseAt: new Date(r.last_purchase_at),
   }));
+}
+
+/** Purchases (with an amount) per currency up to `end`, most first: to choose and to report currencies. */
+export async function countPurchasesByCurrency(
+  tx: Tx,
+  workspaceId: string,
+  end: Date,
+): Promise<{ currency: string; purchases: number }[]> {
+  const result = await sql<{ currency: string; purchases: number }>`
+    SELECT i.currency, count(*)::int AS purchases FROM interactions i
+    WHERE i.workspace_id = ${workspaceId} AND i.type = 'purchase' AND i.amount > 0 AND i.currency IS NOT NULL
+      AND i.occurred_at <= ${end.toISOString()}::timestamptz
+    GROUP BY i.currency ORDER BY purchases DESC, i.currency`.execute(tx);
+  return result.rows;
 }
 
 /** Rows per statement of the bulk upsert: parameters stay arrays, so this only bounds memory. */
@@ -85,6 +124,7 @@ export async function upsertValueProfiles(
   profiles: readonly (ValueProfile & { firstPurchaseAt: Date; lastPurchaseAt: Date })[],
   asOf: Date,
   now: Date,
+  currency: string,
 ): Promise<void> {
   for (let start = 0; start < profiles.length; start += CHUNK) {
     const part = profiles.slice(start, start + CHUNK);
@@ -92,13 +132,13 @@ export async function upsertValueProfiles(
     await sql`
       INSERT INTO value_profiles (workspace_id, customer_id, frequency, recency, t, monetary, purchases, total_spend,
         first_purchase_at, last_purchase_at, p_alive, expected_purchases, expected_spend, clv, rfm_r, rfm_f, rfm_m,
-        rfm_segment, as_of, updated_at)
+        rfm_segment, as_of, updated_at, currency)
       SELECT ${workspaceId}::uuid, u.customer_id, u.frequency, u.recency, u.t, u.monetary, u.purchases, u.total_spend,
         u.first_at, u.last_at, u.p_alive, u.expected_purchases, u.expected_spend, u.clv, u.r, u.f, u.m, u.segment,
-        ${asOf.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+        ${asOf.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${currency}
       FROM unnest(${col((p) => p.customerId)}::uuid[], ${col((p) => p.frequency)}::int[],
         ${col((p) => p.recency)}::float8[], ${col((p) => p.T)}::float8[], ${col((p) => p.monetaryValue)}::float8[],
-        ${col((p) => p.purchases)}::int[], ${col((p) => p.totalSpend)}::float8[],
+        ${col((p) => p.purchases)}::int[], ${col((p) => String(p.totalSpend))}::numeric[],
         ${col((p) => p.firstPurchaseAt.toISOString())}::timestamptz[],
         ${col((p) => p.lastPurchaseAt.toISOString())}::timestamptz[],
         ${col((p) => p.pAlive)}::float8[], ${col((p) => p.expectedPurchases)}::float8[],
@@ -113,7 +153,7 @@ export async function upsertValueProfiles(
         p_alive = EXCLUDED.p_alive, expected_purchases = EXCLUDED.expected_purchases,
         expected_spend = EXCLUDED.expected_spend, clv = EXCLUDED.clv, rfm_r = EXCLUDED.rfm_r,
         rfm_f = EXCLUDED.rfm_f, rfm_m = EXCLUDED.rfm_m, rfm_segment = EXCLUDED.rfm_segment,
-        as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at`.execute(tx);
+        as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency`.execute(tx);
   }
 }
 
@@ -203,6 +243,7 @@ export interface ValueProfileRow {
   rfm_segment: string;
   as_of: Date;
   updated_at: Date;
+  currency: string | null;
 }
 
 /** A customer's stored profile, if any. */

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/index.ts';
 import { invalid } from '../shared/errors.ts';
+import { currencyDecimals } from '../shared/money.ts';
 import { fitBgNbd } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaFit } from './gammagamma.ts';
 import {
@@ -25,12 +26,20 @@ export interface RefitOptions {
   /** Horizon of expected purchases and CLV, in periods. */
   horizon?: number;
   annualDiscountRate?: number;
+  /** The currency value is counted in (the workspace's `valueCurrency`); null or absent: the one most purchases are in. */
+  valueCurrency?: string | null;
+  /** Units of the value currency one unit of another currency is worth; purchases in others are left out. */
+  exchangeRates?: Readonly<Record<string, number>>;
 }
 
 /** What a refit did. */
 export interface RefitReport {
   status: 'fitted' | 'no_purchases';
   customers: number;
+  /** The currency of every money figure; null when there were no purchases. */
+  currency: string | null;
+  /** Purchases left out of value because their currency has no rate into `currency`, per currency. */
+  unconverted: { currency: string; purchases: number }[];
   fittedAt: string;
   model: StoredValueModel | null;
   /** Customers per RFM segment. */
@@ -88,7 +97,20 @@ export async function refitWorkspaceValue(
     annualDiscountRate: options.annualDiscountRate ?? DEFAULTS[period].annualDiscountRate,
   };
   assertOptions(valueOptions);
-  const aggregates = await repo.aggregatePurchases(tx, workspaceId, { end: now });
+  // Money is counted in one currency: others only through the workspace's rates, never added as they are.
+  const byCurrency = await repo.countPurchasesByCurrency(tx, workspaceId, now);
+  const currency = options.valueCurrency ?? byCurrency[0]?.currency ?? null;
+  const exchangeRates = { ...(options.exchangeRates ?? {}) };
+  const unconverted = byCurrency.filter(
+    (c) => c.currency !== currency && !Object.hasOwn(exchangeRates, c.currency),
+  );
+  const aggregates =
+    currency === null
+      ? []
+      : await repo.aggregatePurchases(tx, workspaceId, {
+          end: now,
+          money: { currency, decimals: currencyDecimals(currency), rates: exchangeRates },
+        });
   const aggregated = seconds(started);
   const endDay = dayOf(now);
   const summaries = aggregates.map((a) => computeProfileSummary(a, endDay, period));
@@ -97,6 +119,8 @@ export async function refitWorkspaceValue(
     return {
       status: 'no_purchases',
       customers: 0,
+      currency,
+      unconverted,
       fittedAt: now.toISOString(),
       model: null,
       segments: {},
@@ -129,6 +153,9 @@ export async function refitWorkspaceValue(
       customers: summaries.length,
       purchaseDays: summaries.reduce((sum, s) => sum + s.purchases, 0),
       meanSpend: computeMeanSpend(gammaGamma?.params ?? null, summaries),
+      ...(currency === null ? {} : { currency }),
+      exchangeRates,
+      unconverted,
     },
     convergence: {
       bgnbd: {
@@ -166,11 +193,13 @@ export async function refitWorkspaceValue(
   const scored = seconds(scoreStarted);
   const writeStarted = performance.now();
   await repo.saveValueModel(tx, workspaceId, model);
-  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now);
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now, currency as string);
   const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
   return {
     status: 'fitted',
     customers: profiles.length,
+    currency,
+    unconverted,
     fittedAt: now.toISOString(),
     model,
     segments,
@@ -199,9 +228,15 @@ export async function updateProfilesForCustomers(
 ): Promise<number> {
   if (customerIds.length === 0) return 0;
   const stored = await repo.findValueModelRow(tx, workspaceId);
-  if (!stored) return 0;
+  // A model fitted before its currency was recorded is refreshed by the next refit, not here.
+  const currency = stored?.calibration.currency;
+  if (!stored || currency === undefined) return 0;
   const ids = [...new Set(customerIds)];
-  const aggregates = await repo.aggregatePurchases(tx, workspaceId, { end: now, customerIds: ids });
+  const aggregates = await repo.aggregatePurchases(tx, workspaceId, {
+    end: now,
+    customerIds: ids,
+    money: { currency, decimals: currencyDecimals(currency), rates: stored.calibration.exchangeRates ?? {} },
+  });
   const endDay = dayOf(now);
   const models = profileModelsOf(stored);
   const options: ValueOptions = {
@@ -215,7 +250,7 @@ export async function updateProfilesForCustomers(
     firstPurchaseAt: a.firstPurchaseAt,
     lastPurchaseAt: a.lastPurchaseAt,
   }));
-  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now);
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now, currency);
   const kept = new Set(aggregates.map((a) => a.customerId));
   await repo.deleteProfiles(
     tx,
@@ -239,6 +274,8 @@ export interface StoredValueProfile {
   expectedSpend: number;
   clv: number;
   rfm: { r: number; f: number; m: number; segment: string };
+  /** The ISO 4217 currency of totalSpend, monetaryValue, expectedSpend and clv. */
+  currency: string | null;
   asOf: string;
 }
 
@@ -265,6 +302,7 @@ export async function findValueProfile(
     expectedSpend: row.expected_spend,
     clv: row.clv,
     rfm: { r: row.rfm_r, f: row.rfm_f, m: row.rfm_m, segment: row.rfm_segment },
+    currency: row.currency === null ? null : row.currency.trim(),
     asOf: iso(row.as_of),
   };
 }

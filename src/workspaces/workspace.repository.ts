@@ -2,11 +2,21 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB, Tx } from '../db/index.ts';
 import type { ApiKeysTable, WorkspacesTable } from '../db/schema.ts';
 import type { Purpose, Role } from '../shared/access.ts';
-import { type ApiKeyInfo, DEFAULT_SOURCE_TRUST, type Workspace } from './workspace.ts';
+import {
+  type ApiKeyInfo,
+  DEFAULT_EARLIEST_PURCHASE_DATE,
+  DEFAULT_SOURCE_TRUST,
+  type Workspace,
+} from './workspace.ts';
 
 /** All SQL of workspaces and API keys. */
 
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+function rates(value: unknown): Record<string, number> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, rate]) => typeof rate === 'number'));
+}
 
 function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
   const policy = row.policy ?? {};
@@ -21,6 +31,12 @@ function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
       sourceTrust: Array.isArray(policy.sourceTrust)
         ? policy.sourceTrust.filter((s): s is string => typeof s === 'string')
         : [...DEFAULT_SOURCE_TRUST],
+      earliestPurchaseDate:
+        typeof policy.earliestPurchaseDate === 'string'
+          ? policy.earliestPurchaseDate
+          : DEFAULT_EARLIEST_PURCHASE_DATE,
+      valueCurrency: typeof policy.valueCurrency === 'string' ? policy.valueCurrency : null,
+      exchangeRates: rates(policy.exchangeRates),
     },
     policy: {
       categories: list(policy.categories),
@@ -80,7 +96,15 @@ export async function updateWorkspaceSettings(
     autoCreateCustomers?: boolean;
     policy?: Partial<
       Record<
-        'doNotStore' | 'categories' | 'purposes' | 'overrides' | 'linkVerifiedContacts' | 'sourceTrust',
+        | 'doNotStore'
+        | 'categories'
+        | 'purposes'
+        | 'overrides'
+        | 'linkVerifiedContacts'
+        | 'sourceTrust'
+        | 'earliestPurchaseDate'
+        | 'valueCurrency'
+        | 'exchangeRates',
         unknown
       >
     >;

@@ -16,8 +16,11 @@ import * as repo from './workspace.repository.ts';
 import type { Actor, ApiKeyInfo, Workspace, WorkspacePolicy, WorkspaceSettings } from './workspace.ts';
 import {
   assertWorkspaceName,
+  normaliseEarliestPurchaseDate,
+  normaliseExchangeRates,
   normaliseRegion,
   normaliseSourceTrust,
+  normaliseValueCurrency,
   resolveKeyPurposes,
 } from './workspace.ts';
 
@@ -115,7 +118,20 @@ export async function updateSettings(
   patch: Partial<WorkspaceSettings>,
 ): Promise<Workspace> {
   assertPermitted(actor, 'workspace.configure');
+  const current = (await getWorkspace(tx, actor.workspaceId)).settings;
+  const valueCurrency =
+    patch.valueCurrency === undefined ? current.valueCurrency : normaliseValueCurrency(patch.valueCurrency);
+  // A new value currency is checked against the rates, and new rates against the value currency.
+  const exchangeRates =
+    patch.exchangeRates === undefined && patch.valueCurrency === undefined
+      ? undefined
+      : normaliseExchangeRates(patch.exchangeRates ?? current.exchangeRates, valueCurrency);
   const policy = {
+    ...(patch.earliestPurchaseDate === undefined
+      ? {}
+      : { earliestPurchaseDate: normaliseEarliestPurchaseDate(patch.earliestPurchaseDate) }),
+    ...(patch.valueCurrency === undefined ? {} : { valueCurrency }),
+    ...(exchangeRates === undefined ? {} : { exchangeRates }),
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),

@@ -1,6 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { ADMIN_ROLES, isPurpose, isRole, type Purpose, ROLE_PURPOSES, type Role } from '../shared/access.ts';
 import { invalid } from '../shared/errors.ts';
+import { isCurrencyCode } from '../shared/money.ts';
 
 /** Workspaces, their settings and API keys: types and pure rules. */
 
@@ -37,6 +38,88 @@ export interface WorkspaceSettings {
   linkVerifiedContacts: boolean;
   /** Source systems from most to least trusted: which value survives a merge (unlisted sources rank last). */
   sourceTrust: string[];
+  /** Purchases and returns dated before this day (`YYYY-MM-DD`, UTC) are refused with PURCHASE_TOO_OLD. */
+  earliestPurchaseDate: string;
+  /**
+   * The ISO 4217 currency value profiles are computed in; null: the currency most of the workspace's
+   * purchases are in. Amounts in other currencies count only through `exchangeRates`, never summed as is.
+   */
+  valueCurrency: string | null;
+  /** Units of `valueCurrency` one unit of another currency is worth (`{"GBP": 1.27}`), set by the workspace. */
+  exchangeRates: Record<string, number>;
+}
+
+/** The default earliest purchase date. */
+export const DEFAULT_EARLIEST_PURCHASE_DATE = '1970-01-01';
+
+const ISO_DATE = /^(\d{4})-(\d\d)-(\d\d)$/;
+
+/** Validates an earliest purchase date: a real day from 1900-01-01 to today, `YYYY-MM-DD`. */
+export function normaliseEarliestPurchaseDate(value: string, now: Date = new Date()): string {
+  const m = ISO_DATE.exec(value.trim());
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  const real = m !== null && new Date(ms).toISOString().slice(0, 10) === m[0];
+  if (!real || ms < Date.UTC(1900, 0, 1) || ms > now.getTime()) {
+    throw invalid(
+      'EARLIEST_PURCHASE_DATE_INVALID',
+      'earliestPurchaseDate is a day written YYYY-MM-DD, from 1900-01-01 to today.',
+      {
+        errors: [
+          { path: 'earliestPurchaseDate', message: 'must be a date YYYY-MM-DD from 1900-01-01 to today' },
+        ],
+      },
+    );
+  }
+  return m[0];
+}
+
+/** Validates the value currency: a current ISO 4217 code, or null (the workspace's main currency). */
+export function normaliseValueCurrency(value: string | null): string | null {
+  if (value === null) return null;
+  if (!isCurrencyCode(value)) {
+    throw invalid(
+      'CURRENCY_INVALID',
+      `"${value}" is not a current ISO 4217 currency code (e.g. EUR, USD, GBP).`,
+      {
+        errors: [{ path: 'valueCurrency', message: 'must be a current ISO 4217 currency code' }],
+      },
+    );
+  }
+  return value;
+}
+
+/**
+ * Validates an exchange-rate table against its value currency: at most 200 current ISO 4217 codes
+ * other than the value currency, each worth a positive number of value-currency units with at most 15
+ * significant digits (the rate is applied exactly, in the database).
+ */
+export function normaliseExchangeRates(
+  rates: Readonly<Record<string, number>>,
+  valueCurrency: string | null,
+): Record<string, number> {
+  const entries = Object.entries(rates);
+  const errors: { path: string; message: string }[] = [];
+  if (entries.length > 0 && valueCurrency === null) {
+    errors.push({ path: 'valueCurrency', message: 'must be set for exchangeRates to convert into it' });
+  }
+  if (entries.length > 200) errors.push({ path: 'exchangeRates', message: 'must have at most 200 rates' });
+  for (const [code, rate] of entries) {
+    const path = `exchangeRates.${code}`;
+    if (!isCurrencyCode(code)) errors.push({ path, message: 'must be a current ISO 4217 currency code' });
+    else if (code === valueCurrency) errors.push({ path, message: 'is the value currency itself' });
+    if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate))
+      errors.push({ path, message: 'must be a positive number' });
+    else if (String(rate).includes('e') || String(rate).replace('.', '').replace(/^0+/, '').length > 15)
+      errors.push({ path, message: 'must have at most 15 significant digits, written without an exponent' });
+  }
+  if (errors.length > 0) {
+    throw invalid(
+      'EXCHANGE_RATES_INVALID',
+      'exchangeRates maps ISO 4217 codes to the positive number of valueCurrency units one unit is worth, e.g. {"GBP": 1.27} with valueCurrency USD.',
+      { errors },
+    );
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** The default trust order of sources: a correction, a checked document, the customer's own word, billing. */

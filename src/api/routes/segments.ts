@@ -236,7 +236,9 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description:
             'BG/NBD and Gamma-Gamma fitted by maximum likelihood on the purchases (returns reduce spend), profiles ' +
             'written for every customer with a purchase, RFM quintiles over all of them. Owners and admins only; ' +
-            'purpose analytics unless named. Audited.',
+            'purpose analytics unless named. Audited. Money is counted in the workspace valueCurrency (default: ' +
+            'the currency most purchases are in); purchases in another currency count only through the ' +
+            'workspace exchangeRates, and those without a rate are left out and listed in `unconverted`.',
           querystring: PurposeQuery,
           body: Type.Optional(RefitBody),
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses() },
@@ -252,6 +254,8 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             return {
               status: refit.status,
               customers: refit.customers,
+              currency: refit.currency,
+              unconverted: refit.unconverted,
               fittedAt: refit.fittedAt,
               model: refit.model,
               rfmSegments: refit.segments,

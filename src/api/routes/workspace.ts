@@ -27,6 +27,21 @@ const Settings = Type.Object({
       'Source systems from most to least trusted: in a merge, each golden-record field keeps the value of the ' +
       'most trusted source, then the most recent; unlisted sources rank last.',
   }),
+  earliestPurchaseDate: Type.String({
+    description:
+      'YYYY-MM-DD (default 1970-01-01): purchases and returns dated before it are refused with PURCHASE_TOO_OLD.',
+  }),
+  valueCurrency: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The ISO 4217 currency of value profiles (spend, CLV); null (default): the currency most purchases are in. ' +
+      'Amounts in other currencies count only through exchangeRates: they are never added up as they are.',
+  }),
+  exchangeRates: Type.Record(Type.String(), Type.Number(), {
+    description:
+      'Units of valueCurrency one unit of another currency is worth, e.g. {"GBP": 1.27} with valueCurrency USD; ' +
+      'set by the workspace and applied exactly. Purchases in a currency without a rate are left out of value ' +
+      '(the refit reports them).',
+  }),
 });
 
 const Workspace = Type.Object({
