@@ -31,7 +31,7 @@ import { forbidden, invalid } from '../shared/errors.ts';
 import { type Actor, isAdmin, updateWorkspacePolicy, type Workspace } from '../workspaces/index.ts';
 import { filterCustomer, type GovernedCustomer } from './customers.ts';
 import { CustomerGate } from './gate.ts';
-import { type AccessScope, chainAfterCommit, purposeRules } from './scope.ts';
+import { type AccessScope, chainAfterCommit, purposeRules, withClientRequestId } from './scope.ts';
 
 /**
  * The customer's privacy, under an access scope: consents, intimacy, restriction and objections,
@@ -153,7 +153,7 @@ export async function readDisclosures(scope: AccessScope, customerId: string) {
 export async function readAccessLog(
   db: Kysely<DB>,
   actor: Actor,
-  request: { purpose: string | undefined; requestId: string | null },
+  request: { purpose: string | undefined; requestId: string | null; clientRequestId?: string | undefined },
   customerId: string,
   page: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<AccessLogPage> {
@@ -186,7 +186,10 @@ export async function readAccessLog(
       tx,
       actor.workspaceId,
       { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
-      [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+      withClientRequestId(
+        [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+        request.clientRequestId,
+      ),
     );
     return log;
   });
