@@ -175,6 +175,30 @@ describe(`authentication (${ENGINE})`, () => {
     expect((await get('/v1/workspace', withKeyId(ws.apiKey, newId()), nextAddress())).statusCode).toBe(401);
   });
 
+  it('counts concurrent guesses as they start, and forgives attempts that succeed', async () => {
+    const attacker = nextAddress();
+    const before = keys.slowHashes;
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => get('/v1/workspace', withKeyId(ws.apiKey, newId()), attacker)),
+    );
+    const codes = burst.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([...Array(FAILURES).fill(401), ...Array(10 - FAILURES).fill(429)]);
+    expect(keys.slowHashes - before).toBe(FAILURES);
+
+    // New keys verified for the first time each cost a hash but are no failure.
+    const desk = nextAddress();
+    for (let i = 0; i < FAILURES + 1; i++) {
+      const made = await app.inject({
+        method: 'POST',
+        url: '/v1/keys',
+        headers: bearer(ws.apiKey),
+        payload: { role: 'agent' },
+      });
+      expect((await get('/v1/workspace', made.json().apiKey, desk)).statusCode).toBe(200);
+    }
+    expect((await get('/v1/workspace', withKeyId(ws.apiKey, newId()), desk)).statusCode).toBe(401);
+  });
+
   it('limits failed authentications per key id across addresses', async () => {
     const created = await app.inject({
       method: 'POST',
@@ -251,6 +275,10 @@ describe('failure limiter', () => {
     expect(limiter.waitFor('a', 1000)).toBe(0);
     limiter.recordFailure('a', 1000);
     expect(limiter.waitFor('a', 1001)).toBe(0);
+    limiter.recordFailure('a', 1002);
+    expect(limiter.waitFor('a', 1003)).toBe(997);
+    limiter.forgive('a', 1003);
+    expect(limiter.waitFor('a', 1003)).toBe(0);
   });
 
   it('stays within its capacity, dropping expired entries first', () => {

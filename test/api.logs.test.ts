@@ -64,6 +64,15 @@ describe(`request logs carry no personal data (${ENGINE})`, () => {
       ).toContain(id);
     }
     expect((await call('GET', `/v1/customers/${id}`)).json().customer.givenName).toBe('Marisol');
+    const tagged = await app.inject({
+      url: `/v1/customers/${id}`,
+      headers: { ...reader(ws.apiKey), 'x-request-id': 'desk-7' },
+    });
+    expect(tagged.headers['x-request-id']).not.toBe('desk-7');
+    await app.inject({
+      url: `/v1/customers/${id}`,
+      headers: { ...reader(ws.apiKey), 'x-request-id': `marisol-${'x'.repeat(200)}` },
+    });
     // Refusals quote what they refuse in their messages: those stay in the response, not the log.
     const refused = await call('PATCH', `/v1/customers/${id}`, {
       emails: ['marisol.quintanilla@@example.org'],
@@ -78,6 +87,7 @@ describe(`request logs carry no personal data (${ENGINE})`, () => {
     expect(text).toContain('"url":"/v1/customers"');
     expect(text).toContain(`"url":"/v1/customers/${id}"`);
     expect(text).toContain('"code":"email_invalid"');
+    expect(text).toContain(`"reqid":"${String(tagged.headers['x-request-id'])}","clientrequestid":"desk-7"`);
     for (const needle of [
       'marisol',
       'quintanilla',

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.ts';
-import { type KeyVerifier, type ParsedApiKey, parseApiKey } from '../workspaces/index.ts';
+import type { KeyVerifier, ParsedApiKey } from '../workspaces/index.ts';
 import { pathOf } from './logging.ts';
 
 /**
@@ -51,6 +51,8 @@ export function requiresApiKey(request: FastifyRequest): boolean {
 /**
  * Counts failures per key (a client address, a key id) in fixed windows and says how long a key must
  * wait once it reached the limit. Bounded in memory: expired entries are dropped first, then the oldest.
+ * An attempt is counted when it starts (so a burst of concurrent attempts cannot all pass the check
+ * before the first fails) and forgiven when it succeeds.
  */
 export class FailureLimiter {
   private readonly entries = new Map<string, { count: number; resetAt: number }>();
@@ -78,6 +80,12 @@ export class FailureLimiter {
     this.entries.delete(key);
     if (this.entries.size >= this.capacity) this.evict(now);
     this.entries.set(key, { count: 1, resetAt: now + this.windowMs });
+  }
+
+  /** Takes back one counted failure of `key` (the attempt succeeded). */
+  forgive(key: string, now = Date.now()): void {
+    const entry = this.entries.get(key);
+    if (entry && entry.resetAt > now && entry.count > 0) entry.count -= 1;
   }
 
   private evict(now: number): void {
@@ -121,27 +129,34 @@ export function registerAuthentication(
   app.addHook('onRequest', async (request, reply) => {
     if (!requiresApiKey(request)) return;
     const token = bearerToken(request);
+    let counted: string | undefined;
     const actor = await keys.authenticate(token, {
       beforeSlowHash: (key) => {
         const waitMs = Math.max(byAddress.waitFor(request.ip), byKey.waitFor(keyOf(key)));
-        if (waitMs === 0) return;
-        const retryAfter = Math.ceil(waitMs / 1000);
-        reply.header('retry-after', String(retryAfter));
-        throw new AppError(
-          'rate_limited',
-          'AUTH_RATE_LIMITED',
-          `Too many failed authentications from this address or for this key; retry after ${retryAfter} s.`,
-          { retryAfter },
-        );
+        if (waitMs > 0) {
+          const retryAfter = Math.ceil(waitMs / 1000);
+          reply.header('retry-after', String(retryAfter));
+          throw new AppError(
+            'rate_limited',
+            'AUTH_RATE_LIMITED',
+            `Too many failed authentications from this address or for this key; retry after ${retryAfter} s.`,
+            { retryAfter },
+          );
+        }
+        // Counted as failed until it succeeds: concurrent guesses see each other.
+        counted = keyOf(key);
+        byAddress.recordFailure(request.ip);
+        byKey.recordFailure(counted);
       },
     });
     if (actor) {
+      if (counted !== undefined) {
+        byAddress.forgive(request.ip);
+        byKey.forgive(counted);
+      }
       request.actor = actor;
       return;
     }
-    byAddress.recordFailure(request.ip);
-    const parsed = parseApiKey(token);
-    if (parsed) byKey.recordFailure(keyOf(parsed));
     throw new AppError('unauthenticated', 'API_KEY_INVALID', 'The API key is unknown or revoked.');
   });
 }

@@ -23,12 +23,17 @@ export function clientRequestIdOf(header: string | string[] | undefined): string
   return value !== undefined && CLIENT_REQUEST_ID.test(value) ? value : undefined;
 }
 
-/** Keeps a well-formed client request id on the request and in its log lines. */
+/**
+ * Keeps a well-formed client request id on the request and in its log lines (a binding of the
+ * request's logger, so the framework's own request lines carry it too). Register before the routes.
+ */
 export function registerClientRequestIds(app: FastifyInstance): void {
+  app.setChildLoggerFactory((logger, bindings, options, raw) => {
+    const id = clientRequestIdOf(raw.headers['x-request-id']);
+    return logger.child(id === undefined ? bindings : { ...bindings, clientRequestId: id }, options);
+  });
   app.addHook('onRequest', async (request) => {
     const id = clientRequestIdOf(request.headers['x-request-id']);
-    if (id === undefined) return;
-    request.clientRequestId = id;
-    request.log = request.log.child({ clientRequestId: id });
+    if (id !== undefined) request.clientRequestId = id;
   });
 }

@@ -43,6 +43,7 @@ import {
   chainAfterCommit,
   purposeRules,
   taxonomyOf,
+  withClientRequestId,
 } from './scope.ts';
 
 /**
@@ -165,7 +166,7 @@ export async function readDisclosures(scope: AccessScope, customerId: string) {
 export async function readAccessLog(
   db: Kysely<DB>,
   actor: Actor,
-  request: { purpose: string | undefined; requestId: string | null },
+  request: { purpose: string | undefined; requestId: string | null; clientRequestId?: string | undefined },
   customerId: string,
   page: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<AccessLogPage> {
@@ -200,7 +201,10 @@ export async function readAccessLog(
       tx,
       actor.workspaceId,
       { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
-      [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+      withClientRequestId(
+        [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+        request.clientRequestId,
+      ),
     );
     return log;
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { asOperator, type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { assertPermitted, mayPerform, rolesPermitted } from '../shared/access.ts';
-import { conflict, notFound } from '../shared/errors.ts';
+import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import {
   formatApiKey,
@@ -185,6 +185,9 @@ export async function revokeApiKey(tx: Tx, workspaceId: string, keyId: string): 
   return revoked;
 }
 
+/** Slow hashes allowed to wait for their turn before an attempt is refused as busy. */
+const MAX_WAITING_HASHES = 256;
+
 interface CachedKey {
   /** The stored hash the secret was verified against: a changed hash means re-verify. */
   secretHash: string;
@@ -215,6 +218,9 @@ const KEY_USE_RESOLUTION_MS = 60_000;
 export class KeyVerifier {
   private readonly cache = new Map<string, CachedKey>();
   private readonly inflight = new Map<string, Promise<Actor | undefined>>();
+  /** The tail of the queue of slow hashes, which run one at a time. */
+  private hashing: Promise<unknown> = Promise.resolve();
+  private waitingHashes = 0;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -254,7 +260,7 @@ export class KeyVerifier {
     const verified = active && cached?.secretHash === row.secretHash;
     if (!verified) {
       options.beforeSlowHash?.(parsed);
-      const matches = await verifySecret(parsed.secret, row?.secretHash ?? UNMATCHABLE_SECRET_HASH);
+      const matches = await this.slowVerify(parsed.secret, row?.secretHash ?? UNMATCHABLE_SECRET_HASH);
       if (!active || !matches) return undefined;
     }
     const { secretHash, ...info } = row;
@@ -266,6 +272,27 @@ export class KeyVerifier {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(apiKey, { secretHash, info, checkedAt: Date.now() });
     return this.toActor(info);
+  }
+
+  /**
+   * Slow hashes run one at a time, so a flood of bad keys from many addresses takes at most one core
+   * (and one hash's memory) whatever its size; past `MAX_WAITING_HASHES` waiting, an attempt is 503
+   * AUTH_BUSY rather than a longer queue.
+   */
+  private slowVerify(secret: string, stored: string): Promise<boolean> {
+    if (this.waitingHashes >= MAX_WAITING_HASHES) {
+      throw new AppError(
+        'unavailable',
+        'AUTH_BUSY',
+        'The server is verifying too many unknown keys at once; retry in a moment.',
+      );
+    }
+    this.waitingHashes += 1;
+    const run = this.hashing.then(() => verifySecret(secret, stored));
+    this.hashing = run.catch(() => false);
+    return run.finally(() => {
+      this.waitingHashes -= 1;
+    });
   }
 
   private toActor(info: ApiKeyInfo): Actor {

@@ -244,7 +244,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         readAccessLog(
           deps.db,
           actorOf(request),
-          { purpose: purposeOf(request), requestId: request.id },
+          { purpose: purposeOf(request), requestId: request.id, clientRequestId: request.clientRequestId },
           request.params.id,
           { limit: request.query.limit, cursor: request.query.cursor },
         ),
