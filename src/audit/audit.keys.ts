@@ -1,4 +1,5 @@
 import {
+  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -106,6 +107,17 @@ export function loadAuditKeys(dir: string, hmacKeyHex?: string): AuditKeys {
     publicKey: createPublicKey(signingKey),
     checkpointsFile: join(dir, AUDIT_CHECKPOINTS_FILE),
   };
+}
+
+/**
+ * Which HMAC key an installation hashes its chains with, without revealing it: a backup carries it, so
+ * a restore under another key (whose chain could never verify) is refused before anything is written.
+ */
+export function computeAuditKeyFingerprint(keys: AuditKeys): string {
+  return createHmac('sha256', keys.hmacKey)
+    .update('cornerstore audit key fingerprint')
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const bound = new WeakMap<object, AuditKeys>();

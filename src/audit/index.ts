@@ -17,6 +17,8 @@ export {
   type AuditKeys,
   /** Ties the audit keys to a database handle (composition roots). */
   bindAuditKeys,
+  /** Which HMAC key chains are hashed with, without revealing it. */
+  computeAuditKeyFingerprint,
   /** The latest signed checkpoint of a workspace's chain in the checkpoints file. */
   findLatestCheckpoint,
   /** The audit keys tied to a database handle. */
