@@ -82,7 +82,16 @@ async function openFreshDatabase(): Promise<{ database: Database; drop: () => Pr
     database,
     drop: async () => {
       await database.close();
-      await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(t.database.db);
+      // Without FORCE: killing connections the pool is still closing would surface as errors here.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await sql`DROP DATABASE IF EXISTS ${sql.id(name)}`.execute(t.database.db);
+          return;
+        } catch (error) {
+          if (attempt >= 50) throw error;
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      }
     },
   };
 }
