@@ -11,6 +11,7 @@ import {
   verifyWorkspaceAuditChain,
 } from '../src/audit/index.ts';
 import { createGovernedCustomer, readCustomer, withAccess } from '../src/governance/index.ts';
+import { newId } from '../src/shared/ids.ts';
 import { operatorActor } from '../src/workspaces/index.ts';
 import {
   createTestWorkspace,
@@ -207,5 +208,49 @@ describe(`audit chain tamper evidence (${ENGINE})`, () => {
     const lines = readFileSync(keys.checkpointsFile, 'utf8');
     writeFileSync(keys.checkpointsFile, `${lines}${JSON.stringify(latest)}\n`);
     expect((await verify(ws)).ok).toBe(true);
+  });
+
+  it('a chain written before keyed hashing (unkeyed, version 1) still verifies, and keyed events follow it', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const workspaceId = ws.workspace.id;
+    let prevHash = '0'.repeat(64);
+    const statements: ReturnType<typeof sql>[] = [];
+    for (let seq = 1; seq <= 3; seq++) {
+      const event = {
+        workspaceId,
+        seq,
+        id: newId(),
+        occurredAt: new Date(Date.UTC(2026, 0, seq)).toISOString(),
+        actor: { keyId: null, role: 'owner', label: 'operator:cli' },
+        purpose: 'service',
+        action: 'customer.read',
+        customerIds: [],
+        fields: ['givenName'],
+        requestId: null,
+        details: null,
+        prevHash,
+        hashVersion: 1 as const,
+      };
+      const hash = computeEventHash(event, Buffer.alloc(0));
+      statements.push(sql`
+        INSERT INTO audit_events (workspace_id, seq, id, occurred_at, actor, purpose, action, customer_ids, fields,
+                                  request_id, details, prev_hash, hash_version, hash)
+        VALUES (${workspaceId}, ${seq}, ${event.id}, ${event.occurredAt}, ${JSON.stringify(event.actor)}::jsonb,
+                'service', 'customer.read', '{}', '{givenName}', NULL, NULL, ${prevHash}, 1, ${hash})`);
+      prevHash = hash;
+    }
+    statements.push(
+      sql`INSERT INTO audit_heads (workspace_id, seq, hash) VALUES (${workspaceId}, 3, ${prevHash})`,
+    );
+    await asAdministrator(...statements);
+    await withAccess(t.database.db, operatorActor(workspaceId), WRITE, (scope) =>
+      createGovernedCustomer(scope, { givenName: 'Keyed' }),
+    );
+    const versions = await sql<{ hash_version: number }>`
+      SELECT hash_version FROM audit_events WHERE workspace_id = ${workspaceId} ORDER BY seq`.execute(
+      t.database.db,
+    );
+    expect(versions.rows.map((r) => Number(r.hash_version))).toEqual([1, 1, 1, 2]);
+    expect(await verify(ws)).toMatchObject({ ok: true, events: 4 });
   });
 });
