@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase } from '../src/db/index.ts';
 import { planImport, runImport } from '../src/imports/index.ts';
 import { newId } from '../src/shared/ids.ts';
@@ -343,6 +344,8 @@ async function main(): Promise<void> {
   process.stdout.write(`Cornerstore benchmarks, scale ${scaleName}, ${started.toISOString()}\n`);
   const bench = await createBenchDatabase();
   const database = await openDatabase({ databaseUrl: bench.url, poolSize: 4 });
+  // The in-process import chains its audit events like any command: it needs the audit keys.
+  bindAuditKeys(database.db, loadAuditKeys(join(workDir, 'audit-keys')));
   try {
     if (only.has('identity')) {
       process.stdout.write('identity resolution: generated people records, corrupted as real systems do\n');

@@ -22,6 +22,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** Minutes between value refits (model, profiles, segments) of every workspace while serving; 0: never. */
   valueRefitMinutes: number;
+  /**
+   * The audit chain's HMAC key in hex (CORNERSTORE_AUDIT_KEY); when unset, `<dataDir>/audit-key`,
+   * created on first start. Either way it lives outside the database.
+   */
+  auditKey: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -51,6 +56,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       },
     );
   }
+  const auditKey = env.CORNERSTORE_AUDIT_KEY?.trim() || undefined;
+  if (auditKey !== undefined && !/^([0-9a-fA-F]{2}){32,}$/.test(auditKey)) {
+    throw new AppError(
+      'invalid',
+      'CONFIG_INVALID',
+      'CORNERSTORE_AUDIT_KEY must be at least 32 bytes in hex (64 hex digits), e.g. from `openssl rand -hex 32`.',
+      { variable: 'CORNERSTORE_AUDIT_KEY' },
+    );
+  }
   return {
     databaseUrl,
     dataDir: resolve(cwd, env.CORNERSTORE_DATA_DIR?.trim() || '.cornerstore'),
@@ -62,5 +76,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     authFailuresPerMinute: readInt(env, 'CORNERSTORE_AUTH_FAILURES_PER_MINUTE', 20, 1),
     shutdownGraceMs: readInt(env, 'CORNERSTORE_SHUTDOWN_GRACE_MS', 10_000, 0),
     valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
+    auditKey,
   };
 }

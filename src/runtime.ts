@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bindAuditKeys, loadAuditKeys } from './audit/index.ts';
 import type { Config } from './config.ts';
 import { type Database, migrateToLatest, openDatabase, refreshStatistics } from './db/index.ts';
 import { createWorkspace, listWorkspaces } from './workspaces/index.ts';
@@ -11,7 +12,10 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** Opens the configured database (embedded unless DATABASE_URL is set) and applies pending migrations. */
+/**
+ * Opens the configured database (embedded unless DATABASE_URL is set), applies pending migrations and
+ * binds the audit keys of the data directory (created 0600 on first start) to it.
+ */
 export async function openMigratedDatabase(
   config: Config,
   options: { poolSize?: number } = {},
@@ -22,6 +26,7 @@ export async function openMigratedDatabase(
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
   });
   try {
+    bindAuditKeys(database.db, loadAuditKeys(config.dataDir, config.auditKey));
     await migrateToLatest(database.db);
     await refreshStatistics(database);
   } catch (error) {

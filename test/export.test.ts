@@ -102,7 +102,7 @@ describe(`workspace export and restore (${ENGINE})`, () => {
     const out = new Collect();
     await exportWorkspace(
       database.db,
-      { actor: operatorActor(ws.workspace.id), purpose: 'legal', fileName: 'test-export' },
+      { actor: operatorActor(ws.workspace.id), purpose: 'legal', fileName: 'test-export', format: 'records' },
       out,
     );
     return { text: out.text, lines: parseExport(out.text) };
@@ -254,7 +254,18 @@ describe(`workspace export and restore (${ENGINE})`, () => {
     expect((await cli('import', 'interactions', input, '--workspace', from)).code).toBe(0);
 
     const out = join(dir, 'cli-export.ndjson');
-    const exported = await cli('export', '--workspace', from, '--purpose', 'legal', '--out', out, '--json');
+    const exported = await cli(
+      'export',
+      '--workspace',
+      from,
+      '--purpose',
+      'legal',
+      '--format',
+      'records',
+      '--out',
+      out,
+      '--json',
+    );
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.stdout)).toMatchObject({ file: out, interactions: 120 });
 
@@ -262,7 +273,7 @@ describe(`workspace export and restore (${ENGINE})`, () => {
     expect(restored.code).toBe(0);
     expect(JSON.parse(restored.stdout)).toMatchObject({ rejected: 0, duplicate: 0 });
 
-    const streamed = await cli('export', '--workspace', to, '--purpose', 'legal');
+    const streamed = await cli('export', '--workspace', to, '--purpose', 'legal', '--format', 'records');
     expect(streamed.code).toBe(0);
     expect(comparable(parseExport(streamed.stdout))).toEqual(
       comparable(parseExport(readFileSync(out, 'utf8'))),

@@ -31,6 +31,7 @@ import {
   ENGINE,
   inTestWorkspace,
   type TestWorkspace,
+  testAuditKeys,
   useTestDatabase,
 } from './helpers.ts';
 
@@ -264,7 +265,10 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
         (scope) => readTimeline(scope, id, {}).then(() => readCustomer(scope, id)),
       );
     }
-    const verify = () => inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, ws.workspace.id, 3));
+    const verify = () =>
+      inTestWorkspace(t.database, ws, (tx) =>
+        verifyAuditChain(tx, ws.workspace.id, testAuditKeys(), { pageSize: 3 }),
+      );
     const clean = await verify();
     expect(clean).toMatchObject({ ok: true, events: 8 });
 
@@ -354,18 +358,18 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
       [1, 'customer.create'],
     ]);
     expect(
-      await inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, ws.workspace.id)),
+      await inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, ws.workspace.id, testAuditKeys())),
     ).toMatchObject({
       ok: true,
       events: 1,
       pending: 1,
     });
     const chained = await inTestWorkspace(t.database, ws, (tx) =>
-      chainPendingEvents(tx, ws.workspace.id, { wait: false }),
+      chainPendingEvents(tx, ws.workspace.id, testAuditKeys(), { wait: false }),
     );
     expect(chained).toBe(1);
     expect(
-      await inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, ws.workspace.id)),
+      await inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, ws.workspace.id, testAuditKeys())),
     ).toMatchObject({
       ok: true,
       events: 2,

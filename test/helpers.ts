@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
+import { type AuditKeys, bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase, type Tx } from '../src/db/index.ts';
 import { type Actor, createWorkspace, KeyVerifier, type Workspace } from '../src/workspaces/index.ts';
 
@@ -19,10 +23,26 @@ export function testDatabaseUrl(): string | undefined {
   return inject('testDatabaseUrl');
 }
 
-/** Opens the test database (migrated). Close it in `afterAll`. */
+let auditKeys: AuditKeys | undefined;
+
+/**
+ * This test process's audit keys and checkpoints file, in a directory of its own (removed at exit), as a
+ * composition root would load them from the data directory.
+ */
+export function testAuditKeys(): AuditKeys {
+  if (!auditKeys) {
+    const dir = mkdtempSync(join(tmpdir(), 'cornerstore-audit-keys-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    auditKeys = loadAuditKeys(dir);
+  }
+  return auditKeys;
+}
+
+/** Opens the test database (migrated, with the test audit keys bound). Close it in `afterAll`. */
 export async function openTestDatabase(): Promise<Database> {
   const url = testDatabaseUrl();
   const database = await openDatabase(url ? { databaseUrl: url, poolSize: 8 } : { dataDir: 'memory://' });
+  bindAuditKeys(database.db, testAuditKeys());
   if (!url) await migrateToLatest(database.db);
   return database;
 }

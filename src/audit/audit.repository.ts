@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/index.ts';
-import type { AuditActor, AuditEvent, ChainCursor } from './audit.ts';
+import type { AuditActor, AuditEvent, ChainCursor, HashVersion } from './audit.ts';
 import { GENESIS_HASH } from './audit.ts';
 
 /** SQL of the audit log: the locked head of the chain, appending events, reading them back. */
@@ -37,7 +37,7 @@ export async function lockHead(
 }
 
 /** An audit entry as written by the access, before it is chained. */
-export type PendingEvent = Omit<AuditEvent, 'workspaceId' | 'seq' | 'prevHash' | 'hash'>;
+export type PendingEvent = Omit<AuditEvent, 'workspaceId' | 'seq' | 'prevHash' | 'hashVersion' | 'hash'>;
 
 /** Writes entries to the workspace's inbox: one statement with one parameter, no lock. */
 export async function insertPending(
@@ -144,8 +144,9 @@ export async function findHead(tx: Tx, workspaceId: string): Promise<ChainCursor
 }
 
 /**
- * Appends events (already hashed) with their subject index rows, takes them out of the inbox and moves
- * the head, in one statement.
+ * Appends events (already hashed) with their subject index rows and moves the head, in one statement;
+ * then takes them out of the inbox. The tenant role may not delete from the inbox: a function of the
+ * schema's owner removes only entries whose identical event is now in the chain (migration 0012).
  */
 export async function appendEvents(tx: Tx, events: readonly AuditEvent[]): Promise<void> {
   const last = events[events.length - 1];
@@ -171,33 +172,37 @@ export async function appendEvents(tx: Tx, events: readonly AuditEvent[]): Promi
       request_id: e.requestId,
       details: e.details ?? null,
       prev_hash: e.prevHash,
+      hash_version: e.hashVersion,
       hash: e.hash,
     })),
   );
   await sql`
     WITH events AS (
       INSERT INTO audit_events (workspace_id, seq, id, occurred_at, actor, purpose, action, customer_ids, fields,
-                                request_id, details, prev_hash, hash)
+                                request_id, details, prev_hash, hash_version, hash)
       SELECT ${last.workspaceId}::uuid, r.seq, r.id, r.occurred_at, r.actor, r.purpose, r.action, r.customer_ids,
-             r.fields, r.request_id, r.details, r.prev_hash, r.hash
+             r.fields, r.request_id, r.details, r.prev_hash, r.hash_version, r.hash
       FROM jsonb_to_recordset(${rows}::jsonb) AS r(seq bigint, id uuid, occurred_at timestamptz, actor jsonb,
            purpose text, action text, customer_ids uuid[], fields text[], request_id text, details jsonb,
-           prev_hash text, hash text)
+           prev_hash text, hash_version smallint, hash text)
     ), head AS (
       UPDATE audit_heads SET seq = ${last.seq}, hash = ${last.hash} WHERE workspace_id = ${last.workspaceId}
-    ), chained AS (
-      DELETE FROM audit_inbox WHERE workspace_id = ${last.workspaceId} AND id = ANY(${events.map((e) => e.id)}::uuid[])
     )
     INSERT INTO audit_subjects (workspace_id, customer_id, seq)
     SELECT ${last.workspaceId}::uuid, s.customer_id, s.seq
     FROM unnest(${subjectCustomers}::uuid[], ${subjectSeqs}::bigint[]) AS s(customer_id, seq)
   `.execute(tx);
+  const first = events[0] as AuditEvent;
+  await sql`SELECT cornerstore_audit_inbox_chained(${last.workspaceId}::uuid, ${first.seq}::bigint, ${last.seq}::bigint)`.execute(
+    tx,
+  );
 }
 
 interface EventRow extends PendingRow {
   workspace_id: string;
   seq: number | string;
   prev_hash: string;
+  hash_version: number;
   hash: string;
 }
 
@@ -207,8 +212,20 @@ function toEvent(row: EventRow): AuditEvent {
     seq: Number(row.seq),
     ...toPending(row),
     prevHash: row.prev_hash,
+    hashVersion: Number(row.hash_version) as HashVersion,
     hash: row.hash,
   };
+}
+
+/** The event at `seq`, if the chain has one. */
+export async function findEvent(tx: Tx, workspaceId: string, seq: number): Promise<AuditEvent | undefined> {
+  const row = await tx
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+  return row ? toEvent(row as unknown as EventRow) : undefined;
 }
 
 /** The events after `afterSeq`, in seq order. */

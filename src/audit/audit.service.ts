@@ -1,16 +1,26 @@
-import type { Tx } from '../db/index.ts';
+import type { Kysely } from 'kysely';
+import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { invalid } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { type AuditKeys, appendCheckpoint, findLatestCheckpoint } from './audit.keys.ts';
 import * as repo from './audit.repository.ts';
 import {
   type AuditActor,
   type AuditEntry,
   type AuditEvent,
   type ChainBreak,
+  type ChainCursor,
+  CURRENT_HASH_VERSION,
   checkChainSegment,
   computeEventHash,
   GENESIS_HASH,
 } from './audit.ts';
+import {
+  type Checkpoint,
+  computeKeyFingerprint,
+  isCheckpointAuthentic,
+  signCheckpoint,
+} from './checkpoint.ts';
 
 /** Use-cases of the audit log: append in the caller's transaction, verify the chain, the access log. */
 
@@ -46,13 +56,15 @@ export async function recordAuditEvents(
 }
 
 /**
- * Links the workspace's waiting events into the hash chain, oldest first, holding the chain's head
- * until the transaction ends (appends are serialised per workspace). With `wait: false` it gives way at
- * once to a transaction already chaining and answers -1; otherwise it answers how many it chained.
+ * Links the workspace's waiting events into the hash chain, oldest first, each hashed with HMAC-SHA256
+ * under the audit key, holding the chain's head until the transaction ends (appends are serialised per
+ * workspace). With `wait: false` it gives way at once to a transaction already chaining and answers -1;
+ * otherwise it answers how many it chained.
  */
 export async function chainPendingEvents(
   tx: Tx,
   workspaceId: string,
+  keys: AuditKeys,
   options: { wait: boolean; limit?: number },
 ): Promise<number> {
   const head = await repo.lockHead(tx, workspaceId, { skipLocked: !options.wait });
@@ -60,8 +72,14 @@ export async function chainPendingEvents(
   const pending = await repo.listPending(tx, workspaceId, options.limit ?? 5_000);
   let prevHash = head.hash;
   const events: AuditEvent[] = pending.map((p, index) => {
-    const unhashed = { workspaceId, seq: head.seq + index + 1, ...p, prevHash };
-    const hash = computeEventHash(unhashed);
+    const unhashed = {
+      workspaceId,
+      seq: head.seq + index + 1,
+      ...p,
+      prevHash,
+      hashVersion: CURRENT_HASH_VERSION,
+    };
+    const hash = computeEventHash(unhashed, keys.hmacKey);
     prevHash = hash;
     return { ...unhashed, hash };
   });
@@ -69,24 +87,97 @@ export async function chainPendingEvents(
   return events.length;
 }
 
+/**
+ * Signs the workspace's committed chain head and appends the checkpoint to the checkpoints file. Call
+ * it outside the transaction that chained (a checkpoint of a head that then rolled back would later
+ * read as a trimmed chain). Answers the checkpoint, or null for a chain with no event yet.
+ */
+export async function recordCheckpoint(
+  db: Kysely<DB>,
+  workspaceId: string,
+  keys: AuditKeys,
+  now: Date = new Date(),
+): Promise<Checkpoint | null> {
+  const head = await inWorkspace(db, workspaceId, (tx) => repo.findHead(tx, workspaceId));
+  if (head.seq === 0) return null;
+  const checkpoint = signCheckpoint({ workspaceId, ...head }, now, keys);
+  appendCheckpoint(keys, checkpoint);
+  return checkpoint;
+}
+
+/** The signed checkpoint a verification compared the chain with. */
+export interface CheckedCheckpoint {
+  seq: number;
+  at: string;
+}
+
 /** The outcome of `verifyAuditChain`. */
 export type ChainReport =
-  | { ok: true; events: number; head: string; pending: number }
+  | { ok: true; events: number; head: string; pending: number; checkpoint: CheckedCheckpoint | null }
   | { ok: false; events: number; break: ChainBreak; pending: number };
 
 /**
- * Walks the workspace's whole chain in seq order, recomputing every hash, then checks the head and the
- * per-customer index; names the first broken link.
+ * Walks the workspace's whole chain in seq order, recomputing every hash with the audit key, then
+ * compares it with the latest signed checkpoint (read by the caller before this transaction began, so
+ * that it never counts events this snapshot cannot see), checks the head and the per-customer index;
+ * names the first broken link.
  */
-export async function verifyAuditChain(tx: Tx, workspaceId: string, pageSize = 2_000): Promise<ChainReport> {
+export async function verifyAuditChain(
+  tx: Tx,
+  workspaceId: string,
+  keys: AuditKeys,
+  options: { checkpoint?: Checkpoint | null; pageSize?: number } = {},
+): Promise<ChainReport> {
   const pending = await repo.countPending(tx, workspaceId);
-  let cursor = { seq: 0, hash: GENESIS_HASH };
+  const checkpoint = options.checkpoint ?? null;
+  if (checkpoint && !isCheckpointAuthentic(checkpoint, keys.publicKey)) {
+    const other = checkpoint.key !== computeKeyFingerprint(keys.publicKey);
+    return {
+      ok: false,
+      events: 0,
+      pending,
+      break: {
+        seq: checkpoint.seq,
+        problem: 'checkpoint_invalid',
+        detail: other
+          ? `the latest checkpoint (${checkpoint.at}) is signed by another key (${checkpoint.key}) than this installation's`
+          : `the signature of the latest checkpoint (${checkpoint.at}) does not match it: the checkpoint was altered`,
+      },
+    };
+  }
+  let cursor: ChainCursor = { seq: 0, hash: GENESIS_HASH };
+  let atCheckpoint: string | undefined;
   for (;;) {
-    const page = await repo.listEventsAfter(tx, workspaceId, cursor.seq, pageSize);
+    const page = await repo.listEventsAfter(tx, workspaceId, cursor.seq, options.pageSize ?? 2_000);
     if (page.length === 0) break;
-    const checked = checkChainSegment(cursor, page);
+    const checked = checkChainSegment(cursor, page, keys.hmacKey);
     if (!checked.ok) return { ok: false, events: cursor.seq, break: checked.break, pending };
+    if (checkpoint) atCheckpoint ??= page.find((e) => e.seq === checkpoint.seq)?.hash;
     cursor = checked.cursor;
+  }
+  if (checkpoint && cursor.seq < checkpoint.seq) {
+    return {
+      ok: false,
+      events: cursor.seq,
+      pending,
+      break: {
+        seq: cursor.seq + 1,
+        problem: 'chain_trimmed',
+        detail: `the chain ends at event ${cursor.seq} but the checkpoint signed ${checkpoint.at} counted ${checkpoint.seq}: its last events were removed`,
+      },
+    };
+  }
+  if (checkpoint && atCheckpoint !== checkpoint.hash) {
+    return {
+      ok: false,
+      events: checkpoint.seq - 1,
+      pending,
+      break: {
+        seq: checkpoint.seq,
+        problem: 'checkpoint_mismatch',
+        detail: `event ${checkpoint.seq} is not the one the checkpoint signed ${checkpoint.at} names: the chain was rewritten`,
+      },
+    };
   }
   const head = await repo.findHead(tx, workspaceId);
   if (head.seq !== cursor.seq || head.hash !== cursor.hash) {
@@ -117,7 +208,41 @@ export async function verifyAuditChain(tx: Tx, workspaceId: string, pageSize = 2
       },
     };
   }
-  return { ok: true, events: cursor.seq, head: cursor.hash, pending };
+  return {
+    ok: true,
+    events: cursor.seq,
+    head: cursor.hash,
+    pending,
+    checkpoint: checkpoint ? { seq: checkpoint.seq, at: checkpoint.at } : null,
+  };
+}
+
+/**
+ * `audit verify` for one workspace: chains what waits in the inbox, reads the latest signed checkpoint,
+ * walks the chain in one snapshot, and, when it holds, signs a new checkpoint of the verified head.
+ */
+export async function verifyWorkspaceAuditChain(
+  db: Kysely<DB>,
+  workspaceId: string,
+  keys: AuditKeys,
+): Promise<ChainReport> {
+  await inWorkspace(db, workspaceId, (tx) =>
+    chainPendingEvents(tx, workspaceId, keys, { wait: true, limit: 1_000_000 }),
+  );
+  const checkpoint = findLatestCheckpoint(keys, workspaceId);
+  const report = await inWorkspace(
+    db,
+    workspaceId,
+    (tx) => verifyAuditChain(tx, workspaceId, keys, { checkpoint }),
+    { isolation: 'repeatable read' },
+  );
+  if (report.ok && report.events > 0 && (checkpoint === null || checkpoint.seq < report.events)) {
+    appendCheckpoint(
+      keys,
+      signCheckpoint({ workspaceId, seq: report.events, hash: report.head }, new Date(), keys),
+    );
+  }
+  return report;
 }
 
 /** One entry of a customer's access log: who touched the data, how, why and when. */

@@ -1,9 +1,18 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** The audit log's pure rules: canonical JSON, the hash of a link, and the check of a chain. */
 
 /** The hash before the first event of a workspace. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * How a link's hash is made: 1, plain SHA-256 (events written before keyed hashing; anyone can
+ * recompute them); 2, HMAC-SHA256 under the installation's audit key, which lives outside the database.
+ */
+export type HashVersion = 1 | 2;
+
+/** The version every new event is written with. */
+export const CURRENT_HASH_VERSION: HashVersion = 2;
 
 /** Who acted: an API key (id, role, label) or a command-line operator. */
 export interface AuditActor {
@@ -35,6 +44,7 @@ export interface AuditEvent {
   requestId: string | null;
   details: unknown;
   prevHash: string;
+  hashVersion: HashVersion;
   hash: string;
 }
 
@@ -51,10 +61,13 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SHA-256 over the canonical JSON of every field of the event but its own hash. */
-export function computeEventHash(event: Omit<AuditEvent, 'hash'>): string {
+/**
+ * The hash of a link over the canonical JSON of every field of the event but its own hash: HMAC-SHA256
+ * under `key` (version 2, which also covers the version), or plain SHA-256 (version 1, legacy).
+ */
+export function computeEventHash(event: Omit<AuditEvent, 'hash'>, key: Uint8Array): string {
   const { workspaceId, seq, id, occurredAt, actor, purpose, action, customerIds, fields } = event;
-  const body = canonicalJson({
+  const body = {
     workspaceId,
     seq,
     id,
@@ -67,8 +80,11 @@ export function computeEventHash(event: Omit<AuditEvent, 'hash'>): string {
     requestId: event.requestId,
     details: event.details ?? null,
     prevHash: event.prevHash,
-  });
-  return createHash('sha256').update(body).digest('hex');
+  };
+  if (event.hashVersion === 1) return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  return createHmac('sha256', key)
+    .update(canonicalJson({ ...body, hashVersion: event.hashVersion }))
+    .digest('hex');
 }
 
 /** Why a link is broken. */
@@ -77,7 +93,11 @@ export type ChainProblem =
   | 'prev_hash_mismatch'
   | 'hash_mismatch'
   | 'head_mismatch'
-  | 'subjects_mismatch';
+  | 'subjects_mismatch'
+  | 'hash_version_downgrade'
+  | 'checkpoint_invalid'
+  | 'checkpoint_mismatch'
+  | 'chain_trimmed';
 
 /** The first broken link of a chain: where and why. */
 export interface ChainBreak {
@@ -90,18 +110,23 @@ export interface ChainBreak {
 export interface ChainCursor {
   seq: number;
   hash: string;
+  /** The version of the last link seen (keyed links never go back to unkeyed ones); 1 at the start. */
+  hashVersion?: HashVersion;
 }
 
 /**
- * Checks the next events of a chain (in seq order) after `cursor`; returns the first break, or the new
- * cursor. A gap in seq is a deleted event; a wrong previous hash is a deleted, inserted or reordered
- * event; a wrong own hash is a changed event.
+ * Checks the next events of a chain (in seq order) after `cursor` with the audit key; returns the first
+ * break, or the new cursor. A gap in seq is a deleted event; a wrong previous hash is a deleted, inserted
+ * or reordered event; a wrong own hash is a changed event (or one re-hashed without the key); an unkeyed
+ * event after a keyed one is a chain re-hashed the legacy way to pass without the key.
  */
 export function checkChainSegment(
   cursor: ChainCursor,
   events: readonly AuditEvent[],
+  key: Uint8Array,
 ): { ok: true; cursor: ChainCursor } | { ok: false; break: ChainBreak } {
   let { seq, hash } = cursor;
+  let version: HashVersion = cursor.hashVersion ?? 1;
   for (const event of events) {
     if (event.seq !== seq + 1) {
       return {
@@ -123,19 +148,30 @@ export function checkChainSegment(
         },
       };
     }
+    if (event.hashVersion < version) {
+      return {
+        ok: false,
+        break: {
+          seq: event.seq,
+          problem: 'hash_version_downgrade',
+          detail: `event ${event.seq} carries an unkeyed hash after keyed ones: the chain was re-hashed`,
+        },
+      };
+    }
     const { hash: stored, ...rest } = event;
-    if (computeEventHash(rest) !== stored) {
+    if (computeEventHash(rest, key) !== stored) {
       return {
         ok: false,
         break: {
           seq: event.seq,
           problem: 'hash_mismatch',
-          detail: `event ${event.seq} was changed after it was written`,
+          detail: `event ${event.seq} was changed after it was written, or hashed without the audit key`,
         },
       };
     }
     seq = event.seq;
     hash = stored;
+    version = event.hashVersion;
   }
-  return { ok: true, cursor: { seq, hash } };
+  return { ok: true, cursor: { seq, hash, hashVersion: version } };
 }

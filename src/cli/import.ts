@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { refreshStatistics } from '../db/index.ts';
 import {
+  BACKUP_FORMAT_VERSION,
   DEFAULT_BATCH_SIZE,
   type ImportHooks,
   type ImportKind,
@@ -9,10 +10,12 @@ import {
   type ImportSummary,
   MAX_BATCH_SIZE,
   planImport,
+  readExportVersion,
   runImport,
 } from '../imports/index.ts';
 import { invalid } from '../shared/errors.ts';
 import { getWorkspaceByRef, operatorActor } from '../workspaces/index.ts';
+import { restoreWorkspaceBackup } from './export.ts';
 import { action, emit, type GlobalOptions, withDatabase } from './output.ts';
 
 interface ImportOptions {
@@ -206,11 +209,17 @@ export function registerImportCommands(program: Command): void {
     importCommand
       .command('workspace <file>')
       .description(
-        'Restore a file written by `cornerstore export` into a workspace: customers with their ids, ' +
-          'then their interactions. Running it twice changes nothing.',
+        'Restore a file written by `cornerstore export`. A backup (`--purpose legal`) is restored whole, all or ' +
+          'nothing, as its own workspace (ids, ledgers and audit chain included) into a database without it, and its ' +
+          'audit chain verified; a records export adds its customers and interactions to --workspace, idempotently.',
       ),
   ).action(
     action(async (file: string, options: ImportOptions, command: Command) => {
+      if ((await readExportVersion(file)) === BACKUP_FORMAT_VERSION) {
+        const named = command.getOptionValueSource('workspace') === 'default' ? undefined : options.workspace;
+        await restoreWorkspaceBackup(file, named, command.optsWithGlobals<GlobalOptions>());
+        return;
+      }
       await importFile('workspace', file, options, command.optsWithGlobals<GlobalOptions>());
     }),
   );

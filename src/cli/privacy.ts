@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { chainPendingEvents, verifyAuditChain } from '../audit/index.ts';
-import { inWorkspace } from '../db/index.ts';
+import { getAuditKeys, verifyWorkspaceAuditChain } from '../audit/index.ts';
 import { RECIPIENT_KINDS } from '../disclosures/index.ts';
 import { readRecipients, registerRecipient, withAccess } from '../governance/index.ts';
 import { invalid } from '../shared/errors.ts';
@@ -13,7 +12,8 @@ export function registerPrivacyCommands(program: Command): void {
   audit
     .command('verify')
     .description(
-      "Walk the workspace's audit chain, recomputing every hash; name the first broken link (exit code 8).",
+      "Walk the workspace's audit chain, recomputing every keyed hash and comparing it with the latest signed " +
+        'checkpoint; name the first broken link (exit code 8). A chain that holds gets a new signed checkpoint.',
     )
     .option('--workspace <ref>', 'workspace id or name', 'default')
     .action(
@@ -22,22 +22,16 @@ export function registerPrivacyCommands(program: Command): void {
         const { report, name } = await withDatabase(async (database) => {
           const workspace = await getWorkspaceByRef(database.db, options.workspace);
           // Events still waiting in the inbox are linked first, so the check covers every access.
-          await inWorkspace(database.db, workspace.id, (tx) =>
-            chainPendingEvents(tx, workspace.id, { wait: true, limit: 1_000_000 }),
-          );
-          const report = await inWorkspace(
+          const report = await verifyWorkspaceAuditChain(
             database.db,
             workspace.id,
-            (tx) => verifyAuditChain(tx, workspace.id),
-            {
-              isolation: 'repeatable read',
-            },
+            getAuditKeys(database.db),
           );
           return { report, name: workspace.name };
         });
         emit(opts, { workspace: name, ...report }, () =>
           report.ok
-            ? `Audit chain of ${name} verified: ${report.events} events, head ${report.head}.`
+            ? `Audit chain of ${name} verified: ${report.events} events, head ${report.head}${report.checkpoint ? `, matching the checkpoint signed ${report.checkpoint.at} (event ${report.checkpoint.seq})` : ''}.`
             : `Audit chain of ${name} is BROKEN at event ${report.break.seq} (${report.break.problem}): ${report.break.detail}. ${report.events} events before it verified.`,
         );
         if (!report.ok) process.exitCode = 8;

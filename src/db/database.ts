@@ -66,7 +66,7 @@ function isAlive(pid: number): boolean {
  * directory would corrupt it. A lock file holding the owner's pid keeps a second process out; a lock
  * left by a process that died (kill -9) is taken over.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   const path = join(dataDir, 'cornerstore.lock');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -3,7 +3,18 @@
  * workspace-confined transaction every repository runs in, and SQLSTATE classification.
  * It knows nothing of any domain.
  */
+
+/** A workspace's tables from the catalog, and their rows read and written for backups. */
+export {
+  insertTableRows,
+  listWorkspaceTables,
+  orderByReferences,
+  readTableRows,
+  type WorkspaceTable,
+} from './backup.ts';
 export { type Database, type DatabaseKind, type OpenDatabaseOptions, openDatabase } from './database.ts';
+/** The embedded engine's data directory dumped to one file and loaded back (SPEC §14). */
+export { dumpDataDir, loadDataDir } from './datadir.ts';
 /** Classifies a driver error by SQLSTATE into an AppError. */
 export { classifyDatabaseError } from './errors.ts';
 /**

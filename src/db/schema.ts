@@ -233,6 +233,8 @@ export interface AuditEventsTable {
   request_id: string | null;
   details: Json<unknown> | null;
   prev_hash: string;
+  /** 1: plain SHA-256 (written before keyed hashing); 2: HMAC-SHA256 under the audit key. */
+  hash_version: number;
   hash: string;
 }
 

@@ -1,5 +1,11 @@
 import type { Kysely } from 'kysely';
-import { type AuditEntry, chainPendingEvents, recordAuditEvents } from '../audit/index.ts';
+import {
+  type AuditEntry,
+  chainPendingEvents,
+  getAuditKeys,
+  recordAuditEvents,
+  recordCheckpoint,
+} from '../audit/index.ts';
 import type { PurposeRules } from '../consent/index.ts';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { type DisclosureEntry, recipientForKey, recordDisclosures } from '../disclosures/index.ts';
@@ -235,13 +241,31 @@ const backlog = new Set<string>();
  */
 export async function chainAfterCommit(db: Kysely<DB>, workspaceId: string): Promise<void> {
   try {
+    const keys = getAuditKeys(db);
     const chained = await inWorkspace(db, workspaceId, (tx) =>
-      chainPendingEvents(tx, workspaceId, { wait: false }),
+      chainPendingEvents(tx, workspaceId, keys, { wait: false }),
     );
     if (chained < 0) backlog.add(workspaceId);
+    else if (chained > 0) await checkpointNowAndThen(db, workspaceId);
   } catch {
     backlog.add(workspaceId);
   }
+}
+
+/** How often at most a process signs a checkpoint of a workspace's chain head while it chains. */
+const CHECKPOINT_EVERY_MS = 10_000;
+const lastCheckpoint = new Map<string, number>();
+
+/**
+ * Signs a checkpoint of the workspace's chain head after chaining, at most every CHECKPOINT_EVERY_MS
+ * per workspace and process (the first chaining of a process always does): events older than the
+ * latest checkpoint cannot be trimmed unseen. Runs after the chaining committed.
+ */
+async function checkpointNowAndThen(db: Kysely<DB>, workspaceId: string): Promise<void> {
+  const now = Date.now();
+  if (now - (lastCheckpoint.get(workspaceId) ?? Number.NEGATIVE_INFINITY) < CHECKPOINT_EVERY_MS) return;
+  lastCheckpoint.set(workspaceId, now);
+  await recordCheckpoint(db, workspaceId, getAuditKeys(db), new Date(now));
 }
 
 /**
@@ -254,11 +278,14 @@ export async function chainAuditBacklog(db: Kysely<DB>): Promise<number> {
   while (sweeping) await sweeping.catch(() => undefined);
   const sweep = (async () => {
     let total = 0;
+    const keys = getAuditKeys(db);
     for (const workspaceId of [...backlog]) {
       backlog.delete(workspaceId);
-      total += await inWorkspace(db, workspaceId, (tx) =>
-        chainPendingEvents(tx, workspaceId, { wait: true }),
+      const chained = await inWorkspace(db, workspaceId, (tx) =>
+        chainPendingEvents(tx, workspaceId, keys, { wait: true }),
       );
+      if (chained > 0) await checkpointNowAndThen(db, workspaceId);
+      total += chained;
     }
     return total;
   })();

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { getAuditKeys } from '../audit/index.ts';
 import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
 import { listCustomersForExport } from '../customers/index.ts';
 import type { DB } from '../db/index.ts';
@@ -16,13 +17,19 @@ import {
 import { listInteractionsForExport } from '../interactions/index.ts';
 import { forbidden, isAppError } from '../shared/errors.ts';
 import type { Actor } from '../workspaces/index.ts';
+import { writeBackup } from './backup.service.ts';
 import { EXPORT_FORMAT_VERSION, EXPORT_HEADER_RECORD } from './import.ts';
 
 /**
- * The export of a workspace as NDJSON, under a purpose and to a recipient: a header line, then every
- * customer the purpose may process, then their interactions, each page written as it is read so memory
- * stays constant. A `legal` export by an owner is what `import workspace` restores.
+ * The export of a workspace as NDJSON, under a purpose and to a recipient, each page written as it is
+ * read so memory stays constant. Two formats: `records`, a header line, then every customer the purpose
+ * may process, then their interactions, with the fields it may see; and `backup` (an owner's `legal`
+ * export, the default for that purpose), every row of every table of the workspace, which `import
+ * workspace` restores to the identical state (backup.service.ts).
  */
+
+/** What an export file holds: a purpose's view of customers and interactions, or the whole workspace. */
+export type ExportFormat = 'records' | 'backup';
 
 /** How many rows one page of the export reads. */
 const PAGE_SIZE = 1000;
@@ -31,8 +38,11 @@ export interface ExportSummary {
   workspaceId: string;
   purpose: string;
   recipient: string;
+  format: ExportFormat;
   customers: number;
   interactions: number;
+  /** A backup: rows per table. */
+  tables?: Record<string, number>;
   bytes: number;
   seconds: number;
 }
@@ -49,6 +59,22 @@ export interface ExportRequest {
   recipient?: string | undefined;
   /** What the file is called, to register it as a recipient when none is named. */
   fileName: string;
+  /** `backup` for an owner's `legal` export unless `records` is asked for; `records` otherwise. */
+  format?: ExportFormat | undefined;
+}
+
+/** The format of an export: a backup only for an owner and the purpose legal. */
+function formatOf(request: ExportRequest): ExportFormat {
+  const format =
+    request.format ?? (request.purpose === 'legal' && request.actor.role === 'owner' ? 'backup' : 'records');
+  if (format === 'backup' && (request.purpose !== 'legal' || request.actor.role !== 'owner')) {
+    throw forbidden(
+      'EXPORT_BACKUP_NOT_ALLOWED',
+      'A backup holds everything stored: only an owner writes one, for the purpose legal (--purpose legal).',
+      { purpose: request.purpose, role: request.actor.role },
+    );
+  }
+  return format;
 }
 
 /**
@@ -56,6 +82,31 @@ export interface ExportRequest {
  * registered as an `export_file` recipient on first use.
  */
 async function exportRecipient(scope: AccessScope, request: ExportRequest): Promise<Recipient> {
+  const found = await findExportRecipient(scope, request);
+  return found ?? createFileRecipient(scope, request);
+}
+
+function fileRecipientName(request: ExportRequest): string {
+  return `file:${request.fileName}`
+    .slice(0, 100)
+    .toLowerCase()
+    .replace(/[^a-z0-9_.:-]/g, '-');
+}
+
+function createFileRecipient(scope: AccessScope, request: ExportRequest): Promise<Recipient> {
+  return createRecipient(
+    scope.tx,
+    scope.actor,
+    { name: fileRecipientName(request), kind: 'export_file', purposes: [scope.purpose] },
+    () => true,
+  );
+}
+
+/** The recipient named (which must accept the purpose), or the file's recipient if registered before; reads only. */
+async function findExportRecipient(
+  scope: AccessScope,
+  request: ExportRequest,
+): Promise<Recipient | undefined> {
   if (request.recipient !== undefined) {
     const recipient = await getRecipient(scope.tx, scope.actor.workspaceId, request.recipient);
     if (!recipient.purposes.includes(scope.purpose)) {
@@ -67,19 +118,7 @@ async function exportRecipient(scope: AccessScope, request: ExportRequest): Prom
     }
     return recipient;
   }
-  const name = `file:${request.fileName}`
-    .slice(0, 100)
-    .toLowerCase()
-    .replace(/[^a-z0-9_.:-]/g, '-');
-  return (
-    (await findRecipientByName(scope, name)) ??
-    createRecipient(
-      scope.tx,
-      scope.actor,
-      { name, kind: 'export_file', purposes: [scope.purpose] },
-      () => true,
-    )
-  );
+  return findRecipientByName(scope, fileRecipientName(request));
 }
 
 async function findRecipientByName(scope: AccessScope, name: string): Promise<Recipient | undefined> {
@@ -104,7 +143,13 @@ export async function exportWorkspace(
   out: Writable,
 ): Promise<ExportSummary> {
   const startedAt = performance.now();
-  const counts = { customers: 0, interactions: 0, bytes: 0 };
+  const format = formatOf(request);
+  const counts: { customers: number; interactions: number; bytes: number; tables?: Record<string, number> } =
+    {
+      customers: 0,
+      interactions: 0,
+      bytes: 0,
+    };
   // A failed write (disk full, closed pipe) surfaces as an event; it ends the export at the next line.
   let failure: Error | undefined;
   const onError = (error: Error) => {
@@ -124,6 +169,33 @@ export async function exportWorkspace(
       { purpose: request.purpose, requestId: null, mode: 'read', isolation: 'repeatable read' },
       async (scope) => {
         const { tx } = scope;
+        if (format === 'backup') {
+          // Everything is read first, in the snapshot; the export's own records (the file's recipient,
+          // the disclosures, the audit events) come after, so the backup is the state before them.
+          const found = await findExportRecipient(scope, request);
+          recipientName = found?.name ?? fileRecipientName(request);
+          const written = await writeBackup(
+            scope,
+            { recipient: recipientName, auditKeys: getAuditKeys(db) },
+            emit,
+          );
+          const recipient = found ?? (await createFileRecipient(scope, request));
+          for (let i = 0; i < written.customerIds.length; i += PAGE_SIZE) {
+            const page = written.customerIds.slice(i, i + PAGE_SIZE);
+            scope.disclose(page, ['backup'], recipient.id);
+            scope.audit({
+              action: 'export.backup',
+              purpose: scope.purpose,
+              customerIds: page,
+              fields: ['backup'],
+              details: { recipient: recipient.name },
+            });
+          }
+          counts.customers = written.tables.customers ?? 0;
+          counts.interactions = written.tables.interactions ?? 0;
+          counts.tables = written.tables;
+          return;
+        }
         const recipient = await exportRecipient(scope, request);
         recipientName = recipient.name;
         await emit(
@@ -220,6 +292,7 @@ export async function exportWorkspace(
     workspaceId: request.actor.workspaceId,
     recipient: recipientName,
     purpose: request.purpose,
+    format,
     ...counts,
     seconds: Math.round(performance.now() - startedAt) / 1000,
   };

@@ -9,10 +9,25 @@
  */
 
 export {
+  /** Workspace tables a backup leaves out, with the reason for each. */
+  BACKUP_EXCLUDED_TABLES,
+  /** Version of the backup format. */
+  BACKUP_FORMAT_VERSION,
+  /** The tables a backup copies, from the catalog, parents first. */
+  listBackupTables,
+  /** The version of an export file from its header: 1 (records), 2 (backup), or null. */
+  readExportVersion,
+  type RestoreSummary,
+  /** Restores a backup, all or nothing, into a database without its workspace; verifies its audit chain. */
+  restoreBackup,
+} from './backup.service.ts';
+export {
+  /** What an export holds: a purpose's view (records) or the whole workspace (backup). */
+  type ExportFormat,
   /** Who exports, for which purpose, to which recipient. */
   type ExportRequest,
   type ExportSummary,
-  /** Writes a workspace as NDJSON for a purpose and recipient; a legal export is what `import workspace` restores. */
+  /** Writes a workspace as NDJSON for a purpose and recipient; an owner's legal export is the backup `import workspace` restores. */
   exportWorkspace,
 } from './export.service.ts';
 export type { ImportRun } from './import.repository.ts';
