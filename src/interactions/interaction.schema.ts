@@ -301,7 +301,7 @@ export const BUILT_IN_TYPES: Readonly<Record<string, TypeRule>> = {
         evidence: Type.Optional(
           Type.Unsafe<unknown>({
             type: ['string', 'object'],
-            'x-message': 'must be a string or a JSON object saying how the choice was captured',
+            description: 'How the choice was captured: a string or a JSON object.',
           }),
         ),
         expiresAt: Type.Optional(

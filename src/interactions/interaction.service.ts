@@ -48,17 +48,21 @@ export interface IngestOptions {
 const DATED_MONEY_TYPES = new Set(['purchase', 'return']);
 
 /** A purchase or return dated before the workspace's `earliestPurchaseDate`: PURCHASE_TOO_OLD, or undefined. */
-function checkEarliest(input: InteractionInput, earliest: string, path: string): ItemError | undefined {
+function checkEarliest(
+  input: InteractionInput,
+  earliest: { day: string; ms: number },
+  path: string,
+): ItemError | undefined {
   if (!DATED_MONEY_TYPES.has(input.type)) return undefined;
   const at = parseTimestamp(input.occurredAt);
-  if (at === undefined || at >= Date.parse(`${earliest}T00:00:00Z`)) return undefined;
+  if (at === undefined || at >= earliest.ms) return undefined;
   const field = path === '' ? 'occurredAt' : `${path}.occurredAt`;
   return {
     code: 'PURCHASE_TOO_OLD',
-    message: `${field} is before ${earliest}, the earliest date of a ${input.type} this workspace accepts (setting earliestPurchaseDate).`,
+    message: `${field} is before ${earliest.day}, the earliest date of a ${input.type} this workspace accepts (setting earliestPurchaseDate).`,
     details: {
-      errors: [{ path: field, message: `must not be before ${earliest} (earliestPurchaseDate)` }],
-      earliestPurchaseDate: earliest,
+      errors: [{ path: field, message: `must not be before ${earliest.day} (earliestPurchaseDate)` }],
+      earliestPurchaseDate: earliest.day,
     },
   };
 }
@@ -135,6 +139,10 @@ export async function ingestInteractions(
   const valid: { index: number; input: InteractionInput }[] = [];
   const reports = new Map<number, Minimised>();
   const settings = options.settings ?? (await getWorkspace(tx, actor.workspaceId)).settings;
+  const earliest = {
+    day: settings.earliestPurchaseDate,
+    ms: Date.parse(`${settings.earliestPurchaseDate}T00:00:00Z`),
+  };
   const outcomes = validateInteractions(items, prefix, options.now);
   for (let index = 0; index < outcomes.length; index++) {
     const outcome = outcomes[index];
@@ -150,8 +158,7 @@ export async function ingestInteractions(
       continue;
     }
     const refused =
-      checkEarliest(minimised.input, settings.earliestPurchaseDate, path) ??
-      options.check?.(minimised.input, index, path);
+      checkEarliest(minimised.input, earliest, path) ?? options.check?.(minimised.input, index, path);
     if (refused) {
       results[index] = { index, status: 'rejected', error: refused };
       continue;

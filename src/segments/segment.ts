@@ -600,6 +600,9 @@ function aggregateExpr(condition: AggregateCondition, ctx: CompileContext): RawB
     case 'count':
       return sql`(SELECT count(*) FROM interactions i WHERE ${where})`;
     case 'sum':
+      // A definition saved before a sum named its currency is refused on read (SEGMENT_DEFINITION_INVALID
+      // with its path); its materialised membership counts it unknown rather than add currencies up.
+      if (condition.currency === undefined) return sql`NULL::float8`;
       return sql`coalesce((SELECT sum(i.amount) FROM interactions i WHERE ${where}), 0)::float8`;
     case 'last':
       return sql`(SELECT max(i.occurred_at) FROM interactions i WHERE ${where})`;

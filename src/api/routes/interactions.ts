@@ -220,6 +220,12 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             'Idempotent per (source, externalId): a repeat answers `duplicate` with the original interaction. ' +
             'A single interaction answers 201 (created), 200 (duplicate) or 400; a batch answers 200 with one ' +
             'result per item (or 400 BATCH_REJECTED when `atomic` is true and any item is rejected). ' +
+            'An item is rejected with INTERACTION_INVALID (a field against its rule: a currency that is not a ' +
+            "current ISO 4217 code, an amount with more decimals than its currency's), PURCHASE_TOO_OLD (a " +
+            'purchase or return before the workspace earliestPurchaseDate), or, for a consent_changed, a rule ' +
+            'of the consent ledger (PURPOSE_UNKNOWN, CONSENT_NOT_EXPLICIT, CONSENT_EFFECTIVE_IN_FUTURE, ' +
+            'CONSENT_EXPIRY_INVALID), each with the JSON path of the field. A stored consent_changed is recorded ' +
+            'in the consent ledger in the same transaction. ' +
             'Send `Idempotency-Key` to make retries of the whole request safe.',
           body: Type.Union([InteractionInputSchema, BatchBody]),
           response: {
