@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/index.ts';
+import { APPEND_ONLY_STATE, classifyDatabaseError, type Database } from '../src/db/index.ts';
 import { ENGINE, openTestDatabase } from './helpers.ts';
 import { declaredTables } from './schema-source.ts';
 
@@ -90,5 +90,15 @@ describe(`the catalogue (${ENGINE})`, () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('refuses a change of an append-only ledger with its own SQLSTATE, classified by code', async () => {
+    // As the database owner, whom no grant stops: only the ledger's trigger does.
+    const error = await sql`TRUNCATE intimacy_changes`.execute(database.db).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code?: string } | undefined)?.code).toBe(APPEND_ONLY_STATE);
+    expect(classifyDatabaseError(error).code).toBe('LEDGER_APPEND_ONLY');
   });
 });

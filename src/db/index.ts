@@ -16,7 +16,7 @@ export { type Database, type DatabaseKind, type OpenDatabaseOptions, openDatabas
 /** The embedded engine's data directory dumped to one file and loaded back (SPEC §14). */
 export { dumpDataDir, loadDataDir } from './datadir.ts';
 /** Classifies a driver error by SQLSTATE into an AppError. */
-export { classifyDatabaseError } from './errors.ts';
+export { APPEND_ONLY_STATE, classifyDatabaseError } from './errors.ts';
 /**
  * Refreshes planner statistics where the engine does not do it by itself (the embedded one); analyses
  * the tables a bulk load writes, on either engine, so the rest of the load plans against real sizes.

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_privacy_subjects.ts';
 import * as m0009 from './migrations/0009_money.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
+import * as m0015 from './migrations/0015_append_only_state.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_money': m0009,
   '0012_audit_hardening': m0012,
   '0014_idempotency_receipts': m0014,
+  '0015_append_only_state': m0015,
 };
 
 const provider: MigrationProvider = {
