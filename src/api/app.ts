@@ -10,6 +10,7 @@ import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
+import { registerInputBounds } from './input-bounds.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
@@ -79,6 +80,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
     return payload;
   });
   app.setErrorHandler(handleError);
+  registerInputBounds(app);
   app.setNotFoundHandler((request, reply) =>
     handleError(
       new AppError(

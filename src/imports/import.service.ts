@@ -6,6 +6,7 @@ import { type AccessScope, chainAuditBacklog, type ScopeOptions, withAccess } fr
 import { maskFreeText } from '../policy/index.ts';
 import { conflict, invalid } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { findJsonBoundsProblem, type JsonBoundsProblem } from '../shared/json-bounds.ts';
 import type { Actor } from '../workspaces/index.ts';
 import * as repo from './import.repository.ts';
 import {
@@ -234,12 +235,24 @@ async function toRejectLines(
 // Batches are chained into the audit log once the import ends, not after every batch.
 const WRITE_SCOPE: ScopeOptions = { purpose: undefined, requestId: null, mode: 'write', deferChaining: true };
 
+function boundsError(problem: JsonBoundsProblem): RowError {
+  const path = problem.path || '(row)';
+  return {
+    code: problem.code,
+    message: `${path} ${problem.message}.`,
+    details: { errors: [{ path, message: problem.message }] },
+  };
+}
+
 /** Stores one batch: rows that could not be read are rejected here, the rest go to the domain. */
 async function storeBatch(scope: AccessScope, plan: ImportPlan, rows: readonly Row[]): Promise<BatchOutcome> {
   const rejected: { row: Row; error: RowError }[] = [];
   const items: RowItem[] = [];
   for (const row of rows) {
+    // Bounded before anything walks it: a row nested 10,000 deep or holding a NUL is this row's reject.
+    const bounds = row.error ? undefined : findJsonBoundsProblem(row.value);
     if (row.error) rejected.push({ row, error: row.error });
+    else if (bounds) rejected.push({ row, error: boundsError(bounds) });
     else items.push({ row, value: row.value });
   }
   const stored =

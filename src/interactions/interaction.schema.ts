@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FieldProblem } from '../shared/errors.ts';
+import { findJsonBoundsProblem, type JsonBoundsCode } from '../shared/json-bounds.ts';
 import type { InitiatedBy, InteractionCustomerRef, InteractionInput, LineItem } from './interaction.ts';
 
 /**
@@ -464,15 +465,24 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A refused item: its problems, and the code of the refusal when it is not a plain validation failure. */
 export type ValidationOutcome =
   | { ok: true; value: InteractionInput }
-  | { ok: false; problems: FieldProblem[] };
+  | { ok: false; problems: FieldProblem[]; code?: JsonBoundsCode };
 
-type Checked = { ok: true; value: InteractionInput } | { ok: false; problems: RelativeProblem[] };
+type Checked =
+  | { ok: true; value: InteractionInput }
+  | { ok: false; problems: RelativeProblem[]; code?: JsonBoundsCode };
 
 function check(item: unknown, now: number): Checked {
   if (!isPlainObject(item))
     return { ok: false, problems: [{ suffix: '', message: 'must be a JSON object' }] };
+  // Before any other walk of the item: nesting within bounds, text the database can hold.
+  const bounds = findJsonBoundsProblem(item);
+  if (bounds) {
+    const suffix = bounds.path === '' ? '' : bounds.path.startsWith('[') ? bounds.path : `.${bounds.path}`;
+    return { ok: false, code: bounds.code, problems: [{ suffix, message: bounds.message }] };
+  }
   const problems: RelativeProblem[] = [];
   if (!validateShape(item)) collect(validateShape, problems);
 
@@ -534,6 +544,11 @@ function withPath(problems: readonly RelativeProblem[], path: string): FieldProb
   return problems.map((p) => ({ path: joinPath(path, p.suffix), message: p.message }));
 }
 
+function refused(checked: Checked & { ok: false }, path: string): ValidationOutcome & { ok: false } {
+  const problems = withPath(checked.problems, path);
+  return checked.code === undefined ? { ok: false, problems } : { ok: false, problems, code: checked.code };
+}
+
 /**
  * Validates one interaction. `path` is where the item sits in its request (`interactions[3]`, or '' for
  * a single item) and prefixes every problem's path; `now` bounds `occurredAt` (at most one day ahead).
@@ -541,7 +556,7 @@ function withPath(problems: readonly RelativeProblem[], path: string): FieldProb
  */
 export function validateInteraction(item: unknown, path = '', now: number = Date.now()): ValidationOutcome {
   const checked = check(item, now);
-  return checked.ok ? checked : { ok: false, problems: withPath(checked.problems, path) };
+  return checked.ok ? checked : refused(checked, path);
 }
 
 /**
@@ -559,8 +574,7 @@ export function validateInteractions(
     const checked = check(items[i], now);
     if (checked.ok) outcomes[i] = checked;
     else {
-      const path = pathPrefix === '' ? '' : `${pathPrefix}[${i}]`;
-      outcomes[i] = { ok: false, problems: withPath(checked.problems, path) };
+      outcomes[i] = refused(checked, pathPrefix === '' ? '' : `${pathPrefix}[${i}]`);
     }
   }
   return outcomes;

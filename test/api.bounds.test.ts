@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../src/shared/json-bounds.ts';
+import { bearer, createTestWorkspace, ENGINE, type TestWorkspace, useTestApp } from './helpers.ts';
+
+/** `{"a":{"a":…{"a":1}}}` nested `depth` objects deep. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { a: 1 };
+  for (let i = 1; i < depth; i++) value = { a: value };
+  return value;
+}
+
+function purchase(externalId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'note',
+    channel: 'web',
+    occurredAt: '2024-03-01T10:00:00Z',
+    source: 'bounds-test',
+    externalId,
+    customer: { identity: { source: 'bounds-test', externalId: 'c-1' } },
+    text: 'hello',
+    ...extra,
+  };
+}
+
+describe(`Every input bounded (${ENGINE})`, () => {
+  const fixture = useTestApp();
+  let ws: TestWorkspace;
+  beforeAll(async () => {
+    ws = await createTestWorkspace(fixture.database);
+  });
+
+  it('refuses a horizon of 1e308 at the boundary, at once, and any horizon beyond ten years', async () => {
+    const huge = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/value/refit',
+      headers: { ...bearer(ws.apiKey), 'content-type': 'application/json' },
+      payload: '{"horizon":1e308}',
+    });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().error.details.errors[0].path).toBe('horizon');
+    // Within the schema's maximum (days) but beyond ten years in weeks: refused by the valuation itself.
+    const weeks = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/value/refit',
+      headers: bearer(ws.apiKey),
+      payload: { horizon: 3000, period: 'week' },
+    });
+    expect(weeks.statusCode).toBe(400);
+    expect(weeks.json().error.code).toBe('HORIZON_INVALID');
+  });
+
+  it('refuses a body nested deeper than the limit before anything walks it, with the path', async () => {
+    // Written by hand: serialising a value this deep would overflow the test's own stack.
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    const res = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/interactions',
+      headers: { ...bearer(ws.apiKey), 'content-type': 'application/json' },
+      payload: JSON.stringify(purchase('deep-1', { properties: 'DEEP' })).replace('"DEEP"', deep),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('JSON_TOO_DEEP');
+    expect(res.json().error.details.errors[0].path).toMatch(/^properties(\.a)+$/);
+    const customers = await fixture.app.inject({
+      method: 'PUT',
+      url: '/v1/workspace/policy',
+      headers: bearer(ws.apiKey),
+      payload: { categories: [nested(MAX_JSON_DEPTH + 1)] },
+    });
+    expect(customers.statusCode).toBe(400);
+    expect(customers.json().error.code).toBe('JSON_TOO_DEEP');
+  });
+
+  it('rejects only the item holding a NUL or a lone surrogate in a non-atomic batch', async () => {
+    const res = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/interactions',
+      headers: bearer(ws.apiKey),
+      payload: {
+        interactions: [
+          purchase('nul-good-1'),
+          purchase('nul-bad', { text: 'a\u0000b' }),
+          purchase('surrogate-bad', { properties: { note: 'x\uD800y' } }),
+          purchase('nul-key-bad', { properties: { 'k\u0000': 1 } }),
+          purchase('nul-good-2', { text: 'emoji 😀 stays' }),
+        ],
+        atomic: false,
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const results = res.json().results as { status: string; error?: { code: string; details: unknown } }[];
+    expect(results.map((r) => r.status)).toEqual(['created', 'rejected', 'rejected', 'rejected', 'created']);
+    expect(results[1]?.error?.code).toBe('TEXT_INVALID_CHARACTER');
+    expect(results[1]?.error?.details).toEqual({
+      errors: [{ path: 'interactions[1].text', message: expect.stringContaining('NUL') }],
+    });
+    expect(results[2]?.error?.code).toBe('TEXT_INVALID_CHARACTER');
+    expect(results[3]?.error?.code).toBe('TEXT_INVALID_CHARACTER');
+  });
+
+  it('refuses NUL in the body of other writes and in query strings with a stable code', async () => {
+    const body = await fixture.app.inject({
+      method: 'POST',
+      url: '/v1/customers',
+      headers: bearer(ws.apiKey),
+      payload: { name: 'Ada\u0000' },
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error).toMatchObject({
+      code: 'TEXT_INVALID_CHARACTER',
+      details: { errors: [{ path: 'name' }] },
+    });
+    const query = await fixture.app.inject({
+      url: '/v1/customers?q=a%00b&purpose=service',
+      headers: bearer(ws.apiKey),
+    });
+    expect(query.statusCode).toBe(400);
+    expect(query.json().error).toMatchObject({
+      code: 'TEXT_INVALID_CHARACTER',
+      details: { errors: [{ path: 'query.q' }] },
+    });
+  });
+});
