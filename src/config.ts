@@ -18,6 +18,10 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Milliseconds a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number;
+  /** How long a request may take, in milliseconds (its transactions end by then). */
+  requestTimeoutMs: number;
+  /** The same for whole-workspace requests (value refit, identity resolution). */
+  longRequestTimeoutMs: number;
   /** Minutes between value refits (model, profiles, segments) of every workspace while serving; 0: never. */
   valueRefitMinutes: number;
 }
@@ -58,6 +62,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bodyLimit: readInt(env, 'CORNERSTORE_BODY_LIMIT', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: readInt(env, 'CORNERSTORE_RATE_LIMIT', 60_000, 1),
     shutdownGraceMs: readInt(env, 'CORNERSTORE_SHUTDOWN_GRACE_MS', 10_000, 0),
+    requestTimeoutMs: readInt(env, 'CORNERSTORE_REQUEST_TIMEOUT_MS', 30_000, 100),
+    longRequestTimeoutMs: readInt(env, 'CORNERSTORE_LONG_REQUEST_TIMEOUT_MS', 600_000, 100),
     valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
   };
 }

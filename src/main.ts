@@ -22,6 +22,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       rateLimitPerMinute: config.rateLimitPerMinute,
       logger: { level: config.logLevel },
       version: VERSION,
+      budget: { requestMs: config.requestTimeoutMs, longRunningMs: config.longRequestTimeoutMs },
     },
   );
   const url = await app.listen({ host: config.host, port: config.port });

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { classifyDatabaseError, inWorkspace } from '../src/db/index.ts';
 import { MAX_JSON_DEPTH } from '../src/shared/json-bounds.ts';
 import { bearer, createTestWorkspace, ENGINE, type TestWorkspace, useTestApp } from './helpers.ts';
 
@@ -119,5 +121,38 @@ describe(`Every input bounded (${ENGINE})`, () => {
       code: 'TEXT_INVALID_CHARACTER',
       details: { errors: [{ path: 'query.q' }] },
     });
+  });
+
+  it('ends a workspace transaction that runs past its deadline, and frees the connection', async () => {
+    const { db } = fixture.database;
+    const id = ws.workspace.id;
+    await expect(
+      inWorkspace(db, id, async (tx) => sql`SELECT 1`.execute(tx), { deadline: Date.now() - 1 }),
+    ).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT' });
+    const deadline = Date.now() + 50;
+    await expect(
+      inWorkspace(
+        db,
+        id,
+        async (tx) => {
+          await sql`SELECT 1`.execute(tx);
+          await new Promise((done) => setTimeout(done, deadline - Date.now() + 5));
+          return sql`SELECT 2`.execute(tx);
+        },
+        { deadline },
+      ),
+    ).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT', kind: 'unavailable' });
+    const after = await inWorkspace(db, id, async (tx) => sql<{ n: number }>`SELECT 3 AS n`.execute(tx));
+    expect(after.rows[0]?.n).toBe(3);
+  });
+
+  it.runIf(ENGINE === 'postgres')('cancels a statement that outlives the deadline on a server', async () => {
+    const error = await inWorkspace(
+      fixture.database.db,
+      ws.workspace.id,
+      async (tx) => sql`SELECT pg_sleep(20)`.execute(tx),
+      { deadline: Date.now() + 300 },
+    ).catch((e: unknown) => e);
+    expect(classifyDatabaseError(error)).toMatchObject({ code: 'REQUEST_TIMEOUT', kind: 'unavailable' });
   });
 });

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { DEFAULT_REQUEST_BUDGET, type RequestBudget, registerRequestBudget } from './budget.ts';
 import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
 import { registerInputBounds } from './input-bounds.ts';
@@ -28,6 +29,8 @@ export interface AppOptions {
   /** Pino options, `false` to silence (tests). */
   logger: NonNullable<FastifyServerOptions['logger']>;
   version: string;
+  /** How long requests may take (default DEFAULT_REQUEST_BUDGET). */
+  budget?: RequestBudget;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -81,6 +84,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   });
   app.setErrorHandler(handleError);
   registerInputBounds(app);
+  registerRequestBudget(app, options.budget ?? DEFAULT_REQUEST_BUDGET);
   app.setNotFoundHandler((request, reply) =>
     handleError(
       new AppError(

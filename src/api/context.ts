@@ -37,7 +37,7 @@ export function inCallerWorkspace<T>(
   fn: (tx: Tx, actor: Actor) => Promise<T>,
 ): Promise<T> {
   const actor = actorOf(request);
-  return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor));
+  return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor), { deadline: request.deadline });
 }
 
 export interface WriteResult {
@@ -191,7 +191,13 @@ export function withCallerAccess<T>(
   return withAccess(
     deps.db,
     actorOf(request),
-    { purpose: purposeOf(request), requestId: request.id, mode, deferChaining: true },
+    {
+      purpose: purposeOf(request),
+      requestId: request.id,
+      mode,
+      deferChaining: true,
+      deadline: request.deadline,
+    },
     fn,
   );
 }

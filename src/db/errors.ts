@@ -7,6 +7,17 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/** The answer to work that ran past its time budget (`inWorkspace`'s deadline). */
+export function requestTimeout(cause?: unknown): AppError {
+  return new AppError(
+    'unavailable',
+    'REQUEST_TIMEOUT',
+    'The request ran past its time budget and was stopped; nothing of it was stored. Retry it, or ask for less at once.',
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /**
  * Classifies a database error by SQLSTATE into an AppError: the one place that knows SQLSTATEs.
  * Anything unrecognised becomes `internal` with the original kept as the cause.
@@ -29,6 +40,8 @@ export function classifyDatabaseError(error: unknown): AppError {
       cause: error,
     });
   }
+  // A statement cancelled by statement_timeout (a request's budget, see inWorkspace).
+  if (state === '57014') return requestTimeout(error);
   if (state.startsWith('08') || state === '53300' || state === '57P01' || state === '57P03') {
     return new AppError('unavailable', 'DB_UNAVAILABLE', 'The database is unavailable.', undefined, {
       cause: error,

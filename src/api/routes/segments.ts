@@ -246,12 +246,18 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           body: Type.Optional(RefitBody),
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses() },
         },
+        config: { longRunning: true },
       },
       async (request) =>
         withAccess(
           deps.db,
           actorOf(request),
-          { purpose: purposeOf(request) ?? 'analytics', requestId: request.id, mode: 'write' },
+          {
+            purpose: purposeOf(request) ?? 'analytics',
+            requestId: request.id,
+            mode: 'write',
+            deadline: request.deadline,
+          },
           async (scope) => {
             const { refit, segments } = await runValueRefit(scope, request.body ?? {});
             return {
