@@ -156,3 +156,120 @@ describe(`Every input bounded (${ENGINE})`, () => {
     expect(classifyDatabaseError(error)).toMatchObject({ code: 'REQUEST_TIMEOUT', kind: 'unavailable' });
   });
 });
+
+describe(`Small things a new user meets (${ENGINE})`, () => {
+  const fixture = useTestApp();
+  let ws: TestWorkspace;
+  beforeAll(async () => {
+    ws = await createTestWorkspace(fixture.database);
+  });
+  const post = (url: string, payload: unknown) =>
+    fixture.app.inject({ method: 'POST', url, headers: bearer(ws.apiKey), payload: payload as object });
+
+  it('refuses a customer without any identifying field', async () => {
+    for (const payload of [{}, { language: 'en' }, { givenName: null }]) {
+      const res = await post('/v1/customers', payload);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('CUSTOMER_EMPTY');
+    }
+    expect((await post('/v1/customers', { emails: ['who@example.com'] })).statusCode).toBe(201);
+  });
+
+  it('names the allowed values of an enum', async () => {
+    const res = await post('/v1/value/refit', { period: 'month' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details.errors).toEqual([
+      { path: 'period', message: 'must be one of: week, day' },
+    ]);
+    expect(res.json().error.message).toBe('period must be one of: week, day.');
+  });
+
+  it('answers 415 to a body sent without a JSON content type', async () => {
+    for (const headers of [{}, { 'content-type': 'text/plain' }]) {
+      const res = await fixture.app.inject({
+        method: 'POST',
+        url: '/v1/customers',
+        headers: { ...bearer(ws.apiKey), ...headers },
+        payload: '{"givenName":"Ann"}',
+      });
+      expect(res.statusCode).toBe(415);
+      expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
+  it('says what is wrong with a policy addition, with paths, instead of failing', async () => {
+    const res = await fixture.app.inject({
+      method: 'PUT',
+      url: '/v1/workspace/policy',
+      headers: bearer(ws.apiKey),
+      payload: { categories: [{}], purposes: [{ name: 'x', lawfulBasis: 'consent', roles: 'agent' }] },
+    });
+    expect(res.statusCode).toBe(400);
+    const paths = (res.json().error.details.errors as { path: string }[]).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['categories[0].name', 'purposes[0].roles']));
+  });
+
+  it('words the do-not-store refusal as one sentence naming the field', async () => {
+    const res = await post('/v1/interactions', {
+      ...purchase('dns-1'),
+      properties: { cardNumber: '4111111111111111' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('POLICY_DO_NOT_STORE');
+    expect(res.json().error.message).toBe(
+      'properties.cardNumber is of category "financial.card", which must not be stored: remove it, or set the workspace\'s doNotStore to "strip" to drop it.',
+    );
+  });
+
+  it('masks UK National Insurance numbers in text, and refuses a national id in a name', async () => {
+    const res = await post('/v1/interactions', {
+      ...purchase('nino-1'),
+      text: 'NI number QQ 12 34 56 C, also JG-10-37-59-A and JG 103 759 A',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().interaction.text).toBe('NI number ** ** ** ** *, also **-**-**-**-* and ** *** *** *');
+    for (const payload of [{ givenName: '123-45-6789' }, { familyName: 'Smith JG103759A' }]) {
+      const refused = await post('/v1/customers', payload);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error.code).toBe('POLICY_DO_NOT_STORE');
+    }
+  });
+
+  it('fills every page of the customer list when more customers exist, merged ones left out', async () => {
+    const other = await createTestWorkspace(fixture.database);
+    const ids: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const res = await fixture.app.inject({
+        method: 'POST',
+        url: '/v1/customers',
+        headers: bearer(other.apiKey),
+        payload: { givenName: `Page${i}`, identities: [{ source: 'pages', externalId: `p${i}` }] },
+      });
+      ids.push(res.json().customer.id);
+    }
+    // Absorb every other early customer into the last one: the first pages would hold them.
+    for (const absorbed of [ids[0], ids[2], ids[4]]) {
+      const merged = await fixture.app.inject({
+        method: 'POST',
+        url: `/v1/customers/${ids[8]}/merge`,
+        headers: bearer(other.apiKey),
+        payload: { absorbedId: absorbed },
+      });
+      expect(merged.statusCode, merged.body).toBeLessThan(300);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await fixture.app.inject({
+        url: `/v1/customers?limit=2&purpose=service${query}`,
+        headers: bearer(other.apiKey),
+      });
+      const body = page.json() as { customers: { id: string }[]; nextCursor: string | null };
+      if (body.nextCursor !== null) expect(body.customers).toHaveLength(2);
+      seen.push(...body.customers.map((c) => c.id));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toHaveLength(6);
+  });
+});

@@ -37,9 +37,12 @@ function checkRequest(request: FastifyRequest): void {
  * Bounds every request's input before it is validated or walked by anything recursive: a JSON body
  * nests at most MAX_JSON_DEPTH levels (400 JSON_TOO_DEEP), and no string of the body, query or path
  * holds NUL or an unpaired surrogate (400 TEXT_INVALID_CHARACTER, with its JSON path). The JSON
- * parser itself is iterative, so parsing a deep body is safe; this runs right after it.
+ * parser itself is iterative, so parsing a deep body is safe; this runs right after it. A body that
+ * is not sent as application/json is 415 UNSUPPORTED_MEDIA_TYPE.
  */
 export function registerInputBounds(app: FastifyInstance): void {
+  // Bodies are JSON only: text/plain (which the framework parses by default) is 415 like any other type.
+  app.removeContentTypeParser('text/plain');
   app.addHook('preValidation', async (request) => {
     checkRequest(request);
   });

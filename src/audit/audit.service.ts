@@ -85,7 +85,8 @@ export async function verifyAuditChain(tx: Tx, workspaceId: string, pageSize = 2
     const page = await repo.listEventsAfter(tx, workspaceId, cursor.seq, pageSize);
     if (page.length === 0) break;
     const checked = checkChainSegment(cursor, page);
-    if (!checked.ok) return { ok: false, events: cursor.seq, break: checked.break, pending };
+    // Every event before the broken one verified (seqs are dense), not only those of earlier pages.
+    if (!checked.ok) return { ok: false, events: checked.break.seq - 1, break: checked.break, pending };
     cursor = checked.cursor;
   }
   const head = await repo.findHead(tx, workspaceId);

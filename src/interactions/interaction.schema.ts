@@ -450,10 +450,31 @@ function toProblem(error: ErrorObject, root: unknown): RelativeProblem {
 }
 
 function collect(validator: ValidateFunction, into: RelativeProblem[]): void {
-  for (const error of validator.errors ?? []) {
-    // A union's branches each report; the summary error of the union says it once.
+  const errors = validator.errors ?? [];
+  // A union's branches each report; the summary error of the union says it once, naming the values
+  // when the union is one of constants.
+  const constants = new Map<string, string[]>();
+  for (const error of errors) {
+    const union =
+      error.keyword === 'const' ? /^(.*\/anyOf)\/\d+\/const$/.exec(error.schemaPath)?.[1] : undefined;
+    if (union === undefined) continue;
+    const key = `${error.instancePath}|${union}`;
+    constants.set(key, [
+      ...(constants.get(key) ?? []),
+      String((error.params as { allowedValue?: unknown }).allowedValue),
+    ]);
+  }
+  for (const error of errors) {
     if (error.schemaPath.includes('/anyOf/')) continue;
-    add(into, toProblem(error, validator.schema));
+    const values =
+      error.keyword === 'anyOf' ? constants.get(`${error.instancePath}|${error.schemaPath}`) : undefined;
+    const problem = toProblem(error, validator.schema);
+    add(
+      into,
+      values && problem.message === 'must be one of the allowed values'
+        ? { ...problem, message: `must be one of: ${values.join(', ')}` }
+        : problem,
+    );
   }
 }
 
