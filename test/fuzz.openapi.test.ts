@@ -88,7 +88,7 @@ function numberOf(schema: Schema, integer: boolean): fc.Arbitrary<number> {
 }
 
 /** A value the schema accepts (as far as this small generator reads JSON Schema), nested at most a few levels. */
-function valueOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
+function arbitraryOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
   if (schema === undefined || depth > 6) return fc.jsonValue({ maxDepth: 2 });
   if ('const' in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.enum) && schema.enum.length > 0)
@@ -96,7 +96,7 @@ function valueOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
   for (const key of ['anyOf', 'oneOf'] as const) {
     const branches = schema[key];
     if (Array.isArray(branches) && branches.length > 0) {
-      return fc.oneof(...branches.map((branch) => valueOf(branch as Schema, depth + 1)));
+      return fc.oneof(...branches.map((branch) => arbitraryOf(branch as Schema, depth + 1)));
     }
   }
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type];
@@ -115,7 +115,9 @@ function valueOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
       case 'array': {
         const minLength = num(schema.minItems) ?? 0;
         const maxLength = Math.max(minLength, Math.min(num(schema.maxItems) ?? 3, 3));
-        return [fc.array(valueOf(schema.items as Schema | undefined, depth + 1), { minLength, maxLength })];
+        return [
+          fc.array(arbitraryOf(schema.items as Schema | undefined, depth + 1), { minLength, maxLength }),
+        ];
       }
       case 'object':
         return [objectOf(schema, depth)];
@@ -143,13 +145,13 @@ function objectOf(schema: Schema, depth: number): fc.Arbitrary<unknown> {
   const required = new Set((schema.required ?? []) as string[]);
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [key, property] of Object.entries(properties)) {
-    const value = valueOf(property, depth + 1);
+    const value = arbitraryOf(property, depth + 1);
     model[key] = required.has(key) ? value : sometimes(value);
   }
   const known = fc.record(model).map(withoutAbsent);
   const extra = schema.additionalProperties;
   if (extra === false || extra === undefined) return known;
-  const values = extra === true ? fc.jsonValue({ maxDepth: 2 }) : valueOf(extra as Schema, depth + 1);
+  const values = extra === true ? fc.jsonValue({ maxDepth: 2 }) : arbitraryOf(extra as Schema, depth + 1);
   return fc
     .tuple(known, fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), values, { maxKeys: 3 }))
     .map(([fields, more]) => ({ ...more, ...fields }));
@@ -216,7 +218,7 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
       ...pathParams.map((p) =>
         p.schema?.format === 'uuid'
           ? fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), fc.string({ maxLength: 40 }))
-          : valueOf(p.schema),
+          : arbitraryOf(p.schema),
       ),
     );
     // The purpose mostly one the key may use; other parameters now and then; never a cursor, which only
@@ -231,11 +233,11 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
               p.name === 'purpose'
                 ? fc.oneof(
                     { arbitrary: fc.constantFrom('service', 'marketing', 'analytics', 'legal'), weight: 3 },
-                    { arbitrary: valueOf(p.schema), weight: 1 },
+                    { arbitrary: arbitraryOf(p.schema), weight: 1 },
                   )
                 : sometimes(
                     fc.oneof(
-                      { arbitrary: valueOf(p.schema), weight: 4 },
+                      { arbitrary: arbitraryOf(p.schema), weight: 4 },
                       { arbitrary: fc.string(), weight: 1 },
                     ),
                   ),
@@ -248,7 +250,7 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
       operation.body === undefined
         ? fc.constant(undefined)
         : fc.oneof(
-            { arbitrary: valueOf(operation.body), weight: 4 },
+            { arbitrary: arbitraryOf(operation.body), weight: 4 },
             { arbitrary: fc.jsonValue({ maxDepth: 4 }), weight: 1 },
           );
     return fc.tuple(pathValues, queryValues, body).map(([pathValues, query, body]) => {
