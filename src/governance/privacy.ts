@@ -152,7 +152,7 @@ export async function readDisclosures(scope: AccessScope, customerId: string) {
 export async function readAccessLog(
   db: Kysely<DB>,
   actor: Actor,
-  request: { purpose: string | undefined; requestId: string | null },
+  request: { purpose: string | undefined; requestId: string | null; deadline?: number | undefined },
   customerId: string,
   page: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<AccessLogPage> {
@@ -178,17 +178,22 @@ export async function readAccessLog(
       purpose,
     });
   }
-  const log = await inWorkspace(db, actor.workspaceId, async (tx) => {
-    const id = (await getCustomer(tx, actor, customerId)).id;
-    const log = await listAccessLog(tx, actor.workspaceId, id, page);
-    await recordAuditEvents(
-      tx,
-      actor.workspaceId,
-      { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
-      [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
-    );
-    return log;
-  });
+  const log = await inWorkspace(
+    db,
+    actor.workspaceId,
+    async (tx) => {
+      const id = (await getCustomer(tx, actor, customerId)).id;
+      const log = await listAccessLog(tx, actor.workspaceId, id, page);
+      await recordAuditEvents(
+        tx,
+        actor.workspaceId,
+        { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
+        [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+      );
+      return log;
+    },
+    { deadline: request.deadline },
+  );
   await chainAfterCommit(db, actor.workspaceId);
   return log;
 }

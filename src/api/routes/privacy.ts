@@ -265,7 +265,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         readAccessLog(
           deps.db,
           actorOf(request),
-          { purpose: purposeOf(request), requestId: request.id },
+          { purpose: purposeOf(request), requestId: request.id, deadline: request.deadline },
           request.params.id,
           { limit: request.query.limit, cursor: request.query.cursor },
         ),
