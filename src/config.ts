@@ -20,6 +20,10 @@ export interface Config {
   authFailuresPerMinute: number;
   /** Milliseconds a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number;
+  /** How long a request may take, in milliseconds (its transactions end by then). */
+  requestTimeoutMs: number;
+  /** The same for whole-workspace requests (value refit, identity resolution). */
+  longRequestTimeoutMs: number;
   /** Minutes between value refits (model, profiles, segments) of every workspace while serving; 0: never. */
   valueRefitMinutes: number;
   /**
@@ -75,6 +79,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimitPerMinute: readInt(env, 'CORNERSTORE_RATE_LIMIT', 60_000, 1),
     authFailuresPerMinute: readInt(env, 'CORNERSTORE_AUTH_FAILURES_PER_MINUTE', 20, 1),
     shutdownGraceMs: readInt(env, 'CORNERSTORE_SHUTDOWN_GRACE_MS', 10_000, 0),
+    requestTimeoutMs: readInt(env, 'CORNERSTORE_REQUEST_TIMEOUT_MS', 30_000, 100),
+    longRequestTimeoutMs: readInt(env, 'CORNERSTORE_LONG_REQUEST_TIMEOUT_MS', 600_000, 100),
     valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
     auditKey,
   };

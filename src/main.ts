@@ -23,6 +23,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       authFailuresPerMinute: config.authFailuresPerMinute,
       logger: { level: config.logLevel },
       version: VERSION,
+      budget: { requestMs: config.requestTimeoutMs, longRunningMs: config.longRequestTimeoutMs },
     },
   );
   const url = await app.listen({ host: config.host, port: config.port });

@@ -126,10 +126,15 @@ describe(`import survives kill -9 (${ENGINE})`, () => {
     expect(second.lastRows).toBeGreaterThan(first.lastRows);
     expect(second.lastRows).toBeLessThan(ROWS);
 
+    // Rows were rejected: the import reaches the end of the file and says so with exit code 9.
     const last = await promisify(execFile)(process.execPath, [BIN, ...args], {
       env,
       maxBuffer: 64 * 1024 * 1024,
-    });
+    }).then(
+      (done) => ({ code: 0, stdout: done.stdout }),
+      (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
+    );
+    expect(last.code).toBe(9);
     const summary = JSON.parse(last.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({
       rows: ROWS,

@@ -9,8 +9,10 @@ import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { registerAuthentication } from './auth.ts';
+import { DEFAULT_REQUEST_BUDGET, type RequestBudget, registerRequestBudget } from './budget.ts';
 import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
+import { registerInputBounds } from './input-bounds.ts';
 import { privateLogging } from './logging.ts';
 import { registerClientRequestIds } from './request-ids.ts';
 import { customerRoutes } from './routes/customers.ts';
@@ -32,6 +34,8 @@ export interface AppOptions {
   /** Pino options, `false` to silence (tests). */
   logger: NonNullable<FastifyServerOptions['logger']>;
   version: string;
+  /** How long requests may take (default DEFAULT_REQUEST_BUDGET). */
+  budget?: RequestBudget;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -85,6 +89,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
     return payload;
   });
   app.setErrorHandler(handleError);
+  registerInputBounds(app);
+  registerRequestBudget(app, options.budget ?? DEFAULT_REQUEST_BUDGET);
   app.setNotFoundHandler((request, reply) =>
     handleError(
       new AppError(

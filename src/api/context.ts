@@ -38,7 +38,7 @@ export function inCallerWorkspace<T>(
   fn: (tx: Tx, actor: Actor) => Promise<T>,
 ): Promise<T> {
   const actor = actorOf(request);
-  return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor));
+  return inWorkspace(deps.db, actor.workspaceId, (tx) => fn(tx, actor), { deadline: request.deadline });
 }
 
 /** Runs a change of the caller's workspace configuration or access with its audit events. */
@@ -292,6 +292,7 @@ export function withCallerAccess<T>(
       clientRequestId: request.clientRequestId,
       mode,
       deferChaining: true,
+      deadline: request.deadline,
     },
     fn,
   );

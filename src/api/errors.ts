@@ -3,11 +3,38 @@ import { classifyDatabaseError } from '../db/index.ts';
 import { AppError, type FieldProblem } from '../shared/errors.ts';
 import { pointerToPath } from '../shared/json-path.ts';
 
-/** Turns Fastify's schema-validation errors into field problems with JSON paths. */
+/** The values a union of constants allows, by the union's instance and schema path. */
+function allowedConstants(
+  errors: readonly { keyword: string; instancePath: string; schemaPath: string; params: unknown }[],
+) {
+  const allowed = new Map<string, unknown[]>();
+  for (const v of errors) {
+    const union = v.keyword === 'const' ? /^(.*\/anyOf)\/\d+\/const$/.exec(v.schemaPath)?.[1] : undefined;
+    if (union === undefined) continue;
+    const key = `${v.instancePath}|${union}`;
+    allowed.set(key, [...(allowed.get(key) ?? []), (v.params as { allowedValue?: unknown }).allowedValue]);
+  }
+  return allowed;
+}
+
+/** `week, day` for a message: strings as they are, anything else as JSON. */
+function listValues(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+}
+
+/**
+ * Turns Fastify's schema-validation errors into field problems with JSON paths. A union of constants
+ * (an enum) is one problem naming the allowed values, not one "must be equal to constant" per value.
+ */
 function validationProblems(error: FastifyError): FieldProblem[] {
   const context = error.validationContext ?? 'body';
-  return (error.validation ?? []).map((v) => {
+  const errors = error.validation ?? [];
+  const allowed = allowedConstants(errors);
+  const problems: FieldProblem[] = [];
+  for (const v of errors) {
     const params = v.params as Record<string, unknown>;
+    const union = allowed.get(`${v.instancePath}|${v.schemaPath}`);
+    if (v.keyword === 'const' && /\/anyOf\/\d+\/const$/.test(v.schemaPath)) continue;
     const extra =
       v.keyword === 'additionalProperties'
         ? `/${String(params.additionalProperty)}`
@@ -20,9 +47,16 @@ function validationProblems(error: FastifyError): FieldProblem[] {
         ? 'is not a known field'
         : v.keyword === 'required'
           ? 'is required'
-          : (v.message ?? 'is invalid');
-    return { path, message };
-  });
+          : v.keyword === 'anyOf' && union
+            ? `must be one of: ${listValues(union)}`
+            : v.keyword === 'enum'
+              ? `must be one of: ${listValues(params.allowedValues as unknown[])}`
+              : v.keyword === 'const'
+                ? `must be ${listValues([params.allowedValue])}`
+                : (v.message ?? 'is invalid');
+    if (!problems.some((p) => p.path === path && p.message === message)) problems.push({ path, message });
+  }
+  return problems;
 }
 
 /** Maps any thrown value to an AppError: the one place HTTP errors are decided. */
@@ -55,9 +89,12 @@ export function toAppError(error: unknown): AppError {
         },
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('invalid', 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', {
-        reason: fe.message,
-      });
+      return new AppError(
+        'unsupported_media_type',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the body as JSON, with the header Content-Type: application/json.',
+        { reason: fe.message },
+      );
   }
   if (error instanceof SyntaxError && fe.statusCode === 400) {
     return new AppError('invalid', 'MALFORMED_JSON', 'The request body is not valid JSON.', {

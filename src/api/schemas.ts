@@ -15,7 +15,7 @@ export const ErrorResponse = Type.Object(
 
 /** The error responses common to authenticated routes, for the OpenAPI document. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
-  const all = [400, 401, 403, 404, 409, 413, 429, ...statuses];
+  const all = [400, 401, 403, 404, 409, 413, 415, 429, ...statuses];
   return Object.fromEntries([...new Set(all)].map((s) => [s, Type.Ref('Error')]));
 }
 

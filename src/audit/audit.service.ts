@@ -151,7 +151,8 @@ export async function verifyAuditChain(
     const page = await repo.listEventsAfter(tx, workspaceId, cursor.seq, options.pageSize ?? 2_000);
     if (page.length === 0) break;
     const checked = checkChainSegment(cursor, page, keys.hmacKey);
-    if (!checked.ok) return { ok: false, events: cursor.seq, break: checked.break, pending };
+    // Every event before the broken one verified (seqs are dense), not only those of earlier pages.
+    if (!checked.ok) return { ok: false, events: checked.break.seq - 1, break: checked.break, pending };
     if (checkpoint) atCheckpoint ??= page.find((e) => e.seq === checkpoint.seq)?.hash;
     cursor = checked.cursor;
   }

@@ -28,6 +28,11 @@ interface ImportOptions {
 
 /** Exit code of an import stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 const INTERRUPTED_EXIT_CODE = 130;
+/**
+ * Exit code of an import that went to the end of its file but rejected rows (they are in the rejects
+ * file): distinct from success (0) and from every error's code (1–8), so a script cannot miss them.
+ */
+export const REJECTED_ROWS_EXIT_CODE = 9;
 
 function parseBatchSize(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -168,6 +173,7 @@ async function importFile(
     reporter.stop();
     emit(global, jsonSummary(summary), () => humanSummary(summary, workspaceName));
     if (summary.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
+    else if (summary.rejected > 0) process.exitCode = REJECTED_ROWS_EXIT_CODE;
   } finally {
     reporter.stop();
     process.off('SIGINT', onSignal);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { refitValueOfWorkspaces } from '../governance/index.ts';
 import { invalid } from '../shared/errors.ts';
 import {
+  assertValueOptions,
   type BgNbdFit,
   type CustomerSummary,
   computeBgNbdConditionalExpectedPurchases,
@@ -232,6 +233,7 @@ async function valueScore(options: ScoreOptions, global: GlobalOptions): Promise
       holdoutEnd: options.holdoutEnd,
     });
   }
+  assertValueOptions({ period, horizon, annualDiscountRate: discountRate });
   const { summary, stats } = await summarise(options, options.holdoutEnd);
   const bgnbd = fitBgNbd(summary.customers);
   const gammaGamma = fitSpend(summary.customers);

@@ -562,7 +562,13 @@ export interface CustomerFilters {
 }
 
 function filterConditions(workspaceId: string, filters: CustomerFilters): RawBuilder<unknown>[] {
-  const conditions: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`, ...(filters.where ?? [])];
+  // A customer merged into another reads as not found, so lists and searches never count it: a page
+  // holds `limit` readable customers whenever that many are left.
+  const conditions: RawBuilder<unknown>[] = [
+    sql`c.workspace_id = ${workspaceId}`,
+    sql`c.merged_into IS NULL`,
+    ...(filters.where ?? []),
+  ];
   for (const [kind, value] of [
     ['email', filters.email],
     ['phone', filters.phone],

@@ -1,3 +1,4 @@
+import { maskFreeText } from '../policy/index.ts';
 import type { AppError, FieldProblem } from '../shared/errors.ts';
 import { invalid } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -153,8 +154,20 @@ function normaliseField(field: GoldenField, raw: string, problems: Problems): st
   switch (field) {
     case 'givenName':
     case 'familyName':
-    case 'preferredName':
+    case 'preferredName': {
+      // A name is no place for an identifier: a card number, national id or IBAN in it is refused,
+      // never stored in clear (government ids go in governmentIds, kept only as a keyed hash).
+      const found = maskFreeText(raw).masked[0];
+      if (found) {
+        problems.add(
+          'POLICY_DO_NOT_STORE',
+          field,
+          `holds what looks like a ${found.kind.replace('_', ' ')}, which is never stored in clear; send government ids in governmentIds`,
+        );
+        return undefined;
+      }
       return normaliseName(raw);
+    }
     case 'language':
       return problems.take(normaliseLanguage(raw, field));
     case 'birthDate':
@@ -281,6 +294,25 @@ export function normaliseChange(input: CustomerPatch, region: string, now: Date)
     capturedAt,
     interactionId: input.interactionId ?? null,
   };
+}
+
+/** True when a new customer has something to tell them by: a name, an email, a phone or an identity. */
+export function isIdentifiable(change: NormalisedChange): boolean {
+  const { givenName, familyName, preferredName } = change.fields;
+  return (
+    [givenName, familyName, preferredName].some((name) => typeof name === 'string' && name !== '') ||
+    change.contacts.length > 0 ||
+    change.identities.length > 0
+  );
+}
+
+/** The error for a new customer without any identifying field (`{}`). */
+export function unidentifiableCustomerError(): AppError {
+  return invalid(
+    'CUSTOMER_EMPTY',
+    'A customer needs at least one identifying field: givenName, familyName, preferredName, emails, phones, identities or governmentIds.',
+    { errors: [{ path: '(root)', message: 'must name the customer by at least one identifying field' }] },
+  );
 }
 
 /** True when a normalised patch changes nothing at all. */

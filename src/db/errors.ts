@@ -10,6 +10,17 @@ function sqlState(error: unknown): string | undefined {
 /** The SQLSTATE the append-only ledgers raise on UPDATE, DELETE or TRUNCATE (migration 0015). */
 export const APPEND_ONLY_STATE = 'UA001';
 
+/** The answer to work that ran past its time budget (`inWorkspace`'s deadline). */
+export function requestTimeout(cause?: unknown): AppError {
+  return new AppError(
+    'unavailable',
+    'REQUEST_TIMEOUT',
+    'The request ran past its time budget and was stopped; nothing of it was stored. Retry it, or ask for less at once.',
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /**
  * Classifies a database error by SQLSTATE into an AppError: the one place that knows SQLSTATEs. The
  * driver's message never reaches a client (it quotes values, constraint and table names): each class
@@ -58,6 +69,8 @@ export function classifyDatabaseError(error: unknown): AppError {
       because,
     );
   }
+  // A statement cancelled by statement_timeout (a request's budget, see inWorkspace).
+  if (state === '57014') return requestTimeout(error);
   if (state.startsWith('08') || state === '53300' || state === '57P01' || state === '57P03') {
     return new AppError('unavailable', 'DB_UNAVAILABLE', 'The database is unavailable.', undefined, because);
   }

@@ -26,4 +26,4 @@ export { analyzeLoadedTables, refreshStatistics } from './maintenance.ts';
 export { type MigrationReport, migrateToLatest } from './migrate.ts';
 export type { DB } from './schema.ts';
 /** Workspace-confined and operator transactions. */
-export { asOperator, inWorkspace, type Tx } from './tx.ts';
+export { asOperator, inWorkspace, type Tx, type WorkspaceTxOptions } from './tx.ts';

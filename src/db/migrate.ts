@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_identity.ts';
 import * as m0006 from './migrations/0006_value.ts';
 import * as m0007 from './migrations/0007_privacy_subjects.ts';
 import * as m0009 from './migrations/0009_money.ts';
+import * as m0011 from './migrations/0011_import_attempts.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
 import * as m0015 from './migrations/0015_append_only_state.ts';
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_value': m0006,
   '0007_privacy_subjects': m0007,
   '0009_money': m0009,
+  '0011_import_attempts': m0011,
   '0012_audit_hardening': m0012,
   '0014_idempotency_receipts': m0014,
   '0015_append_only_state': m0015,

@@ -134,6 +134,10 @@ export interface ImportRunsTable {
   started_at: Generated<Date>;
   updated_at: Generated<Date>;
   finished_at: Date | null;
+  /** The batch in flight (0011): the checkpoint it started from, where its rows end, one row alone. */
+  attempt_offset: number | null;
+  attempt_end_offset: number | null;
+  attempt_single: Generated<boolean>;
 }
 
 export interface WorkspaceSecretsTable {

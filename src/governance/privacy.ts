@@ -166,7 +166,12 @@ export async function readDisclosures(scope: AccessScope, customerId: string) {
 export async function readAccessLog(
   db: Kysely<DB>,
   actor: Actor,
-  request: { purpose: string | undefined; requestId: string | null; clientRequestId?: string | undefined },
+  request: {
+    purpose: string | undefined;
+    requestId: string | null;
+    clientRequestId?: string | undefined;
+    deadline?: number | undefined;
+  },
   customerId: string,
   page: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<AccessLogPage> {
@@ -192,22 +197,27 @@ export async function readAccessLog(
       purpose,
     });
   }
-  const log = await inWorkspace(db, actor.workspaceId, async (tx) => {
-    if (purpose !== null)
-      assertPurposeAllowed(taxonomyOf(await getWorkspaceForAccess(tx, actor.workspaceId)), actor, purpose);
-    const id = (await getCustomer(tx, actor, customerId)).id;
-    const log = await listAccessLog(tx, actor.workspaceId, id, page);
-    await recordAuditEvents(
-      tx,
-      actor.workspaceId,
-      { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
-      withClientRequestId(
-        [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
-        request.clientRequestId,
-      ),
-    );
-    return log;
-  });
+  const log = await inWorkspace(
+    db,
+    actor.workspaceId,
+    async (tx) => {
+      if (purpose !== null)
+        assertPurposeAllowed(taxonomyOf(await getWorkspaceForAccess(tx, actor.workspaceId)), actor, purpose);
+      const id = (await getCustomer(tx, actor, customerId)).id;
+      const log = await listAccessLog(tx, actor.workspaceId, id, page);
+      await recordAuditEvents(
+        tx,
+        actor.workspaceId,
+        { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: request.requestId },
+        withClientRequestId(
+          [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
+          request.clientRequestId,
+        ),
+      );
+      return log;
+    },
+    { deadline: request.deadline },
+  );
   await chainAfterCommit(db, actor.workspaceId);
   return log;
 }

@@ -63,6 +63,8 @@ export interface ScopeOptions {
    * that timer (commands, tests) chain after commit.
    */
   deferChaining?: boolean;
+  /** When the transaction must be over (epoch ms): a request's time budget (`inWorkspace`). */
+  deadline?: number | undefined;
 }
 
 /** The workspace's taxonomy: the base one extended by the workspace's own categories and purposes. */
@@ -183,7 +185,7 @@ export async function withAccess<T>(
       audited = audits.length > 0;
       return result;
     },
-    options.isolation ? { isolation: options.isolation } : {},
+    { ...(options.isolation ? { isolation: options.isolation } : {}), deadline: options.deadline },
   );
   if (audited) {
     if (options.deferChaining) backlog.add(actor.workspaceId);

@@ -24,6 +24,15 @@ export interface ImportRun {
   startedAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** The batch in flight when the run last wrote, if any (see `markAttempt`). */
+  attempt: ImportAttempt | null;
+}
+
+/** A batch about to be stored: from the checkpoint `offset` to `endOffset`, or one row alone. */
+export interface ImportAttempt {
+  offset: number;
+  endOffset: number;
+  single: boolean;
 }
 
 function toRun(row: Selectable<ImportRunsTable>): ImportRun {
@@ -45,6 +54,14 @@ function toRun(row: Selectable<ImportRunsTable>): ImportRun {
     startedAt: row.started_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     finishedAt: row.finished_at?.toISOString() ?? null,
+    attempt:
+      row.attempt_offset === null || row.attempt_end_offset === null
+        ? null
+        : {
+            offset: Number(row.attempt_offset),
+            endOffset: Number(row.attempt_end_offset),
+            single: row.attempt_single,
+          },
   };
 }
 
@@ -192,6 +209,29 @@ export async function advanceRun(
     }))
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Records, in its own committed transaction, the batch about to be stored from the run's checkpoint:
+ * if the process dies storing it, the next run finds it and goes row by row instead.
+ */
+export async function markAttempt(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+  attempt: ImportAttempt,
+): Promise<void> {
+  await tx
+    .updateTable('import_runs')
+    .set({
+      attempt_offset: attempt.offset,
+      attempt_end_offset: attempt.endOffset,
+      attempt_single: attempt.single,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'running')
     .execute();
 }
 

@@ -6,6 +6,7 @@ import { type AccessScope, chainAuditBacklog, type ScopeOptions, withAccess } fr
 import { maskFreeText } from '../policy/index.ts';
 import { conflict, invalid } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { findJsonBoundsProblem, type JsonBoundsProblem } from '../shared/json-bounds.ts';
 import type { Actor } from '../workspaces/index.ts';
 import * as repo from './import.repository.ts';
 import {
@@ -234,12 +235,24 @@ async function toRejectLines(
 // Batches are chained into the audit log once the import ends, not after every batch.
 const WRITE_SCOPE: ScopeOptions = { purpose: undefined, requestId: null, mode: 'write', deferChaining: true };
 
+function boundsError(problem: JsonBoundsProblem): RowError {
+  const path = problem.path || '(row)';
+  return {
+    code: problem.code,
+    message: `${path} ${problem.message}.`,
+    details: { errors: [{ path, message: problem.message }] },
+  };
+}
+
 /** Stores one batch: rows that could not be read are rejected here, the rest go to the domain. */
 async function storeBatch(scope: AccessScope, plan: ImportPlan, rows: readonly Row[]): Promise<BatchOutcome> {
   const rejected: { row: Row; error: RowError }[] = [];
   const items: RowItem[] = [];
   for (const row of rows) {
+    // Bounded before anything walks it: a row nested 10,000 deep or holding a NUL is this row's reject.
+    const bounds = row.error ? undefined : findJsonBoundsProblem(row.value);
     if (row.error) rejected.push({ row, error: row.error });
+    else if (bounds) rejected.push({ row, error: boundsError(bounds) });
     else items.push({ row, value: row.value });
   }
   const stored =
@@ -290,6 +303,7 @@ async function commitBatch(
   plan: ImportPlan,
   state: RunState,
   batch: RowBatch,
+  rejectAll?: RowError,
 ): Promise<Committed> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -322,7 +336,18 @@ async function commitBatch(
           );
         }
         if (state.rejects.length !== run.rejectsOffset) await state.rejects.truncate(run.rejectsOffset);
-        const stored = await storeBatch(scope, plan, batch.rows);
+        const stored = rejectAll
+          ? {
+              created: 0,
+              duplicate: 0,
+              rejects: await toRejectLines(
+                plan,
+                batch.rows.map((row) => ({ row, error: rejectAll })),
+              ),
+            }
+          : await storeBatch(scope, plan, batch.rows).catch((error: unknown) => {
+              throw new BatchFailed(error);
+            });
         // The rejects reach the disk before the checkpoint that counts them commits.
         const rejectsOffset = await state.rejects.append(stored.rejects);
         await repo.advanceRun(tx, state.workspaceId, state.runId, {
@@ -336,10 +361,62 @@ async function commitBatch(
         return { created: stored.created, duplicate: stored.duplicate, rejected: stored.rejects.length };
       });
     } catch (error) {
-      if (attempt >= BATCH_ATTEMPTS || classifyDatabaseError(error).kind !== 'unavailable') throw error;
+      const cause = error instanceof BatchFailed ? error.cause : error;
+      if (attempt >= BATCH_ATTEMPTS || !isTransient(cause)) throw error;
       await sleep(200 * 4 ** (attempt - 1));
     }
   }
+}
+
+/** A failure of the database itself (deadlock, lost connection): worth retrying, never a row's fault. */
+function isTransient(error: unknown): boolean {
+  return classifyDatabaseError(error).kind === 'unavailable';
+}
+
+/** Storing the rows of a batch threw: one of its rows may be at fault, so it is retried row by row. */
+class BatchFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('storing the batch failed', { cause });
+    this.name = 'BatchFailed';
+  }
+}
+
+/** The reject of a row that failed when stored alone. */
+function failedRowError(error: unknown): RowError {
+  const appError = classifyDatabaseError(error);
+  if (appError.kind !== 'internal') {
+    return {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details === undefined ? {} : { details: appError.details }),
+    };
+  }
+  return {
+    code: 'IMPORT_ROW_FAILED',
+    message: 'Storing this row failed; it was not stored and the import went on.',
+    details: { reason: error instanceof Error ? error.message : String(error) },
+  };
+}
+
+/** The reject of the row a process died on, found at the next run. */
+const CRASHED_ROW: RowError = {
+  code: 'IMPORT_ROW_CRASHED',
+  message:
+    'An earlier run of this import stopped while storing this row alone; it was not stored and is not tried again. Check it, fix it and import it on its own.',
+};
+
+/** Rows under suspicion: retried one by one up to `endOffset`, the first one rejected unseen when `crashed`. */
+interface Suspect {
+  endOffset: number;
+  crashed: boolean;
+}
+
+/** The batch an earlier process died storing, if the run's checkpoint is where that attempt began. */
+function suspectOf(run: repo.ImportRun): Suspect | undefined {
+  const attempt = run.attempt;
+  if (!attempt || attempt.offset !== run.checkpointOffset || attempt.endOffset <= attempt.offset)
+    return undefined;
+  return { endOffset: attempt.endOffset, crashed: attempt.single };
 }
 
 /**
@@ -415,38 +492,113 @@ export async function runImport(
   options.onStart?.({ ...progress(), resumedFromLine, rejectsFile: run.rejectsPath });
 
   let rowsThisAttempt = 0;
-  let interrupted = false;
   let analysed = false;
-  const batches = readerOf(plan)({ ...state.position, batchSize: plan.batchSize, ...chunk(plan.chunkSize) });
+  const record = async (batch: RowBatch, committed: Committed): Promise<void> => {
+    state.position = { offset: batch.endOffset, line: batch.endLine };
+    state.totals = {
+      created: state.totals.created + committed.created,
+      duplicate: state.totals.duplicate + committed.duplicate,
+      rejected: state.totals.rejected + committed.rejected,
+    };
+    rowsThisAttempt += committed.created + committed.duplicate + committed.rejected;
+    if (!analysed && committed.created > 0) {
+      await analyzeLoadedTables(db);
+      analysed = true;
+    }
+    options.onProgress?.(progress());
+  };
+  // Committed before the batch's own transaction starts, so a process that dies storing it leaves it behind.
+  const mark = (endOffset: number, single: boolean): Promise<void> =>
+    inWorkspace(db, workspaceId, (tx) =>
+      repo.markAttempt(tx, workspaceId, run.id, { offset: state.position.offset, endOffset, single }),
+    );
+  const aborted = () => options.signal?.aborted === true;
+
+  /** Stores batches from the checkpoint until the end, an interruption, or a batch that fails. */
+  const commitBatches = async (): Promise<'done' | 'interrupted' | Suspect> => {
+    const batches = readerOf(plan)({
+      ...state.position,
+      batchSize: plan.batchSize,
+      ...chunk(plan.chunkSize),
+    });
+    try {
+      let next = batches.next();
+      for (;;) {
+        const result = await next;
+        if (result.done) return 'done';
+        if (aborted()) return 'interrupted';
+        // Read and parse the next batch while this one is stored.
+        next = batches.next();
+        next.catch(() => undefined);
+        const batch = result.value;
+        await mark(batch.endOffset, false);
+        let committed: Committed;
+        try {
+          committed = await commitBatch(db, actor, plan, state, batch);
+        } catch (error) {
+          if (error instanceof BatchFailed && !isTransient(error.cause)) {
+            return { endOffset: batch.endOffset, crashed: false };
+          }
+          throw error instanceof BatchFailed ? error.cause : error;
+        }
+        await record(batch, committed);
+      }
+    } finally {
+      await batches.return(undefined);
+    }
+  };
+
+  /**
+   * Stores the suspect rows one by one, each in its own transaction: a row that fails alone is
+   * rejected with its error, and the row an earlier process died on alone is rejected untried.
+   * Returns true when interrupted.
+   */
+  const commitRowByRow = async (suspect: Suspect): Promise<boolean> => {
+    let first = true;
+    for await (const single of readerOf(plan)({
+      ...state.position,
+      batchSize: 1,
+      ...chunk(plan.chunkSize),
+    })) {
+      if (state.position.offset >= suspect.endOffset) return false;
+      if (aborted()) return true;
+      let committed: Committed;
+      if (first && suspect.crashed) {
+        committed = await commitBatch(db, actor, plan, state, single, CRASHED_ROW);
+      } else {
+        await mark(suspect.endOffset, true);
+        try {
+          committed = await commitBatch(db, actor, plan, state, single);
+        } catch (error) {
+          if (!(error instanceof BatchFailed) || isTransient(error.cause)) {
+            throw error instanceof BatchFailed ? error.cause : error;
+          }
+          committed = await commitBatch(db, actor, plan, state, single, failedRowError(error.cause));
+        }
+      }
+      first = false;
+      await record(single, committed);
+    }
+    return false;
+  };
+
+  let interrupted = false;
   try {
-    let next = batches.next();
+    let suspect = suspectOf(run);
     for (;;) {
-      const result = await next;
-      if (result.done) break;
-      if (options.signal?.aborted) {
+      if (suspect) {
+        interrupted = await commitRowByRow(suspect);
+        if (interrupted) break;
+      }
+      const outcome = await commitBatches();
+      if (outcome === 'done') break;
+      if (outcome === 'interrupted') {
         interrupted = true;
         break;
       }
-      // Read and parse the next batch while this one is stored.
-      next = batches.next();
-      next.catch(() => undefined);
-      const batch = result.value;
-      const committed = await commitBatch(db, actor, plan, state, batch);
-      state.position = { offset: batch.endOffset, line: batch.endLine };
-      state.totals = {
-        created: state.totals.created + committed.created,
-        duplicate: state.totals.duplicate + committed.duplicate,
-        rejected: state.totals.rejected + committed.rejected,
-      };
-      rowsThisAttempt += committed.created + committed.duplicate + committed.rejected;
-      if (!analysed && committed.created > 0) {
-        await analyzeLoadedTables(db);
-        analysed = true;
-      }
-      options.onProgress?.(progress());
+      suspect = outcome;
     }
   } finally {
-    await batches.return(undefined);
     await state.rejects.close();
   }
   await chainAuditBacklog(db);

@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FieldProblem } from '../shared/errors.ts';
+import { findJsonBoundsProblem, type JsonBoundsCode } from '../shared/json-bounds.ts';
 import { checkAmount, isCurrencyCode } from '../shared/money.ts';
 import type { InitiatedBy, InteractionCustomerRef, InteractionInput, LineItem } from './interaction.ts';
 
@@ -483,10 +484,31 @@ function toProblem(error: ErrorObject, root: unknown): RelativeProblem {
 }
 
 function collect(validator: ValidateFunction, into: RelativeProblem[]): void {
-  for (const error of validator.errors ?? []) {
-    // A union's branches each report; the summary error of the union says it once.
+  const errors = validator.errors ?? [];
+  // A union's branches each report; the summary error of the union says it once, naming the values
+  // when the union is one of constants.
+  const constants = new Map<string, string[]>();
+  for (const error of errors) {
+    const union =
+      error.keyword === 'const' ? /^(.*\/anyOf)\/\d+\/const$/.exec(error.schemaPath)?.[1] : undefined;
+    if (union === undefined) continue;
+    const key = `${error.instancePath}|${union}`;
+    constants.set(key, [
+      ...(constants.get(key) ?? []),
+      String((error.params as { allowedValue?: unknown }).allowedValue),
+    ]);
+  }
+  for (const error of errors) {
     if (error.schemaPath.includes('/anyOf/')) continue;
-    add(into, toProblem(error, validator.schema));
+    const values =
+      error.keyword === 'anyOf' ? constants.get(`${error.instancePath}|${error.schemaPath}`) : undefined;
+    const problem = toProblem(error, validator.schema);
+    add(
+      into,
+      values && problem.message === 'must be one of the allowed values'
+        ? { ...problem, message: `must be one of: ${values.join(', ')}` }
+        : problem,
+    );
   }
 }
 
@@ -515,15 +537,24 @@ function checkMoney(item: Record<string, unknown>, problems: RelativeProblem[]):
   }
 }
 
+/** A refused item: its problems, and the code of the refusal when it is not a plain validation failure. */
 export type ValidationOutcome =
   | { ok: true; value: InteractionInput }
-  | { ok: false; problems: FieldProblem[] };
+  | { ok: false; problems: FieldProblem[]; code?: JsonBoundsCode };
 
-type Checked = { ok: true; value: InteractionInput } | { ok: false; problems: RelativeProblem[] };
+type Checked =
+  | { ok: true; value: InteractionInput }
+  | { ok: false; problems: RelativeProblem[]; code?: JsonBoundsCode };
 
 function check(item: unknown, now: number): Checked {
   if (!isPlainObject(item))
     return { ok: false, problems: [{ suffix: '', message: 'must be a JSON object' }] };
+  // Before any other walk of the item: nesting within bounds, text the database can hold.
+  const bounds = findJsonBoundsProblem(item);
+  if (bounds) {
+    const suffix = bounds.path === '' ? '' : bounds.path.startsWith('[') ? bounds.path : `.${bounds.path}`;
+    return { ok: false, code: bounds.code, problems: [{ suffix, message: bounds.message }] };
+  }
   const problems: RelativeProblem[] = [];
   if (!validateShape(item)) collect(validateShape, problems);
 
@@ -586,6 +617,11 @@ function withPath(problems: readonly RelativeProblem[], path: string): FieldProb
   return problems.map((p) => ({ path: joinPath(path, p.suffix), message: p.message }));
 }
 
+function refused(checked: Checked & { ok: false }, path: string): ValidationOutcome & { ok: false } {
+  const problems = withPath(checked.problems, path);
+  return checked.code === undefined ? { ok: false, problems } : { ok: false, problems, code: checked.code };
+}
+
 /**
  * Validates one interaction. `path` is where the item sits in its request (`interactions[3]`, or '' for
  * a single item) and prefixes every problem's path; `now` bounds `occurredAt` (at most one day ahead).
@@ -593,7 +629,7 @@ function withPath(problems: readonly RelativeProblem[], path: string): FieldProb
  */
 export function validateInteraction(item: unknown, path = '', now: number = Date.now()): ValidationOutcome {
   const checked = check(item, now);
-  return checked.ok ? checked : { ok: false, problems: withPath(checked.problems, path) };
+  return checked.ok ? checked : refused(checked, path);
 }
 
 /**
@@ -611,8 +647,7 @@ export function validateInteractions(
     const checked = check(items[i], now);
     if (checked.ok) outcomes[i] = checked;
     else {
-      const path = pathPrefix === '' ? '' : `${pathPrefix}[${i}]`;
-      outcomes[i] = { ok: false, problems: withPath(checked.problems, path) };
+      outcomes[i] = refused(checked, pathPrefix === '' ? '' : `${pathPrefix}[${i}]`);
     }
   }
   return outcomes;

@@ -71,10 +71,10 @@ function itemPath(prefix: string, index: number): string {
   return prefix === '' ? '' : `${prefix}[${index}]`;
 }
 
-function validationError(problems: FieldProblem[]): ItemError {
+function validationError(problems: FieldProblem[], code = 'INTERACTION_INVALID'): ItemError {
   const first = problems[0];
   return {
-    code: 'INTERACTION_INVALID',
+    code,
     message: first ? `${first.path || 'The interaction'} ${first.message}.` : 'The interaction is invalid.',
     details: { errors: problems },
   };
@@ -148,7 +148,7 @@ export async function ingestInteractions(
     const outcome = outcomes[index];
     if (outcome === undefined) continue;
     if (!outcome.ok) {
-      results[index] = { index, status: 'rejected', error: validationError(outcome.problems) };
+      results[index] = { index, status: 'rejected', error: validationError(outcome.problems, outcome.code) };
       continue;
     }
     const path = itemPath(prefix, index);

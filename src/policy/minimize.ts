@@ -142,14 +142,30 @@ function detectNir(pass: Pass): void {
 }
 
 const NINO =
-  /(?<![0-9A-Za-z])([A-CEGHJ-PR-TW-Z])([A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])(?![0-9A-Za-z])/gi;
+  /(?<![0-9A-Za-z])([A-Z])([A-Z])[ -]?(\d{2}[ -]?\d{2}[ -]?\d{2}|\d{3}[ -]?\d{3})(?:[ -]?([A-D]))?(?![0-9A-Za-z])/gi;
+const NINO_FIRST = /^[A-CEGHJ-PR-TW-Z]$/i;
+const NINO_SECOND = /^[A-CEGHJ-NPR-TW-Z]$/i;
 const NINO_NEVER = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
+/** A label just before a number saying it is a National Insurance number ("NI no.", "NINO:", "national insurance"). */
+const NINO_LABEL =
+  /(?:national\s+insurance|\bnino\b|\bn\.?i\.?(?=[\s:#.]))[^0-9A-Za-z]{0,3}(?:(?:no|number|num)\b\.?)?[^0-9A-Za-z]{0,3}(?:is\s+)?$/i;
 
-/** UK National Insurance number: two letters (not every pair is issued), six digits, A–D. */
+/**
+ * UK National Insurance number: two letters (not every pair is issued), six digits (in pairs, in
+ * threes or together, spaces or dashes between), a suffix A–D. After a label ("NI number is …") the
+ * shape alone is enough: the suffix may be missing and the prefix one never issued (QQ, the usual
+ * example).
+ */
 function detectNino(pass: Pass): void {
   for (const m of pass.text.matchAll(NINO)) {
-    if (NINO_NEVER.has(`${m[1]}${m[2]}`.toUpperCase())) continue;
-    maskRange(pass, 'national_id', m.index, m.index + m[0].length);
+    const [, first = '', second = '', , suffix] = m;
+    const issued =
+      NINO_FIRST.test(first) &&
+      NINO_SECOND.test(second) &&
+      !NINO_NEVER.has(`${first}${second}`.toUpperCase());
+    const labelled = NINO_LABEL.test(pass.text.slice(Math.max(0, m.index - 40), m.index));
+    if ((issued && suffix !== undefined) || labelled)
+      maskRange(pass, 'national_id', m.index, m.index + m[0].length);
   }
 }
 
@@ -364,7 +380,7 @@ export function scanPayload(value: unknown, options: ScanOptions): ScanResult {
               path: childPath,
               category,
               code: 'POLICY_DO_NOT_STORE',
-              message: `A value of category "${category}" must not be stored: remove it, or ingest in strip mode to drop it.`,
+              message: `is of category "${category}", which must not be stored: remove it, or set the workspace's doNotStore to "strip" to drop it`,
             });
           }
           break;

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'not_found'
   | 'conflict'
   | 'too_large'
+  | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
@@ -22,6 +23,7 @@ export const ERROR_KIND_TABLE: Record<ErrorKind, { status: number; exitCode: num
   not_found: { status: 404, exitCode: 4 },
   conflict: { status: 409, exitCode: 5 },
   too_large: { status: 413, exitCode: 2 },
+  unsupported_media_type: { status: 415, exitCode: 2 },
   rate_limited: { status: 429, exitCode: 6 },
   unavailable: { status: 503, exitCode: 7 },
   internal: { status: 500, exitCode: 1 },

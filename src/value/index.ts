@@ -97,12 +97,18 @@ export {
   type RfmSegment,
 } from './rfm.ts';
 export {
+  /** Refuses a horizon or discount rate out of range (the valuation loop's bound). */
+  assertValueOptions,
   /** One customer's value. */
   type CustomerValue,
   /** Per-customer value and RFM from fitted models. */
   computeCustomerValues,
   /** Discounted expected purchases over a horizon, in monthly steps. */
   computeDiscountedPurchases,
+  /** The highest annual discount rate accepted. */
+  MAX_ANNUAL_DISCOUNT_RATE,
+  /** The longest horizon valued, in days (ten years). */
+  MAX_HORIZON_DAYS,
   /** The fitted models value is computed from. */
   type ValueModels,
   /** Horizon, discount rate and period of a valuation. */

@@ -80,3 +80,29 @@ describe('computeCustomerValues', () => {
     expect(lapsed?.segment).toBe('hibernating');
   });
 });
+
+describe('valuation bounds', () => {
+  const params = { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 };
+  const history = { frequency: 2, recency: 30.43, T: 38.86 };
+
+  it('refuses horizons that are not finite, not positive or beyond ten years, and absurd discount rates', () => {
+    for (const horizon of [1e308, Number.POSITIVE_INFINITY, Number.NaN, 0, -1, 523]) {
+      expect(() =>
+        computeDiscountedPurchases(params, history, { period: 'week', horizon, annualDiscountRate: 0.1 }),
+      ).toThrow(expect.objectContaining({ code: 'HORIZON_INVALID' }));
+    }
+    expect(() =>
+      computeDiscountedPurchases(params, history, { period: 'day', horizon: 365, annualDiscountRate: 1e9 }),
+    ).toThrow(expect.objectContaining({ code: 'DISCOUNT_RATE_INVALID' }));
+  });
+
+  it('values the longest horizon allowed', () => {
+    const value = computeDiscountedPurchases(params, history, {
+      period: 'week',
+      horizon: 521,
+      annualDiscountRate: 0.1,
+    });
+    expect(value).toBeGreaterThan(0);
+    expect(Number.isFinite(value)).toBe(true);
+  });
+});

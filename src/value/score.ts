@@ -1,3 +1,4 @@
+import { invalid } from '../shared/errors.ts';
 import {
   type BgNbdParams,
   computeBgNbdConditionalExpectedPurchases,
@@ -21,6 +22,14 @@ import { type CustomerSummary, PERIOD_DAYS, type Period, type PurchaseHistory } 
 /** Days in a calendar month on average. */
 const DAYS_PER_MONTH = 365.25 / 12;
 const DAYS_PER_YEAR = 365.25;
+
+/**
+ * The longest horizon valued, in days (ten years): it bounds the valuation loop below to
+ * ceil(3653 / 30.4375) = 121 monthly steps per customer whatever the input.
+ */
+export const MAX_HORIZON_DAYS = 3653;
+/** The highest annual discount rate accepted (1,000 %). */
+export const MAX_ANNUAL_DISCOUNT_RATE = 10;
 
 /** How value is projected. */
 export interface ValueOptions {
@@ -62,19 +71,50 @@ export function computeDiscountedPurchases(
   customer: PurchaseHistory,
   options: ValueOptions,
 ): number {
+  assertValueOptions(options);
   const periodDays = PERIOD_DAYS[options.period];
   const step = DAYS_PER_MONTH / periodDays;
   const yearlyLog = Math.log1p(options.annualDiscountRate);
+  // An integer count, not a float accumulator (which stops moving at large values): at most 121 steps,
+  // since the horizon is at most MAX_HORIZON_DAYS.
+  const months = Math.ceil((options.horizon * periodDays) / DAYS_PER_MONTH);
   let total = 0;
   let previous = 0;
-  for (let start = 0; start < options.horizon; start += step) {
-    const end = Math.min(start + step, options.horizon);
+  for (let month = 1; month <= months; month++) {
+    const end = Math.min(month * step, options.horizon);
     const expected = computeBgNbdConditionalExpectedPurchases(params, customer, end);
     const discount = Math.exp((-yearlyLog * end * periodDays) / DAYS_PER_YEAR);
     total += (expected - previous) * discount;
     previous = expected;
   }
   return total;
+}
+
+/**
+ * Refuses a valuation whose loop would not be bounded: the horizon must be a positive number of
+ * periods of at most MAX_HORIZON_DAYS days, the annual discount rate a number from 0 to
+ * MAX_ANNUAL_DISCOUNT_RATE.
+ */
+export function assertValueOptions(options: ValueOptions): void {
+  const periodDays = PERIOD_DAYS[options.period];
+  if (periodDays === undefined) {
+    throw invalid('PERIOD_INVALID', 'The period must be "week" or "day".', { period: options.period });
+  }
+  const maxHorizon = Math.floor(MAX_HORIZON_DAYS / periodDays);
+  if (!(options.horizon > 0 && options.horizon <= maxHorizon)) {
+    throw invalid(
+      'HORIZON_INVALID',
+      `The horizon must be a positive number of ${options.period}s, at most ${maxHorizon} (ten years).`,
+      { horizon: options.horizon, max: maxHorizon },
+    );
+  }
+  if (!(options.annualDiscountRate >= 0 && options.annualDiscountRate <= MAX_ANNUAL_DISCOUNT_RATE)) {
+    throw invalid(
+      'DISCOUNT_RATE_INVALID',
+      `The annual discount rate must be a number from 0 to ${MAX_ANNUAL_DISCOUNT_RATE}.`,
+      { annualDiscountRate: options.annualDiscountRate, max: MAX_ANNUAL_DISCOUNT_RATE },
+    );
+  }
 }
 
 /** Value and RFM of customers scored together. */

@@ -1,5 +1,4 @@
 import type { Tx } from '../db/index.ts';
-import { invalid } from '../shared/errors.ts';
 import { currencyDecimals } from '../shared/money.ts';
 import { fitBgNbd } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaFit } from './gammagamma.ts';
@@ -14,7 +13,7 @@ import {
   type StoredValueModel,
 } from './profile.ts';
 import type { RfmSegment } from './rfm.ts';
-import type { ValueOptions } from './score.ts';
+import { assertValueOptions, type ValueOptions } from './score.ts';
 import { computeDayNumber, type Period } from './summary.ts';
 import * as repo from './value.repository.ts';
 
@@ -58,19 +57,6 @@ function dayOf(date: Date): number {
   return computeDayNumber(date.toISOString());
 }
 
-function assertOptions(options: ValueOptions): void {
-  if (!(options.horizon > 0) || !Number.isFinite(options.horizon)) {
-    throw invalid('HORIZON_INVALID', 'The horizon must be a positive number of periods.', {
-      horizon: options.horizon,
-    });
-  }
-  if (!(options.annualDiscountRate >= 0) || !Number.isFinite(options.annualDiscountRate)) {
-    throw invalid('DISCOUNT_RATE_INVALID', 'The annual discount rate must be a number ≥ 0.', {
-      annualDiscountRate: options.annualDiscountRate,
-    });
-  }
-}
-
 function fitSpend(summaries: readonly ProfileSummary[]): GammaGammaFit | null {
   return summaries.some((s) => s.frequency > 0 && s.monetaryValue > 0) ? fitGammaGamma(summaries) : null;
 }
@@ -96,7 +82,7 @@ export async function refitWorkspaceValue(
     horizon: options.horizon ?? DEFAULTS[period].horizon,
     annualDiscountRate: options.annualDiscountRate ?? DEFAULTS[period].annualDiscountRate,
   };
-  assertOptions(valueOptions);
+  assertValueOptions(valueOptions);
   // Money is counted in one currency: others only through the workspace's rates, never added as they are.
   const byCurrency = await repo.countPurchasesByCurrency(tx, workspaceId, now);
   const currency = options.valueCurrency ?? byCurrency[0]?.currency ?? null;

@@ -78,6 +78,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           body: ResolveWorkspaceBody,
           response: { 200: ResolveWorkspaceSummarySchema, ...errorResponses() },
         },
+        config: { longRunning: true },
       },
       async (request, reply) =>
         governedWrite(deps, request, reply, async (scope) => ({

@@ -237,6 +237,8 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         // Items are validated one by one by the interaction validator (paths like interactions[3].type),
         // so one bad item is reported on its own instead of failing the whole request here.
         validatorCompiler: () => (data) => ({ value: data }),
+        // NUL or a lone surrogate rejects only its own item (interactions[3].text), not the batch.
+        config: { textCheckedPerItem: true },
       },
       async (request, reply) => {
         const body: unknown = request.body;

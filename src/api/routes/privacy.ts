@@ -52,10 +52,41 @@ const AccessLogEntry = Type.Object({
   requestId: Type.Union([Type.String(), Type.Null()]),
 });
 
+// The shape of each addition is checked here (400 with paths); what its values mean (a storage policy,
+// an intimacy level, a lawful basis, a role) is checked by the taxonomy, which answers with its own codes.
+const CategoryAdditionBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 200, description: 'Lower-case words joined by dots: preference.diet.' }),
+    policy: Type.Optional(
+      Type.String({ description: 'store, declared_only, special, hash_only, do_not_store.' }),
+    ),
+    minIntimacy: Type.Optional(Type.Number({ description: '0 to 4.' })),
+    minIntimacyFor: Type.Optional(Type.String({ description: 'all or outreach.' })),
+    directIdentifier: Type.Optional(Type.Boolean()),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const PurposeAdditionBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 64, description: 'One lower-case word: loyalty_programme.' }),
+    lawfulBasis: Type.String({
+      description: 'contract, legitimate_interest, legal_obligation, consent, explicit_consent.',
+    }),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    minIntimacy: Type.Optional(Type.Number({ description: '0 to 4.' })),
+    outreach: Type.Optional(Type.Boolean()),
+    pseudonymised: Type.Optional(Type.Boolean()),
+    neverSpecial: Type.Optional(Type.Boolean()),
+    roles: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
 const PolicyBody = Type.Object(
   {
-    categories: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 200 })),
-    purposes: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 })),
+    categories: Type.Optional(Type.Array(CategoryAdditionBody, { maxItems: 200 })),
+    purposes: Type.Optional(Type.Array(PurposeAdditionBody, { maxItems: 50 })),
     overrides: Type.Optional(
       Type.Array(
         Type.Object(
@@ -244,7 +275,12 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         readAccessLog(
           deps.db,
           actorOf(request),
-          { purpose: purposeOf(request), requestId: request.id, clientRequestId: request.clientRequestId },
+          {
+            purpose: purposeOf(request),
+            requestId: request.id,
+            clientRequestId: request.clientRequestId,
+            deadline: request.deadline,
+          },
           request.params.id,
           { limit: request.query.limit, cursor: request.query.cursor },
         ),

@@ -20,6 +20,7 @@ import {
   SegmentSchema,
 } from '../../segments/index.ts';
 import { AppError } from '../../shared/errors.ts';
+import { MAX_ANNUAL_DISCOUNT_RATE, MAX_HORIZON_DAYS } from '../../value/index.ts';
 import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
 import { errorResponses, IdParams, PageQuery, PurposeParam, PurposeQuery } from '../schemas.ts';
 
@@ -34,9 +35,13 @@ const RefitBody = Type.Object(
   {
     period: Type.Optional(Type.Union([Type.Literal('week'), Type.Literal('day')])),
     horizon: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, description: 'In periods (default 52 weeks).' }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: MAX_HORIZON_DAYS,
+        description: `In periods (default 52 weeks); at most ten years (${Math.floor(MAX_HORIZON_DAYS / 7)} weeks or ${MAX_HORIZON_DAYS} days).`,
+      }),
     ),
-    annualDiscountRate: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+    annualDiscountRate: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_ANNUAL_DISCOUNT_RATE })),
   },
   { additionalProperties: false },
 );
@@ -243,12 +248,18 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           body: Type.Optional(RefitBody),
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses() },
         },
+        config: { longRunning: true },
       },
       async (request) =>
         withAccess(
           deps.db,
           actorOf(request),
-          { purpose: purposeOf(request) ?? 'analytics', requestId: request.id, mode: 'write' },
+          {
+            purpose: purposeOf(request) ?? 'analytics',
+            requestId: request.id,
+            mode: 'write',
+            deadline: request.deadline,
+          },
           async (scope) => {
             const { refit, segments } = await runValueRefit(scope, request.body ?? {});
             return {
