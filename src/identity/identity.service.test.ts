@@ -137,6 +137,8 @@ let run = 0;
 async function seedSide(scope: AccessScope, ws: TestWorkspace, spec: SideSpec, tag: string): Promise<string> {
   const { tx, actor } = scope;
   const created = await createCustomer(tx, actor, {
+    // A customer needs an identifying field: the side's tag names it when nothing else does.
+    familyName: `Side ${tag}`,
     emails: spec.emails,
     identities: Array.from({ length: spec.identities }, (_, i) => ({
       source: i % 2 === 0 ? 'pos' : 'web',
@@ -379,7 +381,7 @@ describe(`identity merges in the database (${ENGINE})`, () => {
     await expect(inScope(ws, (scope) => mergeCustomers(scope, x ?? '', y ?? ''))).rejects.toMatchObject({
       code: 'MERGE_REFUSED',
     });
-    const other = await inScope(ws, async (scope) => (await createCustomer(scope.tx, scope.actor, {})).id);
+    const other = await inScope(ws, async (scope) => (await createCustomer(scope.tx, scope.actor, { givenName: 'Other' })).id);
     const second = await inScope(ws, (scope) => mergeCustomers(scope, x ?? '', other));
     await expect(inScope(ws, (scope) => unmergeCustomers(scope, first.id))).rejects.toMatchObject({
       code: 'UNMERGE_ORDER',
