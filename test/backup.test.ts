@@ -335,6 +335,24 @@ describe(`workspace backup and restore (${ENGINE})`, () => {
     }
     const here = await restoreBackup(t.database.db, backup, testAuditKeys()).catch((e: unknown) => e);
     expect(isAppError(here) && here.code).toBe('RESTORE_WORKSPACE_EXISTS');
+    // A backup holds everything stored: only an owner writes one, and only for the purpose legal.
+    const notLegal = await exportWorkspace(
+      t.database.db,
+      { actor: operatorActor(source.workspace.id), purpose: 'service', fileName: 'x', format: 'backup' },
+      new Collect(),
+    ).catch((e: unknown) => e);
+    expect(isAppError(notLegal) && notLegal.code).toBe('EXPORT_BACKUP_NOT_ALLOWED');
+    const notOwner = await exportWorkspace(
+      t.database.db,
+      {
+        actor: { ...source.actor, role: 'privacy_officer' },
+        purpose: 'legal',
+        fileName: 'x',
+        format: 'backup',
+      },
+      new Collect(),
+    ).catch((e: unknown) => e);
+    expect(isAppError(notOwner) && notOwner.code).toBe('EXPORT_BACKUP_NOT_ALLOWED');
   }, 120_000);
 
   it.runIf(ENGINE === 'pglite')(
