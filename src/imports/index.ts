@@ -15,9 +15,9 @@ export {
   BACKUP_FORMAT_VERSION,
   /** The tables a backup copies, from the catalog, parents first. */
   listBackupTables,
+  type RestoreSummary,
   /** The version of an export file from its header: 1 (records), 2 (backup), or null. */
   readExportVersion,
-  type RestoreSummary,
   /** Restores a backup, all or nothing, into a database without its workspace; verifies its audit chain. */
   restoreBackup,
 } from './backup.service.ts';
