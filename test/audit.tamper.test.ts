@@ -8,6 +8,7 @@ import {
   type Checkpoint,
   findLatestCheckpoint,
   recordAuditEvents,
+  verifyAuditChain,
   verifyWorkspaceAuditChain,
 } from '../src/audit/index.ts';
 import { createGovernedCustomer, readCustomer, withAccess } from '../src/governance/index.ts';
@@ -252,5 +253,65 @@ describe(`audit chain tamper evidence (${ENGINE})`, () => {
     );
     expect(versions.rows.map((r) => Number(r.hash_version))).toEqual([1, 1, 1, 2]);
     expect(await verify(ws)).toMatchObject({ ok: true, events: 4 });
+  });
+
+  it('names a chained event that differs from the access its inbox entry recorded', async () => {
+    const { ws, ids } = await auditedWorkspace();
+    const workspaceId = ws.workspace.id;
+    await inTestWorkspace(t.database, ws, (tx) =>
+      recordAuditEvents(
+        tx,
+        workspaceId,
+        { actor: { keyId: null, role: 'agent', label: 'desk' }, requestId: null },
+        [
+          {
+            action: 'customer.read',
+            purpose: 'service',
+            customerIds: [ids[0] as string],
+            fields: ['givenName'],
+          },
+        ],
+      ),
+    );
+    // Someone holding the key chains a doctored copy of the waiting access (another purpose) himself.
+    const [waiting] = (
+      await sql<StoredEvent>`SELECT * FROM audit_inbox WHERE workspace_id = ${workspaceId}`.execute(
+        t.database.db,
+      )
+    ).rows;
+    const head = (
+      await sql<{ hash: string }>`SELECT hash FROM audit_heads WHERE workspace_id = ${workspaceId}`.execute(
+        t.database.db,
+      )
+    ).rows[0] as { hash: string };
+    if (!waiting) throw new Error('no waiting event');
+    const forged = {
+      workspaceId,
+      seq: 7,
+      id: waiting.id,
+      occurredAt: new Date(waiting.occurred_at).toISOString(),
+      actor: waiting.actor,
+      purpose: 'marketing',
+      action: waiting.action,
+      customerIds: waiting.customer_ids,
+      fields: waiting.fields,
+      requestId: waiting.request_id,
+      details: waiting.details,
+      prevHash: head.hash,
+      hashVersion: 2 as const,
+    };
+    const hash = computeEventHash(forged, testAuditKeys().hmacKey);
+    await asAdministrator(
+      sql`INSERT INTO audit_events (workspace_id, seq, id, occurred_at, actor, purpose, action, customer_ids, fields,
+                                    request_id, details, prev_hash, hash_version, hash)
+          SELECT workspace_id, 7, id, occurred_at, actor, 'marketing', action, customer_ids, fields, request_id,
+                 details, ${head.hash}, 2, ${hash}
+          FROM audit_inbox WHERE workspace_id = ${workspaceId}`,
+      sql`INSERT INTO audit_subjects (workspace_id, customer_id, seq) VALUES (${workspaceId}, ${ids[0]}, 7)`,
+      sql`UPDATE audit_heads SET seq = 7, hash = ${hash} WHERE workspace_id = ${workspaceId}`,
+    );
+    expect(
+      await inTestWorkspace(t.database, ws, (tx) => verifyAuditChain(tx, workspaceId, testAuditKeys())),
+    ).toMatchObject({ ok: false, break: { seq: 7, problem: 'inbox_mismatch' } });
   });
 });

@@ -96,12 +96,21 @@ async function openFreshDatabase(): Promise<{ database: Database; drop: () => Pr
   };
 }
 
-/** Every row of every table the backup copies, per table, in primary-key order. */
+/**
+ * Every row of every table the backup copies, per table, in primary-key order, read in pages of seven
+ * (the backup reads pages of a thousand: the row counts of the two must agree).
+ */
 async function snapshot(database: Database, workspaceId: string): Promise<Record<string, unknown[]>> {
   return inWorkspace(database.db, workspaceId, async (tx) => {
     const tables: Record<string, unknown[]> = {};
     for (const table of await listBackupTables(tx)) {
-      tables[table.name] = await readTableRows(tx, table, workspaceId, null, 1_000_000);
+      const rows: Record<string, unknown>[] = [];
+      for (;;) {
+        const page = await readTableRows(tx, table, workspaceId, rows[rows.length - 1] ?? null, 7);
+        rows.push(...page);
+        if (page.length < 7) break;
+      }
+      tables[table.name] = rows;
     }
     return tables;
   });
@@ -326,6 +335,24 @@ describe(`workspace backup and restore (${ENGINE})`, () => {
     }
     const here = await restoreBackup(t.database.db, backup, testAuditKeys()).catch((e: unknown) => e);
     expect(isAppError(here) && here.code).toBe('RESTORE_WORKSPACE_EXISTS');
+    // A backup holds everything stored: only an owner writes one, and only for the purpose legal.
+    const notLegal = await exportWorkspace(
+      t.database.db,
+      { actor: operatorActor(source.workspace.id), purpose: 'service', fileName: 'x', format: 'backup' },
+      new Collect(),
+    ).catch((e: unknown) => e);
+    expect(isAppError(notLegal) && notLegal.code).toBe('EXPORT_BACKUP_NOT_ALLOWED');
+    const notOwner = await exportWorkspace(
+      t.database.db,
+      {
+        actor: { ...source.actor, role: 'privacy_officer' },
+        purpose: 'legal',
+        fileName: 'x',
+        format: 'backup',
+      },
+      new Collect(),
+    ).catch((e: unknown) => e);
+    expect(isAppError(notOwner) && notOwner.code).toBe('EXPORT_BACKUP_NOT_ALLOWED');
   }, 120_000);
 
   it.runIf(ENGINE === 'pglite')(

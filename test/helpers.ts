@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { type AuditKeys, bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
@@ -26,15 +23,11 @@ export function testDatabaseUrl(): string | undefined {
 let auditKeys: AuditKeys | undefined;
 
 /**
- * This test process's audit keys and checkpoints file, in a directory of its own (removed at exit), as a
- * composition root would load them from the data directory.
+ * The test run's audit keys and checkpoints file (a directory the global setup makes and removes), as a
+ * composition root loads them from the data directory.
  */
 export function testAuditKeys(): AuditKeys {
-  if (!auditKeys) {
-    const dir = mkdtempSync(join(tmpdir(), 'cornerstore-audit-keys-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    auditKeys = loadAuditKeys(dir);
-  }
+  auditKeys ??= loadAuditKeys(inject('testAuditKeyDir'));
   return auditKeys;
 }
 

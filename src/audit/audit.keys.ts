@@ -12,11 +12,13 @@ import {
   closeSync,
   existsSync,
   fstatSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
-  writeSync,
+  unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -46,20 +48,23 @@ export const AUDIT_KEY_FILE = 'audit-key';
 export const AUDIT_SIGNING_KEY_FILE = 'audit-signing-key.pem';
 export const AUDIT_CHECKPOINTS_FILE = 'audit-checkpoints.ndjson';
 
-/** Creates `path` with `content` (mode 0600) unless it exists; answers what the file holds. */
+/**
+ * Creates `path` with `content` (mode 0600) unless it exists; answers what the file holds. The file is
+ * written whole under another name and then linked into place, so a process starting at the same moment
+ * reads either nothing or the whole key, never half of it.
+ */
 function readOrCreate(path: string, content: () => string): string {
   if (!existsSync(path)) {
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, content(), { mode: 0o600 });
+    chmodSync(partial, 0o600);
     try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, content());
-      } finally {
-        closeSync(fd);
-      }
-      chmodSync(path, 0o600);
+      linkSync(partial, path);
     } catch (error) {
       // Another process created it first: read theirs.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(partial);
     }
   }
   return readFileSync(path, 'utf8');

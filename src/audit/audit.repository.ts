@@ -260,6 +260,22 @@ export async function findSubjectMismatch(tx: Tx, workspaceId: string): Promise<
   return first ? Number(first.seq) : null;
 }
 
+/**
+ * The first chained event whose id an inbox entry still carries: the chainer removes an entry once its
+ * identical event is in the chain, so one left behind means the chained copy differs from the access
+ * as it was recorded.
+ */
+export async function findInboxChainMismatch(tx: Tx, workspaceId: string): Promise<number | null> {
+  const { rows } = await sql<{ seq: number | string }>`
+    SELECT e.seq FROM audit_inbox i
+    JOIN audit_events e ON e.workspace_id = i.workspace_id AND e.id = i.id
+    WHERE i.workspace_id = ${workspaceId}
+    ORDER BY e.seq
+    LIMIT 1`.execute(tx);
+  const first = rows[0];
+  return first ? Number(first.seq) : null;
+}
+
 /** One customer's events, newest first, before `beforeSeq` when given. */
 export async function listCustomerEvents(
   tx: Tx,

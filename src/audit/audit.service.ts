@@ -119,8 +119,8 @@ export type ChainReport =
 /**
  * Walks the workspace's whole chain in seq order, recomputing every hash with the audit key, then
  * compares it with the latest signed checkpoint (read by the caller before this transaction began, so
- * that it never counts events this snapshot cannot see), checks the head and the per-customer index;
- * names the first broken link.
+ * that it never counts events this snapshot cannot see), checks the head, the per-customer index and the
+ * inbox against the chain; names the first broken link.
  */
 export async function verifyAuditChain(
   tx: Tx,
@@ -206,6 +206,19 @@ export async function verifyAuditChain(
         seq: mismatch,
         problem: 'subjects_mismatch',
         detail: `the customers indexed for event ${mismatch} differ from the customers it records`,
+      },
+    };
+  }
+  const unchained = await repo.findInboxChainMismatch(tx, workspaceId);
+  if (unchained !== null) {
+    return {
+      ok: false,
+      events: unchained - 1,
+      pending,
+      break: {
+        seq: unchained,
+        problem: 'inbox_mismatch',
+        detail: `event ${unchained} differs from the access recorded for it in the inbox`,
       },
     };
   }

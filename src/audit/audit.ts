@@ -97,7 +97,8 @@ export type ChainProblem =
   | 'hash_version_downgrade'
   | 'checkpoint_invalid'
   | 'checkpoint_mismatch'
-  | 'chain_trimmed';
+  | 'chain_trimmed'
+  | 'inbox_mismatch';
 
 /** The first broken link of a chain: where and why. */
 export interface ChainBreak {

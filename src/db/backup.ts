@@ -19,6 +19,8 @@ export interface WorkspaceTable {
   columns: string[];
   /** The primary key's columns, which order the rows and page through them. */
   primaryKey: string[];
+  /** The SQL types of the primary key's columns (from the catalog), to compare a page's last key. */
+  keyTypes: string[];
   /** Generated columns: not copied, the database recomputes them. */
   generated: string[];
 }
@@ -44,8 +46,8 @@ export async function listWorkspaceTables(tx: Tx): Promise<WorkspaceTable[]> {
         SELECT table_name FROM information_schema.columns
         WHERE table_schema = current_schema() AND column_name = 'workspace_id'))
     ORDER BY c.table_name, c.ordinal_position`.execute(tx);
-  const { rows: keys } = await sql<{ table_name: string; column_name: string }>`
-    SELECT cl.relname AS table_name, a.attname AS column_name
+  const { rows: keys } = await sql<{ table_name: string; column_name: string; type: string }>`
+    SELECT cl.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type
     FROM pg_index i
     JOIN pg_class cl ON cl.oid = i.indrelid
     JOIN pg_namespace n ON n.oid = cl.relnamespace AND n.nspname = current_schema()
@@ -70,6 +72,7 @@ export async function listWorkspaceTables(tx: Tx): Promise<WorkspaceTable[]> {
         workspaceColumn: column.table_name === 'workspaces' ? 'id' : 'workspace_id',
         columns: [],
         primaryKey: [],
+        keyTypes: [],
         generated: [],
       };
       tables.set(column.table_name, table);
@@ -77,7 +80,11 @@ export async function listWorkspaceTables(tx: Tx): Promise<WorkspaceTable[]> {
     if (column.is_generated === 'ALWAYS') table.generated.push(column.column_name);
     else table.columns.push(column.column_name);
   }
-  for (const key of keys) tables.get(key.table_name)?.primaryKey.push(key.column_name);
+  for (const key of keys) {
+    const table = tables.get(key.table_name);
+    table?.primaryKey.push(key.column_name);
+    table?.keyTypes.push(key.type);
+  }
   // Every table belongs to a workspace: the `workspaces` row comes first even where no key says so.
   const parents = new Map<string, string[]>(
     [...tables.keys()].filter((name) => name !== 'workspaces').map((name) => [name, ['workspaces']]),
@@ -120,11 +127,15 @@ export async function readTableRows(
 ): Promise<Record<string, unknown>[]> {
   const t = sql.table(table.name);
   const key = sql.join(table.primaryKey.map((c) => sql.ref(`r.${c}`)));
-  const afterKey = sql.join(table.primaryKey.map((c) => sql.ref(`a.${c}`)));
-  const page =
+  // The last key as typed parameters, so the row comparison walks the primary-key index. The types
+  // come from the catalog, never from input.
+  const afterKey =
     after === null
-      ? sql``
-      : sql`AND (${key}) > (SELECT ${afterKey} FROM jsonb_populate_record(null::${t}, ${JSON.stringify(after)}::jsonb) a)`;
+      ? null
+      : sql.join(
+          table.primaryKey.map((c, i) => sql`${String(after[c])}::${sql.raw(table.keyTypes[i] ?? 'text')}`),
+        );
+  const page = afterKey === null ? sql`` : sql`AND (${key}) > (${afterKey})`;
   const { rows } = await sql<{ row: Record<string, unknown> }>`
     SELECT to_jsonb(r) - ${table.generated}::text[] AS row FROM ${t} r
     WHERE ${sql.ref(`r.${table.workspaceColumn}`)} = ${workspaceId} ${page}

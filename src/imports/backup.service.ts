@@ -244,12 +244,15 @@ export async function restoreBackup(
   const restored: Record<string, number> = {};
   await inWorkspace(db, target.id, async (tx) => {
     const tables = new Map((await listWorkspaceTables(tx)).map((t) => [t.name, t]));
-    let batch: { table: WorkspaceTable; rows: Record<string, unknown>[] } | null = null;
+    // Consecutive rows of one table go in together, up to a page.
+    let batchTable: WorkspaceTable | null = null;
+    let batchRows: Record<string, unknown>[] = [];
     const flush = async () => {
-      if (!batch) return;
-      await insertTableRows(tx, batch.table, batch.rows);
-      restored[batch.table.name] = (restored[batch.table.name] ?? 0) + batch.rows.length;
-      batch = null;
+      if (batchTable && batchRows.length > 0) {
+        await insertTableRows(tx, batchTable, batchRows);
+        restored[batchTable.name] = (restored[batchTable.name] ?? 0) + batchRows.length;
+      }
+      batchRows = [];
     };
     let ended: Record<string, unknown> | null = null;
     for await (const { line, text } of lines) {
@@ -280,12 +283,11 @@ export async function restoreBackup(
       if (value.row[known.workspaceColumn] !== target.id) {
         throw backupInvalid(file, line, `the row belongs to another workspace than ${target.id}`);
       }
-      const current = batch as { table: WorkspaceTable; rows: Record<string, unknown>[] } | null;
-      if (current?.table.name !== value.table || current.rows.length >= PAGE_SIZE) {
+      if (batchTable?.name !== value.table || batchRows.length >= PAGE_SIZE) {
         await flush();
-        batch = { table: { ...known, columns }, rows: [] };
+        batchTable = { ...known, columns };
       }
-      (batch as unknown as { rows: Record<string, unknown>[] }).rows.push(value.row);
+      batchRows.push(value.row);
     }
     await flush();
     if (!ended) throw backupInvalid(file, 0, 'the file ends before its end line: it was cut short');
