@@ -381,7 +381,10 @@ describe(`identity merges in the database (${ENGINE})`, () => {
     await expect(inScope(ws, (scope) => mergeCustomers(scope, x ?? '', y ?? ''))).rejects.toMatchObject({
       code: 'MERGE_REFUSED',
     });
-    const other = await inScope(ws, async (scope) => (await createCustomer(scope.tx, scope.actor, { givenName: 'Other' })).id);
+    const other = await inScope(
+      ws,
+      async (scope) => (await createCustomer(scope.tx, scope.actor, { givenName: 'Other' })).id,
+    );
     const second = await inScope(ws, (scope) => mergeCustomers(scope, x ?? '', other));
     await expect(inScope(ws, (scope) => unmergeCustomers(scope, first.id))).rejects.toMatchObject({
       code: 'UNMERGE_ORDER',
