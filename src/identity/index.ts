@@ -182,6 +182,12 @@ export {
   probabilityOf,
 } from './matcher.ts';
 export {
+  /** Whether a comparison vector may decide a merge alone: more than names, no disagreement on who. */
+  assessEvidence,
+  /** Why evidence may not decide alone: names only, or the records disagree on who they are. */
+  type EvidenceRefusal,
+} from './evidence.ts';
+export {
   /** A consent state as merges read and write it. */
   type ConsentStateImage,
   /** Which side an interaction that arrived during a merge goes to on unmerge. */
