@@ -1,7 +1,7 @@
 /**
  * Customers: the golden record (names, language, birth date) with the provenance of every field value,
- * external identities `(source, external id)` unique per workspace, email and phone contact points
- * normalised (E.164 in the workspace's region), list and search, export and restore, and the
+ * external identities `(source, external id)` unique per workspace, email, phone and postal-address contact
+ * points normalised (E.164 in the workspace's region), list and search, export and restore, and the
  * resolution of customer references for ingest. Owns the tables `customers`, `customer_field_values`,
  * `customer_identities` and `contact_points`. It must not read or write interactions or any other
  * domain's tables, import adapters (api/, cli/), or open transactions of its own: every function takes
@@ -20,6 +20,12 @@ export {
   normaliseName,
   /** Reads a phone number into E.164 with a default region (PHONE_INVALID). */
   normalisePhone,
+  /** Validates a postal address into its canonical stored form (ADDRESS_INVALID). */
+  normalisePostalAddress,
+  /** A postal address: lines, town, region, postcode, ISO 3166 country. */
+  type PostalAddress,
+  /** The address of a stored `address` contact point. */
+  parsePostalAddress,
 } from './contact.ts';
 export {
   /** TypeBox schema of the body of POST /v1/customers. */

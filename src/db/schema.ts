@@ -73,7 +73,7 @@ export interface ContactPointsTable {
   workspace_id: string;
   id: string;
   customer_id: string;
-  kind: 'email' | 'phone';
+  kind: 'email' | 'phone' | 'address';
   value: string;
   verified: Generated<boolean>;
   source: string;

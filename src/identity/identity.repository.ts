@@ -105,6 +105,97 @@ export async function listCustomersForMatching(
   return [...byId.values()];
 }
 
+/**
+ * What one source system says about one active customer: the engine's unit of comparison in a workspace.
+ * A customer made of several systems' records is several of these, so a resolution compares what each
+ * system holds (as the offline engine compares records), and a rerun over merged customers sees the same
+ * records as the run that merged them.
+ */
+export interface SourceRecordForMatching {
+  customerId: string;
+  source: string;
+  givenName: string | null;
+  familyName: string | null;
+  birthDate: string | null;
+  /** Newest first. */
+  emails: string[];
+  phones: string[];
+  /** Canonical JSON of each postal address, newest first. */
+  addresses: string[];
+}
+
+/**
+ * Every (active customer, source) pair with that source's latest value of each compared field (a value
+ * a merge's survivorship superseded still says what its source holds) and its contact points; ordered by
+ * customer age, then source.
+ */
+export async function listSourceRecordsForMatching(
+  tx: Tx,
+  workspaceId: string,
+): Promise<SourceRecordForMatching[]> {
+  const { rows: values } = await sql<{
+    customer_id: string;
+    source: string;
+    field: string;
+    value: string | null;
+  }>`
+    SELECT DISTINCT ON (v.customer_id, v.source, v.field) v.customer_id, v.source, v.field, v.value #>> '{}' AS value
+    FROM customer_field_values v
+    JOIN customers c ON c.workspace_id = v.workspace_id AND c.id = v.customer_id AND c.merged_into IS NULL
+    WHERE v.workspace_id = ${workspaceId} AND v.field IN ('givenName', 'familyName', 'birthDate')
+    ORDER BY v.customer_id, v.source, v.field, v.recorded_at DESC, v.id DESC`.execute(tx);
+  const { rows: contacts } = await sql<{
+    customer_id: string;
+    source: string;
+    kind: 'email' | 'phone' | 'address';
+    value: string;
+  }>`
+    SELECT cp.customer_id, cp.source, cp.kind, cp.value FROM contact_points cp
+    JOIN customers c ON c.workspace_id = cp.workspace_id AND c.id = cp.customer_id AND c.merged_into IS NULL
+    WHERE cp.workspace_id = ${workspaceId}
+    ORDER BY cp.customer_id, cp.source, cp.verified DESC, cp.created_at DESC, cp.id`.execute(tx);
+  const { rows: created } = await sql<{ id: string }>`
+    SELECT id FROM customers WHERE workspace_id = ${workspaceId} AND merged_into IS NULL
+    ORDER BY created_at, id`.execute(tx);
+  const records = new Map<string, SourceRecordForMatching>();
+  const recordOf = (customerId: string, source: string): SourceRecordForMatching => {
+    const key = `${customerId}\u0000${source}`;
+    let record = records.get(key);
+    if (record === undefined) {
+      record = {
+        customerId,
+        source,
+        givenName: null,
+        familyName: null,
+        birthDate: null,
+        emails: [],
+        phones: [],
+        addresses: [],
+      };
+      records.set(key, record);
+    }
+    return record;
+  };
+  for (const v of values) {
+    const record = recordOf(v.customer_id, v.source);
+    if (v.field === 'givenName') record.givenName = v.value;
+    else if (v.field === 'familyName') record.familyName = v.value;
+    else record.birthDate = v.value;
+  }
+  for (const cp of contacts) {
+    const record = recordOf(cp.customer_id, cp.source);
+    (cp.kind === 'email' ? record.emails : cp.kind === 'phone' ? record.phones : record.addresses).push(
+      cp.value,
+    );
+  }
+  const order = new Map(created.map((c, i) => [c.id, i]));
+  return [...records.values()].sort(
+    (x, y) =>
+      (order.get(x.customerId) ?? 0) - (order.get(y.customerId) ?? 0) ||
+      (x.source < y.source ? -1 : x.source > y.source ? 1 : 0),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Before-images
 // ---------------------------------------------------------------------------------------------------------

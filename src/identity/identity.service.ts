@@ -5,6 +5,7 @@ import {
   GOLDEN_FIELDS,
   type GoldenField,
   getCustomer,
+  parsePostalAddress,
   updateCustomer,
 } from '../customers/index.ts';
 import {
@@ -640,30 +641,88 @@ export interface ResolveWorkspaceSummary {
 
 const GOVERNMENT_ID_KINDS = ['national_id', 'tax_id', 'passport'];
 
-function toPersonRecord(c: repo.CustomerForMatching): PersonRecord {
+/** The id of an engine record: its customer's id (a UUID, 36 characters) and its source. */
+function recordId(customerId: string, source: string): string {
+  return `${customerId}/${source}`;
+}
+
+function customerOfRecord(id: string): string {
+  return id.slice(0, 36);
+}
+
+function governmentIdOf(c: repo.CustomerForMatching): string | null {
   // The engine compares one government id per record: the first kind in a fixed order, tagged with its
   // kind so ids of different kinds never look alike. The customer-level guard compares kind by kind.
   const gov = [...c.governmentIds].sort(
     (x, y) =>
       (GOVERNMENT_ID_KINDS.indexOf(x.kind) + 1 || 99) - (GOVERNMENT_ID_KINDS.indexOf(y.kind) + 1 || 99),
   )[0];
+  return gov ? `${gov.kind}:${gov.hash}` : null;
+}
+
+function addressFields(
+  canonical: string | undefined,
+): Pick<PersonRecord, 'streetNumber' | 'address1' | 'address2' | 'city' | 'postcode' | 'state'> {
+  const address = canonical === undefined ? undefined : parsePostalAddress(canonical);
   return {
-    id: c.id,
-    givenName: c.givenName,
-    surname: c.familyName,
-    birthDate: c.birthDate,
-    birthDateVerified: c.birthDate !== null && isVerifyingSource(c.birthDateSource),
     streetNumber: null,
-    address1: null,
-    address2: null,
-    city: null,
-    postcode: null,
-    state: null,
-    phone: c.phones[0] ?? null,
-    email: c.emails[0] ?? null,
-    governmentIdHash: gov ? `${gov.kind}:${gov.hash}` : null,
-    governmentIdVerified: gov !== undefined,
+    address1: address?.line1 ?? null,
+    address2: address?.line2 ?? null,
+    city: address?.city ?? null,
+    postcode: address?.postcode || null,
+    state: address?.region ?? null,
   };
+}
+
+/**
+ * The engine's records of a workspace: one per customer and source system (what that system holds:
+ * names, birth date, its newest email, phone and postal address), each carrying its customer's
+ * government id; a customer with no sourced value is one record of its golden fields. `groups` names
+ * each record's customer, so a customer's own records start as one cluster.
+ */
+function toPersonRecords(
+  customers: readonly repo.CustomerForMatching[],
+  sourced: readonly repo.SourceRecordForMatching[],
+): { records: PersonRecord[]; groups: string[] } {
+  const byCustomer = new Map<string, repo.SourceRecordForMatching[]>();
+  for (const r of sourced) byCustomer.set(r.customerId, [...(byCustomer.get(r.customerId) ?? []), r]);
+  const records: PersonRecord[] = [];
+  const groups: string[] = [];
+  for (const c of customers) {
+    const governmentIdHash = governmentIdOf(c);
+    const own = byCustomer.get(c.id) ?? [];
+    const parts: repo.SourceRecordForMatching[] =
+      own.length > 0
+        ? own
+        : [
+            {
+              customerId: c.id,
+              source: '',
+              givenName: c.givenName,
+              familyName: c.familyName,
+              birthDate: c.birthDate,
+              emails: c.emails,
+              phones: c.phones,
+              addresses: [],
+            },
+          ];
+    for (const r of parts) {
+      records.push({
+        id: recordId(c.id, r.source),
+        givenName: r.givenName,
+        surname: r.familyName,
+        birthDate: r.birthDate,
+        birthDateVerified: r.birthDate !== null && isVerifyingSource(r.source),
+        ...addressFields(r.addresses[0]),
+        phone: r.phones[0] ?? null,
+        email: r.emails[0] ?? null,
+        governmentIdHash,
+        governmentIdVerified: governmentIdHash !== null,
+      });
+      groups.push(c.id);
+    }
+  }
+  return { records, groups };
 }
 
 function factsOfCandidate(c: repo.CustomerForMatching): GuardFacts {
@@ -710,6 +769,7 @@ export async function resolveWorkspace(
   const ws = scope.actor.workspaceId;
   const started = performance.now();
   const customers = await repo.listCustomersForMatching(tx, ws, GOVERNMENT_ID_SOURCE_PREFIX);
+  const sourced = await repo.listSourceRecordsForMatching(tx, ws);
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
   const loaded = performance.now();
@@ -725,12 +785,14 @@ export async function resolveWorkspace(
     model: { emIterations: 0, emConverged: true, expectedMatches: 0 },
     milliseconds: { loading: Math.round(loaded - started), resolving: 0, writing: 0, total: 0 },
   };
+  const engine = toPersonRecords(customers, sourced);
   const result =
     customers.length >= 2
-      ? resolveIdentities(customers.map(toPersonRecord), {
+      ? resolveIdentities(engine.records, {
           autoThreshold,
           reviewThreshold,
           seed: options.seed ?? 1,
+          groups: engine.groups,
         })
       : null;
   const resolved = performance.now();
@@ -748,7 +810,10 @@ export async function resolveWorkspace(
   const byId = new Map(customers.map((c, i) => [c.id, { customer: c, order: i }]));
   const edges: Edge[] = [];
   const toReview: { pair: ResolvedPair; reason: 'band' | 'guard' }[] = [];
-  for (const pair of result?.pairs ?? []) {
+  for (const recordPair of result?.pairs ?? []) {
+    // The engine pairs records; a resolution merges and asks about customers.
+    const pair = { ...recordPair, a: customerOfRecord(recordPair.a), b: customerOfRecord(recordPair.b) };
+    if (pair.a === pair.b) continue;
     const decided = labels.pairs.get(pairKey(pair.a, pair.b));
     if (decided === 'non_match') {
       summary.skipped.decided++;

@@ -94,6 +94,12 @@ export {
   readClusterAssignments,
 } from './evaluate.ts';
 export {
+  /** Whether a comparison vector may decide a merge alone: more than names, no disagreement on who. */
+  assessEvidence,
+  /** Why evidence may not decide alone: names only, or the records disagree on who they are. */
+  type EvidenceRefusal,
+} from './evidence.ts';
+export {
   /** Per-record features computed once (interned values, phonetic codes, dates). */
   computeFeatures,
   /** Level names of each compared field. */
@@ -181,12 +187,6 @@ export {
   /** The probability of a match from a score in bits. */
   probabilityOf,
 } from './matcher.ts';
-export {
-  /** Whether a comparison vector may decide a merge alone: more than names, no disagreement on who. */
-  assessEvidence,
-  /** Why evidence may not decide alone: names only, or the records disagree on who they are. */
-  type EvidenceRefusal,
-} from './evidence.ts';
 export {
   /** A consent state as merges read and write it. */
   type ConsentStateImage,
