@@ -40,6 +40,8 @@ export interface CustomerForMatching {
   birthDate: string | null;
   birthDateSource: string | null;
   createdAt: string;
+  /** When the customer last changed (a merge, a patch, a new contact point). */
+  updatedAt: string;
   /** Verified first, then oldest. */
   emails: string[];
   phones: string[];
@@ -59,8 +61,10 @@ export async function listCustomersForMatching(
     family_name: string | null;
     birth_date: string | null;
     created_at: string;
+    updated_at: string;
   }>`
-    SELECT id, given_name, family_name, birth_date::text AS birth_date, ${micro('created_at')} AS created_at
+    SELECT id, given_name, family_name, birth_date::text AS birth_date, ${micro('created_at')} AS created_at,
+      ${micro('updated_at')} AS updated_at
     FROM customers WHERE workspace_id = ${workspaceId} AND merged_into IS NULL
     ORDER BY created_at, id`.execute(tx);
   const { rows: contacts } = await sql<{ customer_id: string; kind: 'email' | 'phone'; value: string }>`
@@ -83,6 +87,7 @@ export async function listCustomersForMatching(
       birthDate: c.birth_date,
       birthDateSource: null,
       createdAt: c.created_at,
+      updatedAt: c.updated_at,
       emails: [],
       phones: [],
       governmentIds: [],
@@ -194,6 +199,40 @@ export async function listSourceRecordsForMatching(
       (order.get(x.customerId) ?? 0) - (order.get(y.customerId) ?? 0) ||
       (x.source < y.source ? -1 : x.source > y.source ? 1 : 0),
   );
+}
+
+/** The last workspace resolution: as of when it ran and with which thresholds. */
+export async function findLastResolution(
+  tx: Tx,
+  workspaceId: string,
+): Promise<{ asOf: string; autoThreshold: number; reviewThreshold: number } | undefined> {
+  const { rows } = await sql<{ as_of: string; auto_threshold: number; review_threshold: number }>`
+    SELECT ${micro('as_of')} AS as_of, auto_threshold, review_threshold FROM identity_resolutions
+    WHERE workspace_id = ${workspaceId} ORDER BY as_of DESC, id DESC LIMIT 1`.execute(tx);
+  const row = rows[0];
+  return row && { asOf: row.as_of, autoThreshold: row.auto_threshold, reviewThreshold: row.review_threshold };
+}
+
+/** Records a workspace resolution. */
+export async function insertResolution(
+  tx: Tx,
+  workspaceId: string,
+  run: {
+    id: string;
+    asOf: string;
+    autoThreshold: number;
+    reviewThreshold: number;
+    customers: number;
+    merges: number;
+    queued: number;
+    resolvedBy: string;
+  },
+): Promise<void> {
+  await sql`
+    INSERT INTO identity_resolutions
+      (workspace_id, id, as_of, auto_threshold, review_threshold, customers, merges, queued, resolved_by)
+    VALUES (${workspaceId}, ${run.id}, ${run.asOf}::timestamptz, ${run.autoThreshold}, ${run.reviewThreshold},
+      ${run.customers}, ${run.merges}, ${run.queued}, ${run.resolvedBy})`.execute(tx);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -627,6 +627,11 @@ export interface ResolveWorkspaceSummary {
     alreadyQueued: number;
     /** Review-band pairs whose comparison pattern people always rejected. */
     learnedNonMatch: number;
+    /**
+     * Pairs of customers both unchanged since the last resolution with the same thresholds: that run
+     * decided them already, so a rerun over unchanged data merges and asks nothing new.
+     */
+    settled: number;
   };
   /** Review-band pairs merged because people always accepted their comparison pattern. */
   learnedMatch: number;
@@ -676,8 +681,9 @@ function addressFields(
 
 /**
  * The engine's records of a workspace: one per customer and source system (what that system holds:
- * names, birth date, its newest email, phone and postal address), each carrying its customer's
- * government id; a customer with no sourced value is one record of its golden fields. `groups` names
+ * names, birth date, its newest email, phone and postal address, the golden value where the source
+ * wrote none), each carrying its customer's government id; a customer with no sourced value is one
+ * record of its golden fields. `groups` names
  * each record's customer, so a customer's own records start as one cluster.
  */
 function toPersonRecords(
@@ -707,12 +713,16 @@ function toPersonRecords(
             },
           ];
     for (const r of parts) {
+      // A field its source never wrote (a value without provenance, a record made of contact points)
+      // is the customer's own golden value.
+      const birthDate = r.birthDate ?? c.birthDate;
       records.push({
         id: recordId(c.id, r.source),
-        givenName: r.givenName,
-        surname: r.familyName,
-        birthDate: r.birthDate,
-        birthDateVerified: r.birthDate !== null && isVerifyingSource(r.source),
+        givenName: r.givenName ?? c.givenName,
+        surname: r.familyName ?? c.familyName,
+        birthDate,
+        birthDateVerified:
+          birthDate !== null && isVerifyingSource(r.birthDate === null ? c.birthDateSource : r.source),
         ...addressFields(r.addresses[0]),
         phone: r.phones[0] ?? null,
         email: r.emails[0] ?? null,
@@ -744,12 +754,16 @@ interface Edge {
 }
 
 /**
- * Resolves the workspace's active customers: runs the engine over them (names, birth date, emails,
- * phones, government-id hashes), merges every cluster above the automatic threshold into its oldest
- * customer, and queues the review band. Recorded decisions override the model: a pair decided
+ * Resolves the workspace's active customers: runs the engine over what each source system holds of
+ * them (names, birth date, emails, phones, postal addresses, government-id hashes), merges every cluster
+ * above the automatic threshold whose evidence may decide (`evidence.ts`) into its oldest customer, and
+ * queues the review band and the held pairs. Recorded decisions override the model: a pair decided
  * `non_match` is never merged (nor joined through a third customer) and never asked again, a pair
  * decided `match` is merged; a comparison pattern people decided the same way every time (at least
- * three times) decides new pairs with that pattern. A pair already queued is not queued again.
+ * three times) decides new pairs with that pattern. A pair already queued is not queued again, and a
+ * pair of customers both unchanged since the last resolution with the same thresholds is left as that
+ * run left it: a rerun over unchanged data merges and asks nothing new. Every run is recorded
+ * (`identity_resolutions`).
  */
 export async function resolveWorkspace(
   scope: AccessScope,
@@ -772,6 +786,15 @@ export async function resolveWorkspace(
   const sourced = await repo.listSourceRecordsForMatching(tx, ws);
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
+  const last = await repo.findLastResolution(tx, ws);
+  // Customers unchanged since the last run with these thresholds were resolved by it.
+  const settledSince =
+    last !== undefined && last.autoThreshold === autoThreshold && last.reviewThreshold === reviewThreshold
+      ? last.asOf
+      : null;
+  const settled = new Set(
+    settledSince === null ? [] : customers.filter((c) => c.updatedAt <= settledSince).map((c) => c.id),
+  );
   const loaded = performance.now();
 
   const summary: ResolveWorkspaceSummary = {
@@ -779,7 +802,7 @@ export async function resolveWorkspace(
     candidatePairs: 0,
     merges: [],
     queued: 0,
-    skipped: { decided: 0, alreadyQueued: 0, learnedNonMatch: 0 },
+    skipped: { decided: 0, alreadyQueued: 0, learnedNonMatch: 0, settled: 0 },
     learnedMatch: 0,
     refusedByGuard: 0,
     model: { emIterations: 0, emConverged: true, expectedMatches: 0 },
@@ -820,6 +843,10 @@ export async function resolveWorkspace(
       continue;
     }
     const probability = pair.explanation.probability;
+    if (decided !== 'match' && settled.has(pair.a) && settled.has(pair.b)) {
+      summary.skipped.settled++;
+      continue;
+    }
     if (decided === 'match' || pair.decision === 'merged') {
       edges.push({ a: pair.a, b: pair.b, probability, decided: decided === 'match', pair });
       continue;
@@ -966,6 +993,16 @@ export async function resolveWorkspace(
     });
   }
   summary.queued = await repo.insertReviews(tx, ws, rows);
+  await repo.insertResolution(tx, ws, {
+    id: newId(),
+    asOf: scope.now.toISOString(),
+    autoThreshold,
+    reviewThreshold,
+    customers: customers.length,
+    merges: summary.merges.length,
+    queued: summary.queued,
+    resolvedBy: scope.actor.label,
+  });
   await applyMergesToValueAndSegments(
     scope,
     summary.merges.flatMap((m) => [m.survivorId, m.absorbedId]),

@@ -82,6 +82,10 @@ export {
 export {
   /** One row of a clusters file. */
   type ClusterAssignment,
+  /** Pairwise scores of a clustering, and how many of its clusters mix people. */
+  type ClusteringScores,
+  /** Pairwise scores plus clusters, people and clusters that mix people, against the truth. */
+  computeClusteringScores,
   /** Pairwise precision, recall and F1 of a clustering against the truth. */
   computePairwiseScores,
   /** Scores FEBRL-style clusters (the truth in the record ids). */
