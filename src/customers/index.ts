@@ -54,8 +54,12 @@ export {
   type CustomerQuery,
   /** Creates a customer with provenance, contact points and identities (409 IDENTITY_TAKEN). */
   createCustomer,
+  /** The 404-class CUSTOMER_MERGED error for a merged-away id, with `details.mergedInto`. */
+  customerMergedError,
   /** One value in a customer's field history. */
   type FieldHistoryEntry,
+  /** The surviving customer a merged-away id stands for (following merge chains), or undefined. */
+  findMergedInto,
   /** A customer by id, or CUSTOMER_NOT_FOUND (also for other workspaces' ids). */
   getCustomer,
   /** Lists customers in creation order, or searches them ranked with `q`, with exact filters. */
@@ -68,7 +72,7 @@ export {
 export {
   /** An email or phone as given: a string or `{ value, verified }`. */
   type ContactInput,
-  /** 'email' or 'phone'. */
+  /** 'email', 'phone' or 'address'. */
   type ContactKind,
   /** An email or phone of a customer with its source and verification. */
   type ContactPoint,

@@ -30,7 +30,7 @@ import { forbidden, invalid } from '../shared/errors.ts';
 import { type Actor, isAdmin, updateWorkspacePolicy, type Workspace } from '../workspaces/index.ts';
 import { filterCustomer, type GovernedCustomer } from './customers.ts';
 import { CustomerGate } from './gate.ts';
-import { type AccessScope, chainAfterCommit, purposeRules } from './scope.ts';
+import { type AccessScope, chainAfterCommit, explainMergedCustomer, purposeRules } from './scope.ts';
 
 /**
  * The customer's privacy, under an access scope: consents, intimacy, restriction and objections,
@@ -188,6 +188,8 @@ export async function readAccessLog(
       [{ action: 'audit.read', purpose, customerIds: [id], fields: ['accessLog'] }],
     );
     return log;
+  }).catch(async (error: unknown) => {
+    throw await explainMergedCustomer(db, actor, error);
   });
   await chainAfterCommit(db, actor.workspaceId);
   return log;

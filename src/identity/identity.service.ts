@@ -2,6 +2,7 @@ import type { AuditEntry } from '../audit/index.ts';
 import {
   type Customer,
   type CustomerPatch,
+  customerMergedError,
   GOLDEN_FIELDS,
   type GoldenField,
   getCustomer,
@@ -233,10 +234,8 @@ async function performMerge(
   ] as const) {
     if (!image) throw notFound('CUSTOMER_NOT_FOUND', `No customer with id ${id} in this workspace.`, { id });
     if (image.mergedInto !== null) {
-      throw conflict('CUSTOMER_MERGED', `Customer ${id} was merged into ${image.mergedInto}; use that one.`, {
-        id,
-        mergedInto: image.mergedInto,
-      });
+      const last = (await repo.findSurvivors(tx, ws, [id])).get(id) ?? image.mergedInto;
+      throw customerMergedError(id, last);
     }
   }
   if (!survivor || !absorbed) throw new Error('unreachable');
@@ -383,7 +382,8 @@ async function performMerge(
  * Merges `absorbedId` into `survivorId` by hand: survivorship per field (most trusted source, then the
  * most recent verified or captured value), provenance kept, identities, contact points and interactions
  * moved, consent merged most-restrictive-wins; recorded for an exact unmerge and as a `match` label.
- * 409 MERGE_REFUSED when the guard forbids it, 409 CUSTOMER_MERGED when either was merged already.
+ * 409 MERGE_REFUSED when the guard forbids it, 404 CUSTOMER_MERGED (with `mergedInto`) when either was
+ * merged already.
  */
 export async function mergeCustomers(
   scope: AccessScope,
