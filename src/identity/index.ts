@@ -119,6 +119,12 @@ export {
   /** Features of a record set. */
   type RecordFeatures,
 } from './features.ts';
+export type {
+  /** What the engine compares of one active customer. */
+  CustomerForMatching,
+  /** What one source system holds of one active customer. */
+  SourceRecordForMatching,
+} from './identity.repository.ts';
 export {
   /** Body of a manual merge. */
   MergeBody,
@@ -249,3 +255,7 @@ export {
   /** Resolves records into people: blocking, comparison, EM, scoring, clustering, explanations. */
   resolveIdentities,
 } from './resolve.ts';
+export {
+  /** The engine's records of a workspace: one per customer and source system, grouped by customer. */
+  toPersonRecords,
+} from './workspace-records.ts';
