@@ -132,8 +132,10 @@ async function benchWorldRecords(people: number): Promise<Figure[]> {
   const customers: CustomerForMatching[] = [];
   const sourced: SourceRecordForMatching[] = [];
   const truth: string[] = [];
+  const records: { source: string; externalId: string }[] = [];
   for (const person of world.customers()) {
     for (const record of person.records) {
+      records.push(record);
       const input = toCustomerInput(record, person.market);
       const id = newId();
       const email = typeof input.emails?.[0] === 'string' ? normaliseEmail(input.emails[0]) : undefined;
@@ -169,9 +171,48 @@ async function benchWorldRecords(people: number): Promise<Figure[]> {
       truth.push(record.truePersonId);
     }
   }
+  // What the workspace reads from interactions: one naming another (an order and its shipment) links
+  // their customers. Each record is its own customer here, as the demo creates them.
+  const customerOf = new Map<string, string>();
+  sourced.forEach((r, i) => {
+    const record = records[i];
+    if (record) customerOf.set(`${record.source}\u0000${record.externalId}`, r.customerId);
+  });
+  const ownerOf = new Map<string, string>();
+  const byExternalId = new Map<string, number>();
+  const interactions = [...world.interactions()];
+  for (const interaction of interactions) {
+    const ref = interaction.customer;
+    if (!('identity' in ref)) continue;
+    const customer = customerOf.get(`${ref.identity.source}\u0000${ref.identity.externalId}`);
+    if (customer === undefined) continue;
+    ownerOf.set(`${interaction.source}\u0000${interaction.externalId}`, customer);
+    byExternalId.set(interaction.externalId, (byExternalId.get(interaction.externalId) ?? 0) + 1);
+  }
+  const links = new Set<string>();
+  for (const interaction of interactions) {
+    const ref = interaction.customer;
+    if (!('identity' in ref)) continue;
+    const from = customerOf.get(`${ref.identity.source}\u0000${ref.identity.externalId}`);
+    for (const prefix of ['related', 'order', 'shipment']) {
+      const ext = interaction.properties[`${prefix}ExternalId`];
+      const src = interaction.properties[`${prefix}Source`];
+      if (typeof ext !== 'string' || from === undefined) continue;
+      let to: string | undefined;
+      if (typeof src === 'string') to = ownerOf.get(`${src}\u0000${ext}`);
+      else if (byExternalId.get(ext) === 1) {
+        for (const source of ['pos', 'web', 'callcentre', 'billing', 'shipping'])
+          to ??= ownerOf.get(`${source}\u0000${ext}`);
+      }
+      if (to !== undefined && to !== from) links.add([from, to].sort().join('|'));
+    }
+  }
   const engine = toPersonRecords(customers, sourced);
   const { value: result, seconds } = await timed(async () =>
-    resolveIdentities(engine.records, { groups: engine.groups }),
+    resolveIdentities(engine.records, {
+      groups: engine.groups,
+      connected: (a, b) => links.has([a.slice(0, 36), b.slice(0, 36)].sort().join('|')),
+    }),
   );
   const scores = computeClusteringScores(truth, Array.from(result.clusterOf));
   const stats = result.stats;

@@ -201,6 +201,34 @@ export async function listSourceRecordsForMatching(
   );
 }
 
+/** Property prefixes by which an interaction names another: `<prefix>ExternalId` and `<prefix>Source`. */
+export const REFERENCE_PREFIXES = ['related', 'order', 'shipment'] as const;
+
+/**
+ * Pairs of active customers one of whose interactions names an interaction of the other in its
+ * properties (`relatedExternalId` with `relatedSource`, `orderExternalId` with `orderSource`,
+ * `shipmentExternalId` with `shipmentSource`): the shipment of an order, the pickup of a web order in a
+ * store, the complaint about a purchase. Without the source, the external id must name exactly one
+ * interaction of the workspace.
+ */
+export async function listInteractionLinks(tx: Tx, workspaceId: string): Promise<[string, string][]> {
+  const { rows } = await sql<{ a: string; b: string }>`
+    WITH refs AS (
+      SELECT i.customer_id, i.properties ->> (p || 'ExternalId') AS ext, i.properties ->> (p || 'Source') AS src
+      FROM interactions i, unnest(${[...REFERENCE_PREFIXES]}::text[]) AS p
+      WHERE i.workspace_id = ${workspaceId} AND i.properties ? (p || 'ExternalId')
+    )
+    SELECT DISTINCT r.customer_id AS a, t.customer_id AS b
+    FROM refs r
+    JOIN interactions t ON t.workspace_id = ${workspaceId} AND t.external_id = r.ext
+      AND (r.src IS NULL OR t.source = r.src)
+    WHERE t.customer_id <> r.customer_id
+      AND (r.src IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM interactions o
+        WHERE o.workspace_id = ${workspaceId} AND o.external_id = r.ext AND o.id <> t.id))`.execute(tx);
+  return rows.map((r) => [r.a, r.b]);
+}
+
 /** The last workspace resolution: as of when it ran and with which thresholds. */
 export async function findLastResolution(
   tx: Tx,

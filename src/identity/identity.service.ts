@@ -665,7 +665,8 @@ interface Edge {
  * Resolves the workspace's active customers: runs the engine over what each source system holds of
  * them (names, birth date, emails, phones, postal addresses, government-id hashes), merges every cluster
  * above the automatic threshold whose evidence may decide (`evidence.ts`) into its oldest customer, and
- * queues the review band and the held pairs. Recorded decisions override the model: a pair decided
+ * queues the review band and the held pairs. An interaction of one customer naming an interaction of
+ * another (an order and its shipment) counts as evidence beside the names. Recorded decisions override the model: a pair decided
  * `non_match` is never merged (nor joined through a third customer) and never asked again, a pair
  * decided `match` is merged; a comparison pattern people decided the same way every time (at least
  * three times) decides new pairs with that pattern. A pair already queued is not queued again, and a
@@ -692,6 +693,7 @@ export async function resolveWorkspace(
   const started = performance.now();
   const customers = await repo.listCustomersForMatching(tx, ws, GOVERNMENT_ID_SOURCE_PREFIX);
   const sourced = await repo.listSourceRecordsForMatching(tx, ws);
+  const links = new Set((await repo.listInteractionLinks(tx, ws)).map(([a, b]) => pairKey(a, b)));
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
   const last = await repo.findLastResolution(tx, ws);
@@ -724,6 +726,7 @@ export async function resolveWorkspace(
           reviewThreshold,
           seed: options.seed ?? 1,
           groups: engine.groups,
+          connected: (a, b) => links.has(pairKey(customerOfRecord(a), customerOfRecord(b))),
         })
       : null;
   const resolved = performance.now();

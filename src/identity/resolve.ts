@@ -51,6 +51,12 @@ export interface ResolveOptions {
    * person (a customer's records in a workspace) and start in one cluster.
    */
   groups?: readonly (string | null)[];
+  /**
+   * True when something besides the records' fields connects two records (by id): an interaction of
+   * one naming an interaction of the other. It counts as the second agreement names need (see
+   * `evidence.ts`); it never outweighs a disagreement on who they are.
+   */
+  connected?: (a: string, b: string) => boolean;
 }
 
 /** Default posterior thresholds: merge when a match is more likely than not, review from 10 %. */
@@ -221,7 +227,12 @@ export function resolveIdentities(
   for (let p = 0; p < pairCount; p++) {
     const s = scores[p] ?? Number.NEGATIVE_INFINITY;
     if (s >= autoScore) {
-      const why = assessEvidence(levels, p * FIELD_COUNT);
+      let why = assessEvidence(levels, p * FIELD_COUNT);
+      if (why === 'names_only' && options.connected !== undefined) {
+        const a = records[candidates.a[p] ?? 0]?.id ?? '';
+        const b = records[candidates.b[p] ?? 0]?.id ?? '';
+        if (options.connected(a, b)) why = null;
+      }
       if (why === null) autoIndex.push(p);
       else held.push({ p, why });
     } else if (s >= reviewScore) bandIndex.push(p);
