@@ -3,13 +3,15 @@
  * compared, the comparators (names with phonetic codes, nicknames, initials and swaps; birth dates;
  * addresses; phones; e-mails; keyed-hash government ids), blocking, the Fellegi–Sunter model with m
  * estimated by expectation–maximisation and u from chance agreement (no labels), clustering with its
- * anti-chaining guard, pairwise evaluation, the FEBRL and CSV readers and a generator of corrupted
+ * anti-chaining guard, the evidence rules a merge needs (names are never enough; a shared contact point
+ * with a disagreement on identity goes to review), pairwise evaluation, the FEBRL and CSV readers and a generator of corrupted
  * records for tests and benchmarks. That engine is pure and in memory. Beside it, the database side
- * (identity.service.ts, identity.repository.ts) resolves a workspace's customers: automatic merges above
+ * (identity.service.ts, identity.repository.ts) resolves a workspace's customers, one record per
+ * customer and source system, idempotently: automatic merges above
  * the upper threshold, a review queue between the thresholds with recorded decisions that override and
  * teach the model, exact merge and unmerge with survivorship per field and most-restrictive consent,
  * and rectification with its outbox event. It owns `identity_merges`, `identity_reviews`,
- * `identity_decisions` and `outbox_events`; a merge writes customers' rows, identities, contact points,
+ * `identity_decisions`, `identity_resolutions` and `outbox_events`; a merge writes customers' rows, identities, contact points,
  * field values, interactions' customer and the consent projection, never a ledger. It must not read the
  * environment, import adapters or open transactions (every use-case runs in the caller's access scope),
  * and it never holds a government identifier in clear (readers hash it with the caller's key at once).
