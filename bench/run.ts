@@ -12,13 +12,14 @@ import { newId } from '../src/shared/ids.ts';
 import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index.ts';
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
 import { benchIdentity } from './identity.ts';
+import { benchDemoIdentity } from './identity-demo.ts';
 import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,value,segments]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -38,7 +39,7 @@ const { values: args } = parseArgs({
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline,identity,value,segments').split(','));
+const only = new Set((args.only ?? 'import,http,timeline,identity,identity-demo,value,segments').split(','));
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -350,6 +351,9 @@ async function main(): Promise<void> {
     if (only.has('identity')) {
       process.stdout.write('identity resolution: generated people records, corrupted as real systems do\n');
       for (const figure of await benchIdentity(scaleName)) record(figure);
+    }
+    if (only.has('identity-demo')) {
+      for (const figure of await benchDemoIdentity(scaleName)) record(figure);
     }
     if (only.has('value')) {
       process.stdout.write('customer value: BG/NBD and Gamma-Gamma fits on simulated customers\n');

@@ -33,6 +33,7 @@ const OWNERS: Record<string, string> = {
   identity_merges: 'identity',
   identity_reviews: 'identity',
   identity_decisions: 'identity',
+  identity_resolutions: 'identity',
   outbox_events: 'identity',
   value_models: 'value',
   value_profiles: 'value',

@@ -131,3 +131,75 @@ export function normaliseIdentityPart(input: string, path: string): Normalised<s
   }
   return { ok: true, value };
 }
+
+/** A postal address as given and as read: lines, town, optional region, postcode, ISO 3166 country. */
+export interface PostalAddress {
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postcode: string;
+  /** ISO 3166-1 alpha-2, upper case: `GB`, `US`. */
+  country: string;
+}
+
+const ADDRESS_PART_MAX = 200;
+
+function addressPart(raw: unknown): string {
+  return typeof raw === 'string' ? raw.normalize('NFC').replace(/\s+/gu, ' ').trim() : '';
+}
+
+/**
+ * Validates a postal address and returns its canonical stored form: every part trimmed with inner
+ * whitespace collapsed, the postcode upper-cased, the country as an upper-case ISO 3166 alpha-2 code,
+ * empty optional parts left out, serialised as JSON in a fixed key order, so the same address typed
+ * twice is one value. `line1`, `city` and `country` are required; `postcode` may be empty where a
+ * country has none.
+ */
+export function normalisePostalAddress(input: unknown, path = 'address'): Normalised<string> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return fail(
+      'ADDRESS_INVALID',
+      path,
+      'is not an address object {line1, line2?, city, region?, postcode, country}.',
+    );
+  }
+  const raw = input as Record<string, unknown>;
+  const address = {
+    line1: addressPart(raw.line1),
+    line2: addressPart(raw.line2),
+    city: addressPart(raw.city),
+    region: addressPart(raw.region),
+    postcode: addressPart(raw.postcode).toUpperCase(),
+    country: addressPart(raw.country).toUpperCase(),
+  };
+  for (const part of ['line1', 'city'] as const) {
+    if (address[part] === '') return fail('ADDRESS_INVALID', `${path}.${part}`, 'must not be empty.');
+  }
+  if (!/^[A-Z]{2}$/.test(address.country)) {
+    return fail(
+      'ADDRESS_INVALID',
+      `${path}.country`,
+      `must be an ISO 3166 two-letter country code such as "GB" (got "${String(raw.country ?? '')}").`,
+    );
+  }
+  for (const [part, value] of Object.entries(address)) {
+    if (value.length > ADDRESS_PART_MAX) {
+      return fail('ADDRESS_INVALID', `${path}.${part}`, `must be at most ${ADDRESS_PART_MAX} characters.`);
+    }
+  }
+  const canonical: PostalAddress = {
+    line1: address.line1,
+    ...(address.line2 === '' ? {} : { line2: address.line2 }),
+    city: address.city,
+    ...(address.region === '' ? {} : { region: address.region }),
+    postcode: address.postcode,
+    country: address.country,
+  };
+  return { ok: true, value: JSON.stringify(canonical) };
+}
+
+/** The address of a stored `address` contact point (its canonical form, see `normalisePostalAddress`). */
+export function parsePostalAddress(value: string): PostalAddress {
+  return JSON.parse(value) as PostalAddress;
+}

@@ -1,6 +1,7 @@
 import { type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Tx } from '../db/index.ts';
 import type { CustomersTable } from '../db/schema.ts';
+import { parsePostalAddress } from './contact.ts';
 import type {
   ContactKind,
   ContactPoint,
@@ -500,6 +501,7 @@ function toCustomer(row: Selectable<CustomersTable>, children: Children): Custom
     birthDate: row.birth_date,
     emails: contactPoints.filter((c) => c.kind === 'email').map((c) => c.value),
     phones: contactPoints.filter((c) => c.kind === 'phone').map((c) => c.value),
+    addresses: contactPoints.filter((c) => c.kind === 'address').map((c) => parsePostalAddress(c.value)),
     identities: (children.identities.get(row.id) ?? []).map((i) => ({
       source: i.source,
       externalId: i.externalId,

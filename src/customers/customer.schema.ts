@@ -47,6 +47,19 @@ const ContactInputSchema = (what: string) =>
     ),
   ]);
 
+/** A postal address as written and as read. */
+export const PostalAddressSchema = Type.Object(
+  {
+    line1: Type.String({ minLength: 1, maxLength: 200, description: 'Street and number.' }),
+    line2: Type.Optional(Type.String({ maxLength: 200 })),
+    city: Type.String({ minLength: 1, maxLength: 200 }),
+    region: Type.Optional(Type.String({ maxLength: 200, description: 'State, county or province.' })),
+    postcode: Type.String({ maxLength: 200 }),
+    country: Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2: "GB", "US".' }),
+  },
+  { additionalProperties: false },
+);
+
 const inputFields = {
   givenName: Type.Optional(Name('Given name; trimmed, inner whitespace collapsed. null clears.')),
   familyName: Type.Optional(Name('Family name. null clears.')),
@@ -63,6 +76,14 @@ const inputFields = {
   phones: Type.Optional(
     Type.Array(ContactInputSchema("A phone number; stored in E.164 using the workspace's region."), {
       maxItems: 50,
+    }),
+  ),
+  addresses: Type.Optional(
+    Type.Array(PostalAddressSchema, {
+      maxItems: 20,
+      description:
+        'Postal addresses; stored once each (parts trimmed, postcode and country upper-cased), and used as ' +
+        'evidence by identity resolution.',
     }),
   ),
   identities: Type.Optional(Type.Array(IdentitySchema, { maxItems: 50 })),
@@ -121,10 +142,13 @@ export const CustomerSchema = Type.Object({
   birthDate: Nullable(Type.String()),
   emails: Type.Array(Type.String()),
   phones: Type.Array(Type.String(), { description: 'E.164.' }),
+  addresses: Type.Array(PostalAddressSchema),
   identities: Type.Array(IdentitySchema),
   contactPoints: Type.Array(
     Type.Object({
-      kind: Type.Union([Type.Literal('email'), Type.Literal('phone')]),
+      kind: Type.Union([Type.Literal('email'), Type.Literal('phone'), Type.Literal('address')], {
+        description: 'An address value is the canonical JSON of the address.',
+      }),
       value: Type.String(),
       verified: Type.Boolean(),
       source: Type.String(),
@@ -201,8 +225,8 @@ export const ExportedCustomerSchema = Type.Object(
       Type.Object(
         {
           id: Uuid(),
-          kind: Type.Union([Type.Literal('email'), Type.Literal('phone')]),
-          value: Type.String({ minLength: 1, maxLength: 320 }),
+          kind: Type.Union([Type.Literal('email'), Type.Literal('phone'), Type.Literal('address')]),
+          value: Type.String({ minLength: 1, maxLength: 1400 }),
           verified: Type.Boolean(),
           source: Source,
           createdAt: Time('When the contact point was added.'),

@@ -274,3 +274,26 @@ function decodeCursorMismatch(): AppError {
     'The cursor belongs to a different kind of query (list or search); repeat the query that returned it.',
   );
 }
+
+/**
+ * The customer a merged-away id now stands for (following merges to the last survivor), or undefined
+ * when the id is not a customer of the workspace or was never merged.
+ */
+export async function findMergedInto(tx: Tx, actor: Actor, id: string): Promise<string | undefined> {
+  if (!isUuid(id)) return undefined;
+  const lower = id.toLowerCase();
+  const current = (await repo.findExistingCustomerIds(tx, actor.workspaceId, [lower])).get(lower);
+  return current === undefined || current === lower ? undefined : current;
+}
+
+/**
+ * The error for reading a merged-away customer: 404-class `CUSTOMER_MERGED`, with `details.mergedInto`
+ * the surviving customer, so an integration that kept the old id can follow it.
+ */
+export function customerMergedError(id: string, mergedInto: string): AppError {
+  return notFound(
+    'CUSTOMER_MERGED',
+    `Customer ${id} was merged into customer ${mergedInto}; use that id (details.mergedInto) from now on.`,
+    { id, mergedInto },
+  );
+}

@@ -10,6 +10,8 @@ import {
   normaliseLanguage,
   normaliseName,
   normalisePhone,
+  normalisePostalAddress,
+  type PostalAddress,
   problemError,
 } from './contact.ts';
 
@@ -36,7 +38,7 @@ export interface Identity {
   externalId: string;
 }
 
-export type ContactKind = 'email' | 'phone';
+export type ContactKind = 'email' | 'phone' | 'address';
 
 export interface ContactPoint {
   kind: ContactKind;
@@ -65,6 +67,8 @@ export interface Customer {
   birthDate: string | null;
   emails: string[];
   phones: string[];
+  /** Postal addresses (contact points of kind `address`, value in canonical JSON). */
+  addresses: PostalAddress[];
   identities: Identity[];
   contactPoints: ContactPoint[];
   provenance: Partial<Record<GoldenField, FieldProvenance>>;
@@ -84,6 +88,8 @@ export interface CustomerInput {
   birthDate?: string | null | undefined;
   emails?: readonly ContactInput[] | undefined;
   phones?: readonly ContactInput[] | undefined;
+  /** Postal addresses, added as contact points (see `normalisePostalAddress`). */
+  addresses?: readonly PostalAddress[] | undefined;
   identities?: readonly Identity[] | undefined;
   /** The system the data came from; default "api". */
   source?: string | undefined;
@@ -258,6 +264,13 @@ export function normaliseChange(input: CustomerPatch, region: string, now: Date)
   const contacts: ContactToAdd[] = [];
   normaliseContacts('email', input.emails, region, problems, contacts);
   normaliseContacts('phone', input.phones, region, problems, contacts);
+  const addresses = new Set<string>();
+  (input.addresses ?? []).forEach((raw, i) => {
+    const value = problems.take(normalisePostalAddress(raw, `addresses[${i}]`));
+    if (value === undefined || addresses.has(value)) return;
+    addresses.add(value);
+    contacts.push({ kind: 'address', value, verified: false });
+  });
   const identities = normaliseIdentities(input.identities, 'identities', problems);
   const removeContacts: { kind: ContactKind; value: string }[] = [];
   (input.removeEmails ?? []).forEach((raw, i) => {

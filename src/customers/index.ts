@@ -1,7 +1,7 @@
 /**
  * Customers: the golden record (names, language, birth date) with the provenance of every field value,
- * external identities `(source, external id)` unique per workspace, email and phone contact points
- * normalised (E.164 in the workspace's region), list and search, export and restore, and the
+ * external identities `(source, external id)` unique per workspace, email, phone and postal-address contact
+ * points normalised (E.164 in the workspace's region), list and search, export and restore, and the
  * resolution of customer references for ingest. Owns the tables `customers`, `customer_field_values`,
  * `customer_identities` and `contact_points`. It must not read or write interactions or any other
  * domain's tables, import adapters (api/, cli/), or open transactions of its own: every function takes
@@ -20,6 +20,12 @@ export {
   normaliseName,
   /** Reads a phone number into E.164 with a default region (PHONE_INVALID). */
   normalisePhone,
+  /** Validates a postal address into its canonical stored form (ADDRESS_INVALID). */
+  normalisePostalAddress,
+  /** A postal address: lines, town, region, postcode, ISO 3166 country. */
+  type PostalAddress,
+  /** The address of a stored `address` contact point. */
+  parsePostalAddress,
 } from './contact.ts';
 export {
   /** TypeBox schema of the body of POST /v1/customers. */
@@ -48,8 +54,12 @@ export {
   type CustomerQuery,
   /** Creates a customer with provenance, contact points and identities (409 IDENTITY_TAKEN). */
   createCustomer,
+  /** The 404-class CUSTOMER_MERGED error for a merged-away id, with `details.mergedInto`. */
+  customerMergedError,
   /** One value in a customer's field history. */
   type FieldHistoryEntry,
+  /** The surviving customer a merged-away id stands for (following merge chains), or undefined. */
+  findMergedInto,
   /** A customer by id, or CUSTOMER_NOT_FOUND (also for other workspaces' ids). */
   getCustomer,
   /** Lists customers in creation order, or searches them ranked with `q`, with exact filters. */
@@ -62,7 +72,7 @@ export {
 export {
   /** An email or phone as given: a string or `{ value, verified }`. */
   type ContactInput,
-  /** 'email' or 'phone'. */
+  /** 'email', 'phone' or 'address'. */
   type ContactKind,
   /** An email or phone of a customer with its source and verification. */
   type ContactPoint,

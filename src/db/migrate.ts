@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_governance.ts';
 import * as m0005 from './migrations/0005_identity.ts';
 import * as m0006 from './migrations/0006_value.ts';
 import * as m0007 from './migrations/0007_privacy_subjects.ts';
+import * as m0008 from './migrations/0008_postal_addresses.ts';
 import * as m0009 from './migrations/0009_money.ts';
 import * as m0011 from './migrations/0011_import_attempts.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_identity': m0005,
   '0006_value': m0006,
   '0007_privacy_subjects': m0007,
+  '0008_postal_addresses': m0008,
   '0009_money': m0009,
   '0011_import_attempts': m0011,
   '0012_audit_hardening': m0012,

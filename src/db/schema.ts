@@ -76,7 +76,7 @@ export interface ContactPointsTable {
   workspace_id: string;
   id: string;
   customer_id: string;
-  kind: 'email' | 'phone';
+  kind: 'email' | 'phone' | 'address';
   value: string;
   verified: Generated<boolean>;
   source: string;
@@ -285,6 +285,19 @@ export interface IdentityMergesTable {
   unmerge_report: Json<Record<string, unknown>> | null;
 }
 
+/** A workspace resolution that ran: as of when, with which thresholds, what it did. */
+export interface IdentityResolutionsTable {
+  workspace_id: string;
+  id: string;
+  as_of: Timestamp;
+  auto_threshold: number;
+  review_threshold: number;
+  customers: number;
+  merges: number;
+  queued: number;
+  resolved_by: string;
+}
+
 /** A candidate pair waiting for (or past) a person's decision; `customer_a` < `customer_b`. */
 export interface IdentityReviewsTable {
   workspace_id: string;
@@ -352,6 +365,7 @@ export interface DB {
   audit_heads: AuditHeadsTable;
   identity_merges: IdentityMergesTable;
   identity_reviews: IdentityReviewsTable;
+  identity_resolutions: IdentityResolutionsTable;
   identity_decisions: IdentityDecisionsTable;
   outbox_events: OutboxEventsTable;
 }

@@ -84,3 +84,27 @@ export async function findTopSpenderQuietSince(tx: Tx, since: Date): Promise<Pur
     }
   );
 }
+
+/** Which customer holds each source identity now (merges move identities to the survivor). */
+export async function listIdentityOwners(
+  tx: Tx,
+): Promise<{ source: string; externalId: string; customerId: string }[]> {
+  const rows = await tx
+    .selectFrom('customer_identities')
+    .select(['source', 'external_id', 'customer_id'])
+    .where('workspace_id', '=', WORKSPACE)
+    .execute();
+  return rows.map((r) => ({ source: r.source, externalId: r.external_id, customerId: r.customer_id }));
+}
+
+/** Which customer each interaction is on, by its `(source, external id)`. */
+export async function listInteractionOwners(
+  tx: Tx,
+): Promise<{ source: string; externalId: string; customerId: string }[]> {
+  const rows = await tx
+    .selectFrom('interactions')
+    .select(['source', 'external_id', 'customer_id'])
+    .where('workspace_id', '=', WORKSPACE)
+    .execute();
+  return rows.map((r) => ({ source: r.source, externalId: r.external_id, customerId: r.customer_id }));
+}

@@ -147,8 +147,8 @@ export function splitFullName(fullName: string): { givenName?: string; familyNam
 }
 
 /**
- * A source record as the customer its system would create: its names, email, phone, identity and
- * source. Local phone numbers are read in the market the record was captured in (a store in the UK
+ * A source record as the customer its system would create: its names, email, phone, postal address,
+ * identity and source. Local phone numbers are read in the market the record was captured in (a store in the UK
  * writes `07700 900027`), so they reach the customers domain in E.164 whatever the workspace's region.
  */
 export function toCustomerInput(record: SourceRecord, market: string): CustomerInput {
@@ -169,6 +169,7 @@ export function toCustomerInput(record: SourceRecord, market: string): CustomerI
     emails: record.email === undefined ? [] : [record.email],
     // An unreadable number is passed as typed, so the customers domain reports it with its path.
     phones: phone === undefined ? [] : [phone.ok ? phone.value : (record.phone as string)],
+    ...(record.address === undefined ? {} : { addresses: [record.address] }),
     identities: [{ source: record.source, externalId: record.externalId }],
     source: record.source,
     capturedAt: record.updatedAt,

@@ -39,3 +39,9 @@ export {
   /** A source record as the customer input its system would send. */
   toCustomerInput,
 } from './demo.ts';
+export {
+  /** The demo workspace scored against its world's truth: pairwise, mixed clusters, misplaced events. */
+  type DemoIdentityScores,
+  /** Scores a demo workspace's customers and interactions against the generator's ground truth. */
+  evaluateDemoIdentity,
+} from './evaluate.service.ts';

@@ -86,8 +86,13 @@ export function filterCustomer(customer: Customer, gate: CustomerGate): Governed
   }
   if (customer.emails.length > 0 && !gate.allows('emails', category('emails'))) out.emails = [];
   if (customer.phones.length > 0 && !gate.allows('phones', category('phones'))) out.phones = [];
+  if (customer.addresses.length > 0 && !gate.allows('addresses', category('addresses'))) out.addresses = [];
   out.contactPoints = customer.contactPoints.filter((cp) =>
-    cp.kind === 'email' ? out.emails.length > 0 : out.phones.length > 0,
+    cp.kind === 'email'
+      ? out.emails.length > 0
+      : cp.kind === 'phone'
+        ? out.phones.length > 0
+        : out.addresses.length > 0,
   );
   out.identities = customer.identities.filter((identity) =>
     gate.allows(
@@ -291,7 +296,10 @@ export function filterExportedCustomer(
   out.provenance = customer.provenance.filter((p) => !hidden.has(p.field));
   const emails = gate.allows('emails', category('emails'));
   const phones = gate.allows('phones', category('phones'));
-  out.contactPoints = customer.contactPoints.filter((cp) => (cp.kind === 'email' ? emails : phones));
+  const addresses = gate.allows('addresses', category('addresses'));
+  out.contactPoints = customer.contactPoints.filter((cp) =>
+    cp.kind === 'email' ? emails : cp.kind === 'phone' ? phones : addresses,
+  );
   out.identities = customer.identities.filter((identity) =>
     gate.allows(
       identity.source.startsWith(GOVERNMENT_ID_SOURCE_PREFIX) ? 'governmentIds' : 'identities',

@@ -41,6 +41,7 @@ import {
   type AccessScope,
   assertPurposeAllowed,
   chainAfterCommit,
+  explainMergedCustomer,
   purposeRules,
   taxonomyOf,
   withClientRequestId,
@@ -217,7 +218,9 @@ export async function readAccessLog(
       return log;
     },
     { deadline: request.deadline },
-  );
+  ).catch(async (error: unknown) => {
+    throw await explainMergedCustomer(db, actor, error);
+  });
   await chainAfterCommit(db, actor.workspaceId);
   return log;
 }

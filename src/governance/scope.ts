@@ -7,6 +7,7 @@ import {
   recordCheckpoint,
 } from '../audit/index.ts';
 import type { PurposeRules } from '../consent/index.ts';
+import { customerMergedError, findMergedInto } from '../customers/index.ts';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { type DisclosureEntry, recipientForKey, recordDisclosures } from '../disclosures/index.ts';
 import {
@@ -120,6 +121,33 @@ export function assertPurposeAllowed(taxonomy: Taxonomy, actor: Actor, purpose: 
 }
 
 export async function withAccess<T>(
+  db: Kysely<DB>,
+  actor: Actor,
+  options: ScopeOptions,
+  fn: (scope: AccessScope) => Promise<T>,
+): Promise<T> {
+  try {
+    return await runWithAccess(db, actor, options, fn);
+  } catch (error) {
+    throw await explainMergedCustomer(db, actor, error);
+  }
+}
+
+/**
+ * A customer id that reads as not found may be a customer merged into another: then the error says so,
+ * the same on every path that takes a customer id (404 CUSTOMER_MERGED with `details.mergedInto`, the
+ * last survivor of the merge chain). Looked up after the access rolled back, so only a miss pays for it.
+ */
+export async function explainMergedCustomer(db: Kysely<DB>, actor: Actor, error: unknown): Promise<unknown> {
+  if (!(error instanceof AppError) || error.code !== 'CUSTOMER_NOT_FOUND') return error;
+  const details = (error.details ?? {}) as { id?: unknown; customerId?: unknown };
+  const id = typeof details.id === 'string' ? details.id : details.customerId;
+  if (typeof id !== 'string') return error;
+  const survivor = await inWorkspace(db, actor.workspaceId, (tx) => findMergedInto(tx, actor, id));
+  return survivor === undefined ? error : customerMergedError(id, survivor);
+}
+
+async function runWithAccess<T>(
   db: Kysely<DB>,
   actor: Actor,
   options: ScopeOptions,

@@ -65,3 +65,26 @@ describe('computeClusters', () => {
     expect(unverified.clusterOf[0]).toBe(unverified.clusterOf[1]);
   });
 });
+
+describe('computeClusters with pairwise conflicts and groups', () => {
+  it('never chains two conflicting records through a third', () => {
+    // 0–1 and 1–2 are matches, but 0 and 2 contradict each other: the second union is refused.
+    const result = computeClusters(
+      3,
+      edges([
+        [0, 1],
+        [1, 2],
+      ]),
+      { ...constraints([-1, -1, -1]), conflicts: (a, b) => (a === 0 && b === 2) || (a === 2 && b === 0) },
+    );
+    expect(result.clusterOf[0]).toBe(result.clusterOf[1]);
+    expect(result.clusterOf[2]).not.toBe(result.clusterOf[0]);
+    expect(result.refused).toEqual([1]);
+  });
+
+  it('starts records of one group in one cluster', () => {
+    const group = Int32Array.from([7, -1, 7, -1]);
+    const result = computeClusters(4, edges([[1, 3]]), { ...constraints([-1, -1, -1, -1]), group });
+    expect(Array.from(result.clusterOf)).toEqual([0, 1, 0, 1]);
+  });
+});

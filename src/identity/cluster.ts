@@ -6,7 +6,11 @@
  *   evidence), or
  * - two different unverified government-id hashes that no direct automatic match vouches for: differing
  *   identifiers may share a cluster only when a record carrying one was itself matched to a record
- *   carrying the other (an identifier mistyped at capture), never through a third record alone.
+ *   carrying the other (an identifier mistyped at capture), never through a third record alone, or
+ * - two records that disagree on who they are (`conflicts`, from `evidence.ts`: a different birth date,
+ *   a clearly different given name), whichever records link them: a cluster never chains through one
+ *   weak link to someone its own members contradict.
+ * Records given one `group` (customers already merged) start in one cluster.
  */
 
 /** Values that must not mix in a cluster, per record (-1 when absent). */
@@ -15,7 +19,14 @@ export interface ClusterConstraints {
   governmentIdVerified: Uint8Array;
   birthDate: Int32Array;
   birthDateVerified: Uint8Array;
+  /** True when records `a` and `b` must not share a cluster (checked across the two sides of a union). */
+  conflicts?: ((a: number, b: number) => boolean) | undefined;
+  /** A group number per record (-1 none): records of one group are one cluster from the start. */
+  group?: Int32Array | undefined;
 }
+
+/** Largest number of record pairs compared across the two sides of one union. */
+const MAX_CROSS_CHECKS = 10_000;
 
 /** Clusters as a dense cluster number per record (numbered by first record) and the refused pairs. */
 export interface ClusterResult {
@@ -102,21 +113,57 @@ export function computeClusters(
     map.delete(from);
   };
 
-  const refused: number[] = [];
-  for (let k = 0; k < edges.a.length; k++) {
-    let ra = find(edges.a[k] ?? 0);
-    let rb = find(edges.b[k] ?? 0);
-    if (ra === rb) continue;
-    if (conflicts(ra, rb)) {
-      refused.push(k);
-      continue;
-    }
+  // Members per root, for the pairwise check across a union.
+  const pairwise = constraints.conflicts;
+  const membersOf = new Map<number, number[]>();
+  const members = (root: number): number[] => membersOf.get(root) ?? [root];
+  const contradicted = (ra: number, rb: number): boolean => {
+    if (pairwise === undefined) return false;
+    const ma = members(ra);
+    const mb = members(rb);
+    if (ma.length * mb.length > MAX_CROSS_CHECKS) return true;
+    for (const x of ma) for (const y of mb) if (pairwise(x, y)) return true;
+    return false;
+  };
+  const join = (ra: number, rb: number): void => {
     if ((size[ra] ?? 0) < (size[rb] ?? 0)) [ra, rb] = [rb, ra];
     parent[rb] = ra;
     size[ra] = (size[ra] ?? 0) + (size[rb] ?? 0);
     mergeInto(govOf, ra, rb);
     mergeInto(verifiedGovOf, ra, rb);
     mergeInto(verifiedBirthOf, ra, rb);
+    if (pairwise !== undefined) {
+      membersOf.set(ra, [...members(ra), ...members(rb)]);
+      membersOf.delete(rb);
+    }
+  };
+
+  // Groups (records of one customer) are joined first and unconditionally: they are one already.
+  if (constraints.group !== undefined) {
+    const firstOfGroup = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const g = constraints.group[i] ?? -1;
+      if (g < 0) continue;
+      const first = firstOfGroup.get(g);
+      if (first === undefined) firstOfGroup.set(g, i);
+      else {
+        const ra = find(first);
+        const rb = find(i);
+        if (ra !== rb) join(ra, rb);
+      }
+    }
+  }
+
+  const refused: number[] = [];
+  for (let k = 0; k < edges.a.length; k++) {
+    const ra = find(edges.a[k] ?? 0);
+    const rb = find(edges.b[k] ?? 0);
+    if (ra === rb) continue;
+    if (conflicts(ra, rb) || contradicted(ra, rb)) {
+      refused.push(k);
+      continue;
+    }
+    join(ra, rb);
   }
 
   const clusterOf = new Int32Array(count);

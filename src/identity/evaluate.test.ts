@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  computeClusteringScores,
   computePairwiseScores,
   evaluateFebrlClusters,
   findFebrlEntity,
@@ -39,5 +40,23 @@ describe('FEBRL-style evaluation', () => {
     expect(() => readClusterAssignments('id,cluster\n')).toThrow(
       expect.objectContaining({ code: 'FORMAT_INVALID' }),
     );
+  });
+});
+
+describe('computeClusteringScores', () => {
+  it('counts the clusters that mix people and the most people in one', () => {
+    // People a (3 records), b (2), c (1); predicted: {a, a, b}, {a}, {b, c}.
+    const scores = computeClusteringScores(['a', 'a', 'b', 'a', 'b', 'c'], [1, 1, 1, 2, 3, 3]);
+    expect(scores).toMatchObject({ clusters: 3, people: 3, mixedClusters: 2, mostPeopleInOneCluster: 2 });
+    // Predicted pairs: 3 + 0 + 1 = 4, of which one (the two a's) is true; true pairs: 3 + 1 = 4.
+    expect(scores.predictedPairs).toBe(4);
+    expect(scores.truePositives).toBe(1);
+    expect(scores.precision).toBeCloseTo(0.25);
+    expect(scores.recall).toBeCloseTo(0.25);
+  });
+
+  it('scores a perfect clustering as pure', () => {
+    const scores = computeClusteringScores(['a', 'a', 'b'], ['x', 'x', 'y']);
+    expect(scores).toMatchObject({ precision: 1, recall: 1, mixedClusters: 0, mostPeopleInOneCluster: 1 });
   });
 });

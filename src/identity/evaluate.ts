@@ -66,6 +66,49 @@ export function computePairwiseScores(
   };
 }
 
+/** Pairwise scores of a clustering, and how many of its clusters mix people. */
+export interface ClusteringScores extends PairwiseScores {
+  /** Clusters predicted (distinct values of the prediction). */
+  clusters: number;
+  /** People in the truth. */
+  people: number;
+  /** Predicted clusters holding records of more than one person. */
+  mixedClusters: number;
+  /** Most people in one predicted cluster (1 when none mixes). */
+  mostPeopleInOneCluster: number;
+}
+
+/**
+ * Scores a clustering against the truth (`truth[i]`, `predicted[i]`: record i's person and cluster):
+ * pairwise precision, recall and F1, and the clusters that mix people — the failure a customer sees as
+ * someone else's history on their record.
+ */
+export function computeClusteringScores(
+  truth: readonly (string | number)[],
+  predicted: readonly (string | number)[],
+): ClusteringScores {
+  const pairwise = computePairwiseScores(truth, predicted);
+  const peopleOf = new Map<string | number, Set<string | number>>();
+  predicted.forEach((cluster, i) => {
+    const people = peopleOf.get(cluster) ?? new Set();
+    people.add(truth[i] ?? '');
+    peopleOf.set(cluster, people);
+  });
+  let mixedClusters = 0;
+  let mostPeopleInOneCluster = predicted.length > 0 ? 1 : 0;
+  for (const people of peopleOf.values()) {
+    if (people.size > 1) mixedClusters++;
+    mostPeopleInOneCluster = Math.max(mostPeopleInOneCluster, people.size);
+  }
+  return {
+    ...pairwise,
+    clusters: peopleOf.size,
+    people: new Set(truth).size,
+    mixedClusters,
+    mostPeopleInOneCluster,
+  };
+}
+
 const FEBRL_ID = /^rec-(\d+)-(?:org|dup-\d+)$/;
 
 /** The person number of a FEBRL-style record id (`rec-N-org`, `rec-N-dup-k`), or null for other ids. */

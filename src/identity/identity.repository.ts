@@ -40,6 +40,8 @@ export interface CustomerForMatching {
   birthDate: string | null;
   birthDateSource: string | null;
   createdAt: string;
+  /** When the customer last changed (a merge, a patch, a new contact point). */
+  updatedAt: string;
   /** Verified first, then oldest. */
   emails: string[];
   phones: string[];
@@ -59,8 +61,10 @@ export async function listCustomersForMatching(
     family_name: string | null;
     birth_date: string | null;
     created_at: string;
+    updated_at: string;
   }>`
-    SELECT id, given_name, family_name, birth_date::text AS birth_date, ${micro('created_at')} AS created_at
+    SELECT id, given_name, family_name, birth_date::text AS birth_date, ${micro('created_at')} AS created_at,
+      ${micro('updated_at')} AS updated_at
     FROM customers WHERE workspace_id = ${workspaceId} AND merged_into IS NULL
     ORDER BY created_at, id`.execute(tx);
   const { rows: contacts } = await sql<{ customer_id: string; kind: 'email' | 'phone'; value: string }>`
@@ -83,6 +87,7 @@ export async function listCustomersForMatching(
       birthDate: c.birth_date,
       birthDateSource: null,
       createdAt: c.created_at,
+      updatedAt: c.updated_at,
       emails: [],
       phones: [],
       governmentIds: [],
@@ -103,6 +108,159 @@ export async function listCustomersForMatching(
     if (c) c.birthDateSource = b.source;
   }
   return [...byId.values()];
+}
+
+/**
+ * What one source system says about one active customer: the engine's unit of comparison in a workspace.
+ * A customer made of several systems' records is several of these, so a resolution compares what each
+ * system holds (as the offline engine compares records), and a rerun over merged customers sees the same
+ * records as the run that merged them.
+ */
+export interface SourceRecordForMatching {
+  customerId: string;
+  source: string;
+  givenName: string | null;
+  familyName: string | null;
+  birthDate: string | null;
+  /** Newest first. */
+  emails: string[];
+  phones: string[];
+  /** Canonical JSON of each postal address, newest first. */
+  addresses: string[];
+}
+
+/**
+ * Every (active customer, source) pair with that source's latest value of each compared field (a value
+ * a merge's survivorship superseded still says what its source holds) and its contact points; ordered by
+ * customer age, then source.
+ */
+export async function listSourceRecordsForMatching(
+  tx: Tx,
+  workspaceId: string,
+): Promise<SourceRecordForMatching[]> {
+  const { rows: values } = await sql<{
+    customer_id: string;
+    source: string;
+    field: string;
+    value: string | null;
+  }>`
+    SELECT DISTINCT ON (v.customer_id, v.source, v.field) v.customer_id, v.source, v.field, v.value #>> '{}' AS value
+    FROM customer_field_values v
+    JOIN customers c ON c.workspace_id = v.workspace_id AND c.id = v.customer_id AND c.merged_into IS NULL
+    WHERE v.workspace_id = ${workspaceId} AND v.field IN ('givenName', 'familyName', 'birthDate')
+    ORDER BY v.customer_id, v.source, v.field, v.recorded_at DESC, v.id DESC`.execute(tx);
+  const { rows: contacts } = await sql<{
+    customer_id: string;
+    source: string;
+    kind: 'email' | 'phone' | 'address';
+    value: string;
+  }>`
+    SELECT cp.customer_id, cp.source, cp.kind, cp.value FROM contact_points cp
+    JOIN customers c ON c.workspace_id = cp.workspace_id AND c.id = cp.customer_id AND c.merged_into IS NULL
+    WHERE cp.workspace_id = ${workspaceId}
+    ORDER BY cp.customer_id, cp.source, cp.verified DESC, cp.created_at DESC, cp.id`.execute(tx);
+  const { rows: created } = await sql<{ id: string }>`
+    SELECT id FROM customers WHERE workspace_id = ${workspaceId} AND merged_into IS NULL
+    ORDER BY created_at, id`.execute(tx);
+  const records = new Map<string, SourceRecordForMatching>();
+  const recordOf = (customerId: string, source: string): SourceRecordForMatching => {
+    const key = `${customerId}\u0000${source}`;
+    let record = records.get(key);
+    if (record === undefined) {
+      record = {
+        customerId,
+        source,
+        givenName: null,
+        familyName: null,
+        birthDate: null,
+        emails: [],
+        phones: [],
+        addresses: [],
+      };
+      records.set(key, record);
+    }
+    return record;
+  };
+  for (const v of values) {
+    const record = recordOf(v.customer_id, v.source);
+    if (v.field === 'givenName') record.givenName = v.value;
+    else if (v.field === 'familyName') record.familyName = v.value;
+    else record.birthDate = v.value;
+  }
+  for (const cp of contacts) {
+    const record = recordOf(cp.customer_id, cp.source);
+    (cp.kind === 'email' ? record.emails : cp.kind === 'phone' ? record.phones : record.addresses).push(
+      cp.value,
+    );
+  }
+  const order = new Map(created.map((c, i) => [c.id, i]));
+  return [...records.values()].sort(
+    (x, y) =>
+      (order.get(x.customerId) ?? 0) - (order.get(y.customerId) ?? 0) ||
+      (x.source < y.source ? -1 : x.source > y.source ? 1 : 0),
+  );
+}
+
+/** Property prefixes by which an interaction names another: `<prefix>ExternalId` and `<prefix>Source`. */
+export const REFERENCE_PREFIXES = ['related', 'order', 'shipment'] as const;
+
+/**
+ * Pairs of active customers one of whose interactions names an interaction of the other in its
+ * properties (`relatedExternalId` with `relatedSource`, `orderExternalId` with `orderSource`,
+ * `shipmentExternalId` with `shipmentSource`): the shipment of an order, the pickup of a web order in a
+ * store, the complaint about a purchase. Without the source, the external id must name exactly one
+ * interaction of the workspace.
+ */
+export async function listInteractionLinks(tx: Tx, workspaceId: string): Promise<[string, string][]> {
+  const { rows } = await sql<{ a: string; b: string }>`
+    WITH refs AS (
+      SELECT i.customer_id, i.properties ->> (p || 'ExternalId') AS ext, i.properties ->> (p || 'Source') AS src
+      FROM interactions i, unnest(${[...REFERENCE_PREFIXES]}::text[]) AS p
+      WHERE i.workspace_id = ${workspaceId} AND i.properties ? (p || 'ExternalId')
+    )
+    SELECT DISTINCT r.customer_id AS a, t.customer_id AS b
+    FROM refs r
+    JOIN interactions t ON t.workspace_id = ${workspaceId} AND t.external_id = r.ext
+      AND (r.src IS NULL OR t.source = r.src)
+    WHERE t.customer_id <> r.customer_id
+      AND (r.src IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM interactions o
+        WHERE o.workspace_id = ${workspaceId} AND o.external_id = r.ext AND o.id <> t.id))`.execute(tx);
+  return rows.map((r) => [r.a, r.b]);
+}
+
+/** The last workspace resolution: as of when it ran and with which thresholds. */
+export async function findLastResolution(
+  tx: Tx,
+  workspaceId: string,
+): Promise<{ asOf: string; autoThreshold: number; reviewThreshold: number } | undefined> {
+  const { rows } = await sql<{ as_of: string; auto_threshold: number; review_threshold: number }>`
+    SELECT ${micro('as_of')} AS as_of, auto_threshold, review_threshold FROM identity_resolutions
+    WHERE workspace_id = ${workspaceId} ORDER BY as_of DESC, id DESC LIMIT 1`.execute(tx);
+  const row = rows[0];
+  return row && { asOf: row.as_of, autoThreshold: row.auto_threshold, reviewThreshold: row.review_threshold };
+}
+
+/** Records a workspace resolution. */
+export async function insertResolution(
+  tx: Tx,
+  workspaceId: string,
+  run: {
+    id: string;
+    asOf: string;
+    autoThreshold: number;
+    reviewThreshold: number;
+    customers: number;
+    merges: number;
+    queued: number;
+    resolvedBy: string;
+  },
+): Promise<void> {
+  await sql`
+    INSERT INTO identity_resolutions
+      (workspace_id, id, as_of, auto_threshold, review_threshold, customers, merges, queued, resolved_by)
+    VALUES (${workspaceId}, ${run.id}, ${run.asOf}::timestamptz, ${run.autoThreshold}, ${run.reviewThreshold},
+      ${run.customers}, ${run.merges}, ${run.queued}, ${run.resolvedBy})`.execute(tx);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import type { AuditEntry } from '../audit/index.ts';
 import {
   type Customer,
   type CustomerPatch,
+  customerMergedError,
   GOLDEN_FIELDS,
   type GoldenField,
   getCustomer,
@@ -34,8 +35,8 @@ import {
   pairKey,
   patternKey,
 } from './merge.ts';
-import type { PersonRecord } from './records.ts';
 import { DEFAULT_THRESHOLDS, type ResolvedPair, resolveIdentities } from './resolve.ts';
+import { customerOfRecord, toPersonRecords } from './workspace-records.ts';
 
 /**
  * Use-cases of identity resolution in the database: resolving a workspace (automatic merges above the
@@ -213,10 +214,8 @@ async function performMerge(
   ] as const) {
     if (!image) throw notFound('CUSTOMER_NOT_FOUND', `No customer with id ${id} in this workspace.`, { id });
     if (image.mergedInto !== null) {
-      throw conflict('CUSTOMER_MERGED', `Customer ${id} was merged into ${image.mergedInto}; use that one.`, {
-        id,
-        mergedInto: image.mergedInto,
-      });
+      const last = (await repo.findSurvivors(tx, ws, [id])).get(id) ?? image.mergedInto;
+      throw customerMergedError(id, last);
     }
   }
   if (!survivor || !absorbed) throw new Error('unreachable');
@@ -363,7 +362,8 @@ async function performMerge(
  * Merges `absorbedId` into `survivorId` by hand: survivorship per field (most trusted source, then the
  * most recent verified or captured value), provenance kept, identities, contact points and interactions
  * moved, consent merged most-restrictive-wins; recorded for an exact unmerge and as a `match` label.
- * 409 MERGE_REFUSED when the guard forbids it, 409 CUSTOMER_MERGED when either was merged already.
+ * 409 MERGE_REFUSED when the guard forbids it, 404 CUSTOMER_MERGED (with `mergedInto`) when either was
+ * merged already.
  */
 export async function mergeCustomers(
   scope: AccessScope,
@@ -607,6 +607,11 @@ export interface ResolveWorkspaceSummary {
     alreadyQueued: number;
     /** Review-band pairs whose comparison pattern people always rejected. */
     learnedNonMatch: number;
+    /**
+     * Pairs of customers both unchanged since the last resolution with the same thresholds: that run
+     * decided them already, so a rerun over unchanged data merges and asks nothing new.
+     */
+    settled: number;
   };
   /** Review-band pairs merged because people always accepted their comparison pattern. */
   learnedMatch: number;
@@ -617,34 +622,6 @@ export interface ResolveWorkspaceSummary {
   refusedByGuard: number;
   model: { emIterations: number; emConverged: boolean; expectedMatches: number };
   milliseconds: { loading: number; resolving: number; writing: number; total: number };
-}
-
-const GOVERNMENT_ID_KINDS = ['national_id', 'tax_id', 'passport'];
-
-function toPersonRecord(c: repo.CustomerForMatching): PersonRecord {
-  // The engine compares one government id per record: the first kind in a fixed order, tagged with its
-  // kind so ids of different kinds never look alike. The customer-level guard compares kind by kind.
-  const gov = [...c.governmentIds].sort(
-    (x, y) =>
-      (GOVERNMENT_ID_KINDS.indexOf(x.kind) + 1 || 99) - (GOVERNMENT_ID_KINDS.indexOf(y.kind) + 1 || 99),
-  )[0];
-  return {
-    id: c.id,
-    givenName: c.givenName,
-    surname: c.familyName,
-    birthDate: c.birthDate,
-    birthDateVerified: c.birthDate !== null && isVerifyingSource(c.birthDateSource),
-    streetNumber: null,
-    address1: null,
-    address2: null,
-    city: null,
-    postcode: null,
-    state: null,
-    phone: c.phones[0] ?? null,
-    email: c.emails[0] ?? null,
-    governmentIdHash: gov ? `${gov.kind}:${gov.hash}` : null,
-    governmentIdVerified: gov !== undefined,
-  };
 }
 
 function factsOfCandidate(c: repo.CustomerForMatching): GuardFacts {
@@ -666,12 +643,17 @@ interface Edge {
 }
 
 /**
- * Resolves the workspace's active customers: runs the engine over them (names, birth date, emails,
- * phones, government-id hashes), merges every cluster above the automatic threshold into its oldest
- * customer, and queues the review band. Recorded decisions override the model: a pair decided
+ * Resolves the workspace's active customers: runs the engine over what each source system holds of
+ * them (names, birth date, emails, phones, postal addresses, government-id hashes), merges every cluster
+ * above the automatic threshold whose evidence may decide (`evidence.ts`) into its oldest customer, and
+ * queues the review band and the held pairs. An interaction of one customer naming an interaction of
+ * another (an order and its shipment) counts as evidence beside the names. Recorded decisions override the model: a pair decided
  * `non_match` is never merged (nor joined through a third customer) and never asked again, a pair
  * decided `match` is merged; a comparison pattern people decided the same way every time (at least
- * three times) decides new pairs with that pattern. A pair already queued is not queued again.
+ * three times) decides new pairs with that pattern. A pair already queued is not queued again, and a
+ * pair of customers both unchanged since the last resolution with the same thresholds is left as that
+ * run left it: a rerun over unchanged data merges and asks nothing new. Every run is recorded
+ * (`identity_resolutions`).
  */
 export async function resolveWorkspace(
   scope: AccessScope,
@@ -691,8 +673,19 @@ export async function resolveWorkspace(
   const ws = scope.actor.workspaceId;
   const started = performance.now();
   const customers = await repo.listCustomersForMatching(tx, ws, GOVERNMENT_ID_SOURCE_PREFIX);
+  const sourced = await repo.listSourceRecordsForMatching(tx, ws);
+  const links = new Set((await repo.listInteractionLinks(tx, ws)).map(([a, b]) => pairKey(a, b)));
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
+  const last = await repo.findLastResolution(tx, ws);
+  // Customers unchanged since the last run with these thresholds were resolved by it.
+  const settledSince =
+    last !== undefined && last.autoThreshold === autoThreshold && last.reviewThreshold === reviewThreshold
+      ? last.asOf
+      : null;
+  const settled = new Set(
+    settledSince === null ? [] : customers.filter((c) => c.updatedAt <= settledSince).map((c) => c.id),
+  );
   const loaded = performance.now();
 
   const summary: ResolveWorkspaceSummary = {
@@ -700,18 +693,21 @@ export async function resolveWorkspace(
     candidatePairs: 0,
     merges: [],
     queued: 0,
-    skipped: { decided: 0, alreadyQueued: 0, learnedNonMatch: 0 },
+    skipped: { decided: 0, alreadyQueued: 0, learnedNonMatch: 0, settled: 0 },
     learnedMatch: 0,
     refusedByGuard: 0,
     model: { emIterations: 0, emConverged: true, expectedMatches: 0 },
     milliseconds: { loading: Math.round(loaded - started), resolving: 0, writing: 0, total: 0 },
   };
+  const engine = toPersonRecords(customers, sourced);
   const result =
     customers.length >= 2
-      ? resolveIdentities(customers.map(toPersonRecord), {
+      ? resolveIdentities(engine.records, {
           autoThreshold,
           reviewThreshold,
           seed: options.seed ?? 1,
+          groups: engine.groups,
+          connected: (a, b) => links.has(pairKey(customerOfRecord(a), customerOfRecord(b))),
         })
       : null;
   const resolved = performance.now();
@@ -729,13 +725,20 @@ export async function resolveWorkspace(
   const byId = new Map(customers.map((c, i) => [c.id, { customer: c, order: i }]));
   const edges: Edge[] = [];
   const toReview: { pair: ResolvedPair; reason: 'band' | 'guard' }[] = [];
-  for (const pair of result?.pairs ?? []) {
+  for (const recordPair of result?.pairs ?? []) {
+    // The engine pairs records; a resolution merges and asks about customers.
+    const pair = { ...recordPair, a: customerOfRecord(recordPair.a), b: customerOfRecord(recordPair.b) };
+    if (pair.a === pair.b) continue;
     const decided = labels.pairs.get(pairKey(pair.a, pair.b));
     if (decided === 'non_match') {
       summary.skipped.decided++;
       continue;
     }
     const probability = pair.explanation.probability;
+    if (decided !== 'match' && settled.has(pair.a) && settled.has(pair.b)) {
+      summary.skipped.settled++;
+      continue;
+    }
     if (decided === 'match' || pair.decision === 'merged') {
       edges.push({ a: pair.a, b: pair.b, probability, decided: decided === 'match', pair });
       continue;
@@ -882,6 +885,16 @@ export async function resolveWorkspace(
     });
   }
   summary.queued = await repo.insertReviews(tx, ws, rows);
+  await repo.insertResolution(tx, ws, {
+    id: newId(),
+    asOf: scope.now.toISOString(),
+    autoThreshold,
+    reviewThreshold,
+    customers: customers.length,
+    merges: summary.merges.length,
+    queued: summary.queued,
+    resolvedBy: scope.actor.label,
+  });
   await applyMergesToValueAndSegments(
     scope,
     summary.merges.flatMap((m) => [m.survivorId, m.absorbedId]),

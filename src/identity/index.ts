@@ -3,13 +3,15 @@
  * compared, the comparators (names with phonetic codes, nicknames, initials and swaps; birth dates;
  * addresses; phones; e-mails; keyed-hash government ids), blocking, the Fellegi–Sunter model with m
  * estimated by expectation–maximisation and u from chance agreement (no labels), clustering with its
- * anti-chaining guard, pairwise evaluation, the FEBRL and CSV readers and a generator of corrupted
+ * anti-chaining guard, the evidence rules a merge needs (names are never enough; a shared contact point
+ * with a disagreement on identity goes to review), pairwise evaluation, the FEBRL and CSV readers and a generator of corrupted
  * records for tests and benchmarks. That engine is pure and in memory. Beside it, the database side
- * (identity.service.ts, identity.repository.ts) resolves a workspace's customers: automatic merges above
+ * (identity.service.ts, identity.repository.ts) resolves a workspace's customers, one record per
+ * customer and source system, idempotently: automatic merges above
  * the upper threshold, a review queue between the thresholds with recorded decisions that override and
  * teach the model, exact merge and unmerge with survivorship per field and most-restrictive consent,
  * and rectification with its outbox event. It owns `identity_merges`, `identity_reviews`,
- * `identity_decisions` and `outbox_events`; a merge writes customers' rows, identities, contact points,
+ * `identity_decisions`, `identity_resolutions` and `outbox_events`; a merge writes customers' rows, identities, contact points,
  * field values, interactions' customer and the consent projection, never a ledger. It must not read the
  * environment, import adapters or open transactions (every use-case runs in the caller's access scope),
  * and it never holds a government identifier in clear (readers hash it with the caller's key at once).
@@ -82,6 +84,10 @@ export {
 export {
   /** One row of a clusters file. */
   type ClusterAssignment,
+  /** Pairwise scores of a clustering, and how many of its clusters mix people. */
+  type ClusteringScores,
+  /** Pairwise scores plus clusters, people and clusters that mix people, against the truth. */
+  computeClusteringScores,
   /** Pairwise precision, recall and F1 of a clustering against the truth. */
   computePairwiseScores,
   /** Scores FEBRL-style clusters (the truth in the record ids). */
@@ -93,6 +99,12 @@ export {
   /** Reads a record_id,cluster_id CSV. */
   readClusterAssignments,
 } from './evaluate.ts';
+export {
+  /** Whether a comparison vector may decide a merge alone: more than names, no disagreement on who. */
+  assessEvidence,
+  /** Why evidence may not decide alone: names only, or the records disagree on who they are. */
+  type EvidenceRefusal,
+} from './evidence.ts';
 export {
   /** Per-record features computed once (interned values, phonetic codes, dates). */
   computeFeatures,
@@ -109,6 +121,12 @@ export {
   /** Features of a record set. */
   type RecordFeatures,
 } from './features.ts';
+export type {
+  /** What the engine compares of one active customer. */
+  CustomerForMatching,
+  /** What one source system holds of one active customer. */
+  SourceRecordForMatching,
+} from './identity.repository.ts';
 export {
   /** Body of a manual merge. */
   MergeBody,
@@ -239,3 +257,7 @@ export {
   /** Resolves records into people: blocking, comparison, EM, scoring, clustering, explanations. */
   resolveIdentities,
 } from './resolve.ts';
+export {
+  /** The engine's records of a workspace: one per customer and source system, grouped by customer. */
+  toPersonRecords,
+} from './workspace-records.ts';

@@ -1,6 +1,7 @@
 import { invalid } from '../shared/errors.ts';
 import { type BlockingOptions, computeCandidatePairs } from './blocking.ts';
 import { computeClusters } from './cluster.ts';
+import { assessEvidence, type EvidenceRefusal, isIdentityConflict } from './evidence.ts';
 import {
   C_BIRTH,
   C_GOVERNMENT_ID,
@@ -29,7 +30,9 @@ import type { PersonRecord } from './records.ts';
  * The whole offline resolution: records → features → candidate pairs from blocking → comparison
  * vectors → model by expectation–maximisation → scores → clusters under the anti-chaining guard, with
  * every merged or reviewable pair explained field by field. Thresholds are posterior match
- * probabilities of the estimated model, not scores tuned to a data set.
+ * probabilities of the estimated model, not scores tuned to a data set; above the automatic threshold
+ * a pair still needs evidence that may decide (`evidence.ts`: more than names, no disagreement on who
+ * the records are), otherwise it goes to review.
  */
 
 /** How a resolution runs; every setting has a default. */
@@ -43,6 +46,17 @@ export interface ResolveOptions {
   /** Random pairs sampled to start u off from the data's own chance agreement. */
   randomPairs?: number;
   seed?: number;
+  /**
+   * A group per record (input order; null for none): records of one group are already known to be one
+   * person (a customer's records in a workspace) and start in one cluster.
+   */
+  groups?: readonly (string | null)[];
+  /**
+   * True when something besides the records' fields connects two records (by id): an interaction of
+   * one naming an interaction of the other. It counts as the second agreement names need (see
+   * `evidence.ts`); it never outweighs a disagreement on who they are.
+   */
+  connected?: (a: string, b: string) => boolean;
 }
 
 /** Default posterior thresholds: merge when a match is more likely than not, review from 10 %. */
@@ -55,6 +69,8 @@ export interface ResolvedPair {
   decision: 'merged' | 'review';
   /** Why a pair is in review: its probability sits in the band, or the guard refused an automatic merge. */
   reason?: 'band' | 'guard';
+  /** For a pair above the automatic threshold held for review by its evidence: which rule held it. */
+  held?: EvidenceRefusal;
   explanation: MatchExplanation;
 }
 
@@ -71,6 +87,8 @@ export interface ResolveStats {
   mergedPairs: number;
   reviewPairs: number;
   refusedByGuard: number;
+  /** Pairs above the automatic threshold whose evidence may not decide alone (names only, or a conflict). */
+  heldByEvidence: number;
   clusters: number;
   proposedByKey: Record<string, number>;
   oversizedBlocks: number;
@@ -115,6 +133,29 @@ function describeModel(model: MatchModel): FieldModel[] {
       weight: Math.round((model.weights[f]?.[l] ?? 0) * 1000) / 1000,
     })),
   }));
+}
+
+function computeGroups(
+  groups: readonly (string | null)[] | undefined,
+  count: number,
+): Int32Array | undefined {
+  if (groups === undefined) return undefined;
+  if (groups.length !== count) {
+    throw invalid('GROUPS_INVALID', 'Give one group (or null) per record.', {
+      records: count,
+      groups: groups.length,
+    });
+  }
+  const numbers = new Map<string, number>();
+  return Int32Array.from(groups, (g) => {
+    if (g === null) return -1;
+    let n = numbers.get(g);
+    if (n === undefined) {
+      n = numbers.size;
+      numbers.set(g, n);
+    }
+    return n;
+  });
 }
 
 /** Resolves records into people. Throws RECORD_ID_DUPLICATE when two records share an id. */
@@ -182,14 +223,24 @@ export function resolveIdentities(
   const reviewScore = Math.log2(reviewThreshold / (1 - reviewThreshold));
   const autoIndex: number[] = [];
   const bandIndex: number[] = [];
+  const held: { p: number; why: EvidenceRefusal }[] = [];
   for (let p = 0; p < pairCount; p++) {
     const s = scores[p] ?? Number.NEGATIVE_INFINITY;
-    if (s >= autoScore) autoIndex.push(p);
-    else if (s >= reviewScore) bandIndex.push(p);
+    if (s >= autoScore) {
+      let why = assessEvidence(levels, p * FIELD_COUNT);
+      if (why === 'names_only' && options.connected !== undefined) {
+        const a = records[candidates.a[p] ?? 0]?.id ?? '';
+        const b = records[candidates.b[p] ?? 0]?.id ?? '';
+        if (options.connected(a, b)) why = null;
+      }
+      if (why === null) autoIndex.push(p);
+      else held.push({ p, why });
+    } else if (s >= reviewScore) bandIndex.push(p);
   }
   autoIndex.sort((x, y) => (scores[y] ?? 0) - (scores[x] ?? 0));
   const edgeA = Uint32Array.from(autoIndex, (p) => candidates.a[p] ?? 0);
   const edgeB = Uint32Array.from(autoIndex, (p) => candidates.b[p] ?? 0);
+  const scratch = new Uint8Array(FIELD_COUNT);
   const clusters = computeClusters(
     features.count,
     { a: edgeA, b: edgeB },
@@ -198,6 +249,11 @@ export function resolveIdentities(
       governmentIdVerified: features.governmentIdVerified,
       birthDate: features.columns[C_BIRTH]?.ids ?? new Int32Array(features.count).fill(-1),
       birthDateVerified: features.birthVerified,
+      conflicts: (x, y) => {
+        comparer.compare(x, y, scratch, 0);
+        return isIdentityConflict(scratch, 0);
+      },
+      group: computeGroups(options.groups, records.length),
     },
   );
 
@@ -221,7 +277,20 @@ export function resolveIdentities(
       pairs.push({ a: idOf(a), b: idOf(b), decision: 'review', reason: 'guard', explanation: explain(p) });
     } else pairs.push({ a: idOf(a), b: idOf(b), decision: 'merged', explanation: explain(p) });
   });
-  let reviewPairs = clusters.refused.length;
+  for (const { p, why } of held) {
+    const a = candidates.a[p] ?? 0;
+    const b = candidates.b[p] ?? 0;
+    if (clusters.clusterOf[a] === clusters.clusterOf[b]) continue;
+    pairs.push({
+      a: idOf(a),
+      b: idOf(b),
+      decision: 'review',
+      reason: 'guard',
+      held: why,
+      explanation: explain(p),
+    });
+  }
+  let reviewPairs = pairs.length - (autoIndex.length - clusters.refused.length);
   for (const p of bandIndex) {
     const a = candidates.a[p] ?? 0;
     const b = candidates.b[p] ?? 0;
@@ -243,6 +312,7 @@ export function resolveIdentities(
       mergedPairs: autoIndex.length - clusters.refused.length,
       reviewPairs,
       refusedByGuard: clusters.refused.length,
+      heldByEvidence: held.length,
       clusters: clusters.clusterCount,
       proposedByKey: candidates.proposedByKey,
       oversizedBlocks: candidates.oversizedBlocks,

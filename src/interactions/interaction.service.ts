@@ -358,7 +358,9 @@ async function assertCustomerExists(tx: Tx, customerId: string): Promise<void> {
     capturedBy: 'timeline',
     source: 'timeline',
   });
-  if (!answer?.ok) throw customerNotFound(customerId);
+  // A merged-away id resolves to its survivor for ingest, but its own timeline is gone: not found here
+  // (the access layer then says where it went).
+  if (!answer?.ok || answer.customerId !== customerId) throw customerNotFound(customerId);
 }
 
 /**

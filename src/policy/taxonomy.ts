@@ -309,6 +309,7 @@ export const CUSTOMER_FIELD_CATEGORIES: Readonly<Record<string, string | null>> 
   phones: 'contact.phone',
   contactPoints: 'contact',
   address: 'contact.address',
+  addresses: 'contact.address',
   birthDate: 'demographic.birth_date',
   language: 'preference.language',
   identities: 'identity.external_id',

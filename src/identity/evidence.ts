@@ -1,0 +1,97 @@
+import {
+  F_ADDRESS,
+  F_BIRTH,
+  F_EMAIL,
+  F_GIVEN,
+  F_GOVERNMENT_ID,
+  F_PHONE,
+  F_SURNAME,
+  FIELD_LEVELS,
+  MISSING,
+} from './features.ts';
+
+/**
+ * What a comparison vector proves, beyond its score. The score weighs evidence; these rules say which
+ * evidence may decide alone, and they are the same for the offline engine and the workspace:
+ * - **Names are never enough.** Two records that agree on names and nothing else are namesakes as often
+ *   as not in a customer base of a few thousand; an automatic merge needs a second, independent
+ *   agreement: a birth date, a government id, a phone, an email or a postal address.
+ * - **A shared contact point is evidence, not proof.** Households share phones, emails and addresses;
+ *   records that agree on one but disagree on who they are (different birth dates, different government
+ *   ids, clearly different given names) are asked about, never merged automatically.
+ * A pair that fails either rule is at most a review (reason `guard`), whatever its probability.
+ */
+
+const TOP = {
+  phone: FIELD_LEVELS.phone.length - 1,
+  governmentId: FIELD_LEVELS.governmentId.length - 1,
+};
+/** Birth dates agree up to a swapped day and month or one mistyped digit. */
+const BIRTH_NEAR = FIELD_LEVELS.birthDate.indexOf('near');
+/** Addresses agree up to abbreviations and typing (`close`). */
+const ADDRESS_CLOSE = FIELD_LEVELS.address.indexOf('close');
+/** Emails agree up to a typo (`close`). */
+const EMAIL_CLOSE = FIELD_LEVELS.email.indexOf('close');
+
+function at(levels: Uint8Array, offset: number, field: number): number {
+  return levels[offset + field] ?? MISSING;
+}
+
+function reaches(level: number, threshold: number): boolean {
+  return level !== MISSING && level >= threshold;
+}
+
+/** Why a pair may not be merged automatically, or null when its evidence may decide. */
+export type EvidenceRefusal = 'names_only' | 'identity_conflict';
+
+/**
+ * Checks the comparison vector at `offset` against the two rules above: `names_only` when nothing but
+ * names agrees, `identity_conflict` when the records disagree on who they are (a different birth date
+ * that no agreeing government id outweighs, or the other way round; a clearly different given name that no
+ * birth date or government id vouches for), null when an automatic merge may rest on it.
+ */
+export function assessEvidence(levels: Uint8Array, offset: number): EvidenceRefusal | null {
+  if (findConflict(levels, offset, true)) return 'identity_conflict';
+  const corroborated =
+    at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId ||
+    reaches(at(levels, offset, F_BIRTH), BIRTH_NEAR) ||
+    reaches(at(levels, offset, F_ADDRESS), ADDRESS_CLOSE) ||
+    at(levels, offset, F_PHONE) === TOP.phone ||
+    reaches(at(levels, offset, F_EMAIL), EMAIL_CLOSE);
+  return corroborated ? null : 'names_only';
+}
+
+function findConflict(levels: Uint8Array, offset: number, withGovernmentId: boolean): boolean {
+  const given = at(levels, offset, F_GIVEN);
+  const surname = at(levels, offset, F_SURNAME);
+  const birth = at(levels, offset, F_BIRTH);
+  const governmentId = at(levels, offset, F_GOVERNMENT_ID);
+  const governmentIdAgrees = governmentId === TOP.governmentId;
+  const birthAgrees = reaches(birth, BIRTH_NEAR);
+  // One identifier may be mistyped: a different government id with an agreeing birth date (or the other
+  // way round) is a typo, not two people; one different with nothing to vouch for it is two people.
+  if (withGovernmentId && governmentId === 0 && !birthAgrees) return true;
+  if (birth === 0 && !governmentIdAgrees) return true;
+  // A different given name (not a nickname, initial or typo) is another person unless a birth date or
+  // a government id says otherwise; a different surname alone is not (marriage).
+  const namesDiffer = given === 0 || (given === MISSING && surname === 0);
+  return namesDiffer && !birthAgrees && !governmentIdAgrees;
+}
+
+/**
+ * True when two records must not end up in one cluster through third records: a different birth date
+ * or a clearly different given name (see `assessEvidence`). Differing government ids are the
+ * clustering's own guard, which lets a directly matched pair carry a mistyped id.
+ */
+export function isIdentityConflict(levels: Uint8Array, offset: number): boolean {
+  return findConflict(levels, offset, false);
+}
+
+/** The comparison level at which each field counts as agreeing, for documentation and reports. */
+export const CORROBORATING_LEVELS = {
+  birthDate: FIELD_LEVELS.birthDate[BIRTH_NEAR],
+  address: FIELD_LEVELS.address[ADDRESS_CLOSE],
+  phone: FIELD_LEVELS.phone[TOP.phone],
+  email: FIELD_LEVELS.email[EMAIL_CLOSE],
+  governmentId: FIELD_LEVELS.governmentId[TOP.governmentId],
+} as const;
