@@ -137,13 +137,13 @@ describe(`Imports never wedge (${ENGINE})`, () => {
     const deep = `${'{""a"":'.repeat(100)}1${'}'.repeat(100)}`;
     writeFileSync(
       file,
-      [
+      `${[
         'type,channel,occurredAt,source,externalId,customerSource,customerExternalId,text,properties',
         'note,web,2024-01-01T00:00:00Z,csv,c-1,csv,k-1,fine,',
         'note,web,2024-01-01T00:01:00Z,csv,c-2,csv,k-1,"a\u0000b",',
         `note,web,2024-01-01T00:02:00Z,csv,c-3,csv,k-1,deep,"${deep}"`,
         'note,web,2024-01-01T00:03:00Z,csv,c-4,csv,k-1,fine too,',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const summary = await runImport(
       database.db,
