@@ -100,6 +100,12 @@ describe(`Every input bounded (${ENGINE})`, () => {
     expect(results[3]?.error?.code).toBe('TEXT_INVALID_CHARACTER');
   });
 
+  it('answers a malformed URL in the one error shape', async () => {
+    const res = await fixture.app.inject({ url: '/v1/customers/%ED%A0%80', headers: bearer(ws.apiKey) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('URL_INVALID');
+  });
+
   it('refuses NUL in the body of other writes and in query strings with a stable code', async () => {
     const body = await fixture.app.inject({
       method: 'POST',

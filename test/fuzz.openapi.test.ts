@@ -217,7 +217,13 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
     const pathValues = fc.tuple(
       ...pathParams.map((p) =>
         p.schema?.format === 'uuid'
-          ? fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), fc.string({ maxLength: 40 }))
+          ? fc.oneof(
+              fc.constantFrom(...knownIds),
+              fc.uuid(),
+              fc.string({ maxLength: 40 }),
+              // Written into the URL as they are: malformed percent-encodings.
+              fc.constantFrom('%ED%A0%80', '%E0%A4%A', '%00', '%', '%FF').map((raw) => ({ raw })),
+            )
           : arbitraryOf(p.schema),
       ),
     );
@@ -256,7 +262,12 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
     return fc.tuple(pathValues, queryValues, body).map(([pathValues, query, body]) => {
       let path = operation.path;
       pathParams.forEach((p, i) => {
-        path = path.replace(`{${p.name}}`, encodeURIComponent(String(pathValues[i])));
+        const value = pathValues[i];
+        const segment =
+          typeof value === 'object' && value !== null && 'raw' in value
+            ? String(value.raw)
+            : encodeURIComponent(String(value));
+        path = path.replace(`{${p.name}}`, segment);
       });
       const search = new URLSearchParams();
       for (const [name, value] of Object.entries(query)) {
@@ -309,6 +320,12 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
             `${name} → ${probe.url} ${JSON.stringify(probe.body)}: ${res.body}`,
           ).toBeLessThan(500);
           if (res.body !== '') expect(() => res.json(), `${name} answers JSON`).not.toThrow();
+          // Every refusal has the one error shape, with a stable code.
+          if (res.statusCode >= 400) {
+            expect(res.json(), `${name} → ${probe.url}: ${res.body}`).toMatchObject({
+              error: { code: expect.stringMatching(/^[A-Z][A-Z0-9_]+$/), message: expect.any(String) },
+            });
+          }
         }),
         { numRuns: RUNS_PER_OPERATION, endOnFailure: true },
       );

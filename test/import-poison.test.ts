@@ -130,4 +130,30 @@ describe(`Imports never wedge (${ENGINE})`, () => {
       expect(rejects.map((r) => [r.line, r.error.code])).toEqual(single ? [[1, 'IMPORT_ROW_CRASHED']] : []);
     }
   });
+
+  it('rejects NUL and too-deep properties in CSV rows too, and stores the rest', async () => {
+    const ws = await createTestWorkspace(database);
+    const file = join(dir, 'poison.csv');
+    const deep = `${'{""a"":'.repeat(100)}1${'}'.repeat(100)}`;
+    writeFileSync(
+      file,
+      `${[
+        'type,channel,occurredAt,source,externalId,customerSource,customerExternalId,text,properties',
+        'note,web,2024-01-01T00:00:00Z,csv,c-1,csv,k-1,fine,',
+        'note,web,2024-01-01T00:01:00Z,csv,c-2,csv,k-1,"a\u0000b",',
+        `note,web,2024-01-01T00:02:00Z,csv,c-3,csv,k-1,deep,"${deep}"`,
+        'note,web,2024-01-01T00:03:00Z,csv,c-4,csv,k-1,fine too,',
+      ].join('\n')}\n`,
+    );
+    const summary = await runImport(
+      database.db,
+      operatorActor(ws.workspace.id),
+      await planImport({ kind: 'interactions', file }),
+    );
+    expect(summary).toMatchObject({ rows: 4, created: 2, rejected: 2 });
+    expect(readRejects(summary.rejectsFile).map((r) => [r.line, r.error.code])).toEqual([
+      [3, 'TEXT_INVALID_CHARACTER'],
+      [4, 'JSON_TOO_DEEP'],
+    ]);
+  });
 });

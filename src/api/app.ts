@@ -63,6 +63,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
     requestIdHeader: false,
     genReqId: () => newId(),
     return503OnClosing: true,
+    // Errors the framework meets before routing (a malformed URL) leave in the same shape as every other.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -88,6 +88,10 @@ export function toAppError(error: unknown): AppError {
           reason: fe.message,
         },
       );
+    case 'FST_ERR_BAD_URL':
+      return new AppError('invalid', 'URL_INVALID', 'The URL is not valid: check its percent-encoding.', {
+        reason: fe.message,
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError(
         'unsupported_media_type',

@@ -20,11 +20,9 @@ import {
   type Identity,
   identityKey,
   isEmptyChange,
-  isIdentifiable,
   type NormalisedChange,
   newIds,
   normaliseChange,
-  unidentifiableCustomerError,
 } from './customer.ts';
 
 /** Use-cases of customers: create, change, read, list and search. */
@@ -116,7 +114,6 @@ export async function getCustomer(tx: Tx, actor: Actor, id: string): Promise<Cus
 export async function createCustomer(tx: Tx, actor: Actor, input: CustomerInput): Promise<Customer> {
   const workspace = await getWorkspace(tx, actor.workspaceId);
   const change = normaliseChange(input, workspace.settings.defaultRegion, new Date());
-  if (!isIdentifiable(change)) throw unidentifiableCustomerError();
   const id = newId();
   await repo.insertCustomer(tx, actor.workspaceId, id, change.fields);
   const written: GoldenValues = {};

@@ -309,25 +309,6 @@ export function normaliseChange(input: CustomerPatch, region: string, now: Date)
   };
 }
 
-/** True when a new customer has something to tell them by: a name, an email, a phone or an identity. */
-export function isIdentifiable(change: NormalisedChange): boolean {
-  const { givenName, familyName, preferredName } = change.fields;
-  return (
-    [givenName, familyName, preferredName].some((name) => typeof name === 'string' && name !== '') ||
-    change.contacts.length > 0 ||
-    change.identities.length > 0
-  );
-}
-
-/** The error for a new customer without any identifying field (`{}`). */
-export function unidentifiableCustomerError(): AppError {
-  return invalid(
-    'CUSTOMER_EMPTY',
-    'A customer needs at least one identifying field: givenName, familyName, preferredName, emails, phones, identities or governmentIds.',
-    { errors: [{ path: '(root)', message: 'must name the customer by at least one identifying field' }] },
-  );
-}
-
 /** True when a normalised patch changes nothing at all. */
 export function isEmptyChange(change: NormalisedChange): boolean {
   return (

@@ -234,12 +234,30 @@ function writtenFields(input: object): string[] {
   return Object.keys(input).filter((k) => k !== 'source' && k !== 'capturedAt');
 }
 
+/** True when a new customer has something to tell them by: a name, an email, a phone or an identity. */
+function isIdentifiable(input: CustomerInput & { governmentIds?: readonly unknown[] | undefined }): boolean {
+  const named = [input.givenName, input.familyName, input.preferredName].some(
+    (name) => typeof name === 'string' && name.trim() !== '',
+  );
+  const listed = [input.emails, input.phones, input.identities, input.governmentIds].some(
+    (list) => list !== undefined && list.length > 0,
+  );
+  return named || listed;
+}
+
 /** Creates a customer; government ids are kept only as keyed hashes; audited. */
 export async function createGovernedCustomer(
   scope: AccessScope,
   input: CustomerInput & { governmentIds?: GovernmentIdInput[] | undefined },
 ): Promise<GovernedCustomer> {
   assertPermitted(scope.actor, 'customers.create');
+  if (!isIdentifiable(input)) {
+    throw invalid(
+      'CUSTOMER_EMPTY',
+      'A customer needs at least one identifying field: givenName, familyName, preferredName, emails, phones, identities or governmentIds.',
+      { errors: [{ path: '(root)', message: 'must name the customer by at least one identifying field' }] },
+    );
+  }
   const { governmentIds, ...rest } = input;
   const created = await createCustomer(
     scope.tx,

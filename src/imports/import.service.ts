@@ -250,7 +250,8 @@ async function storeBatch(scope: AccessScope, plan: ImportPlan, rows: readonly R
   const items: RowItem[] = [];
   for (const row of rows) {
     // Bounded before anything walks it: a row nested 10,000 deep or holding a NUL is this row's reject.
-    const bounds = row.error ? undefined : findJsonBoundsProblem(row.value);
+    // Interactions are bounded by their validator, item by item, before anything else reads them.
+    const bounds = row.error || plan.kind === 'interactions' ? undefined : findJsonBoundsProblem(row.value);
     if (row.error) rejected.push({ row, error: row.error });
     else if (bounds) rejected.push({ row, error: boundsError(bounds) });
     else items.push({ row, value: row.value });

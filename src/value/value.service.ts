@@ -13,8 +13,13 @@ import {
   type StoredValueModel,
 } from './profile.ts';
 import type { RfmSegment } from './rfm.ts';
-import { assertValueOptions, type ValueOptions } from './score.ts';
-import { computeDayNumber, type Period } from './summary.ts';
+import {
+  assertValueOptions,
+  MAX_ANNUAL_DISCOUNT_RATE,
+  MAX_HORIZON_DAYS,
+  type ValueOptions,
+} from './score.ts';
+import { computeDayNumber, PERIOD_DAYS, type Period } from './summary.ts';
 import * as repo from './value.repository.ts';
 
 /** How a refit values customers; the defaults are a year in weeks at a 10 % annual discount rate. */
@@ -225,10 +230,12 @@ export async function updateProfilesForCustomers(
   });
   const endDay = dayOf(now);
   const models = profileModelsOf(stored);
+  // A model stored before horizons were bounded may carry a longer one: value over the longest allowed
+  // rather than refuse every ingest of the workspace.
   const options: ValueOptions = {
     period: stored.period,
-    horizon: stored.horizon,
-    annualDiscountRate: stored.annualDiscountRate,
+    horizon: Math.min(stored.horizon, Math.floor(MAX_HORIZON_DAYS / PERIOD_DAYS[stored.period])),
+    annualDiscountRate: Math.min(stored.annualDiscountRate, MAX_ANNUAL_DISCOUNT_RATE),
   };
   const cache: PredictionCache = new Map();
   const profiles = aggregates.map((a) => ({
