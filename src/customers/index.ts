@@ -48,6 +48,8 @@ export {
   type CustomerQuery,
   /** Creates a customer with provenance, contact points and identities (409 IDENTITY_TAKEN). */
   createCustomer,
+  /** Creates several customers in a few multi-row statements; problems at `customers[i].…`. */
+  createCustomers,
   /** One value in a customer's field history. */
   type FieldHistoryEntry,
   /** A customer by id, or CUSTOMER_NOT_FOUND (also for other workspaces' ids). */

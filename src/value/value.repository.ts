@@ -19,7 +19,11 @@ interface AggregateRow {
 
 /**
  * Purchases per customer per day (UTC), then per customer, with the returns that reduce spend; only
- * interactions up to `end`. One statement; with `customerIds`, only theirs (the timeline index).
+ * interactions up to `end`. One statement and one pass over the rows, without a join: a plan that
+ * joins the per-day rows back to the per-customer ones collapses into nested loops over millions of
+ * row pairs when the planner believes the tables empty (statistics not refreshed after a bulk load),
+ * while sorting and aggregating costs the same whatever the statistics say. With `customerIds`, only
+ * theirs (the timeline index).
  */
 export async function aggregatePurchases(
   tx: Tx,
@@ -34,33 +38,27 @@ export async function aggregatePurchases(
   const result = await sql<AggregateRow>`
     WITH days AS (
       SELECT i.customer_id, (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
-             sum(i.amount)::float8 AS amount, min(i.occurred_at) AS first_at, max(i.occurred_at) AS last_at
+             sum(i.amount) FILTER (WHERE i.type = 'purchase') AS bought,
+             sum(i.amount) FILTER (WHERE i.type = 'return') AS returned,
+             min(i.occurred_at) FILTER (WHERE i.type = 'purchase') AS first_at,
+             max(i.occurred_at) FILTER (WHERE i.type = 'purchase') AS last_at
       FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.type = 'purchase' AND i.amount > 0
+      WHERE i.workspace_id = ${workspaceId} AND i.type IN ('purchase', 'return') AND i.amount > 0
         AND i.occurred_at <= ${end}::timestamptz ${only}
       GROUP BY 1, 2
-    ), per AS (
-      SELECT customer_id, count(*)::int AS purchase_days, min(day)::int AS first_day, max(day)::int AS last_day,
-             sum(amount)::float8 AS total, min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
-      FROM days GROUP BY customer_id
-    ), firsts AS (
-      SELECT d.customer_id, d.amount AS first_day_total
-      FROM days d JOIN per p ON p.customer_id = d.customer_id AND p.first_day = d.day
-    ), returns AS (
-      SELECT i.customer_id, sum(i.amount)::float8 AS returned,
-             coalesce(sum(i.amount) FILTER (
-               WHERE (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' > p.first_day), 0)::float8
-               AS returned_later
-      FROM interactions i JOIN per p ON p.customer_id = i.customer_id
-      WHERE i.workspace_id = ${workspaceId} AND i.type = 'return' AND i.amount > 0
-        AND i.occurred_at <= ${end}::timestamptz ${only}
-      GROUP BY i.customer_id
+    ), ranked AS (
+      SELECT d.*, min(d.day) FILTER (WHERE d.bought IS NOT NULL) OVER (PARTITION BY d.customer_id) AS first_day
+      FROM days d
     )
-    SELECT p.customer_id, p.purchase_days, p.first_day, p.last_day, p.total, f.first_day_total,
-           coalesce(r.returned, 0)::float8 AS returned, coalesce(r.returned_later, 0)::float8 AS returned_later,
-           p.first_purchase_at, p.last_purchase_at
-    FROM per p JOIN firsts f ON f.customer_id = p.customer_id
-    LEFT JOIN returns r ON r.customer_id = p.customer_id`.execute(tx);
+    SELECT customer_id, count(bought)::int AS purchase_days, min(first_day)::int AS first_day,
+           max(day) FILTER (WHERE bought IS NOT NULL)::int AS last_day, sum(bought)::float8 AS total,
+           coalesce(sum(bought) FILTER (WHERE day = first_day), 0)::float8 AS first_day_total,
+           coalesce(sum(returned), 0)::float8 AS returned,
+           coalesce(sum(returned) FILTER (WHERE day > first_day), 0)::float8 AS returned_later,
+           min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
+    FROM ranked
+    GROUP BY customer_id
+    HAVING count(bought) > 0`.execute(tx);
   return result.rows.map((r) => ({
     customerId: r.customer_id,
     purchaseDays: r.purchase_days,

@@ -21,6 +21,7 @@ function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
       sourceTrust: Array.isArray(policy.sourceTrust)
         ? policy.sourceTrust.filter((s): s is string => typeof s === 'string')
         : [...DEFAULT_SOURCE_TRUST],
+      valueAsOf: typeof policy.valueAsOf === 'string' ? policy.valueAsOf : null,
     },
     policy: {
       categories: list(policy.categories),
@@ -80,7 +81,13 @@ export async function updateWorkspaceSettings(
     autoCreateCustomers?: boolean;
     policy?: Partial<
       Record<
-        'doNotStore' | 'categories' | 'purposes' | 'overrides' | 'linkVerifiedContacts' | 'sourceTrust',
+        | 'doNotStore'
+        | 'categories'
+        | 'purposes'
+        | 'overrides'
+        | 'linkVerifiedContacts'
+        | 'sourceTrust'
+        | 'valueAsOf',
         unknown
       >
     >;

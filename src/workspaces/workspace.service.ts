@@ -11,6 +11,7 @@ import {
   isAdmin,
   normaliseRegion,
   normaliseSourceTrust,
+  normaliseValueAsOf,
   resolveKeyPurposes,
 } from './workspace.ts';
 
@@ -121,6 +122,7 @@ export async function updateSettings(
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
+    ...(patch.valueAsOf === undefined ? {} : { valueAsOf: normaliseValueAsOf(patch.valueAsOf, new Date()) }),
   };
   accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {

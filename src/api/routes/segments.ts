@@ -234,9 +234,13 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['value'],
           summary: 'Refit the value model and every profile, then refresh every segment.',
           description:
-            'BG/NBD and Gamma-Gamma fitted by maximum likelihood on the purchases (returns reduce spend), profiles ' +
-            'written for every customer with a purchase, RFM quintiles over all of them. Owners and admins only; ' +
-            'purpose analytics unless named. Audited.',
+            "BG/NBD and Gamma-Gamma fitted by maximum likelihood on the purchases up to the workspace's value clock " +
+            '(`asOf`: its `valueAsOf` setting, or now; returns reduce spend), profiles written for every customer ' +
+            'with a purchase, RFM quintiles over all of them. `status` is `fitted`, `no_purchases`, or a refused ' +
+            'fit: `not_converged` (the optimiser stopped before a maximum) or `boundary` (the maximum lies at the ' +
+            'edge of the parameter space, so the estimates are limits); a refused fit stores nothing, keeps the ' +
+            'previous model (`model`) and its profiles, and carries `refused.reason` and the fit with its ' +
+            'convergence diagnostics (`refused.model`). Owners and admins only; purpose analytics unless named. Audited.',
           querystring: PurposeQuery,
           body: Type.Optional(RefitBody),
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses() },
@@ -253,7 +257,9 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               status: refit.status,
               customers: refit.customers,
               fittedAt: refit.fittedAt,
+              asOf: refit.asOf,
               model: refit.model,
+              refused: refit.refused,
               rfmSegments: refit.segments,
               removed: refit.removed,
               seconds: refit.seconds,
