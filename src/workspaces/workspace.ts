@@ -78,8 +78,11 @@ export function normaliseSourceTrust(sources: readonly string[]): string[] {
  */
 export function normaliseValueAsOf(value: string | null, now: Date): string | null {
   if (value === null) return null;
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  // The engine rolls 2025-02-30 over into March: a real date reads back as written.
+  const real = dateOnly ? Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) : true;
+  if (!Number.isFinite(ms) || !real || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw invalid('VALUE_AS_OF_INVALID', 'valueAsOf is an ISO 8601 date or date-time, or null for now.', {
       errors: [{ path: 'valueAsOf', message: 'must be an ISO 8601 date or date-time, or null' }],
     });
