@@ -66,6 +66,7 @@ describe(`HTTP plumbing, workspace and keys (${ENGINE})`, () => {
       doNotStore: 'reject',
       linkVerifiedContacts: true,
       sourceTrust: ['rectification', 'document', 'portal', 'billing', 'api'],
+      valueAsOf: null,
     });
 
     const unknown = await app.inject({

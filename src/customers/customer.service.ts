@@ -79,7 +79,8 @@ async function attachIdentities(
 async function attachIdentityRows(tx: Tx, actor: Actor, rows: readonly repo.IdentityRow[]): Promise<void> {
   if (rows.length === 0) return;
   const claimed = await repo.claimIdentities(tx, actor.workspaceId, rows);
-  const others = rows.filter((i) => !claimed.has(identityKey(i)));
+  // A claimed identity went to the first row naming it; a later row naming it again is checked below.
+  const others = rows.filter((i) => !claimed.delete(identityKey(i)));
   if (others.length === 0) return;
   const owners = await repo.findIdentityOwners(tx, actor.workspaceId, others);
   const taken = others.filter((i) => owners.get(identityKey(i)) !== i.customerId);
@@ -168,6 +169,8 @@ async function insertNewCustomers(
 ): Promise<string[]> {
   const ids = newIds(changes.length);
   const idOf = (i: number) => ids[i] as string;
+  // Sorted ids in input order, so contact points list in the order given (as `addContacts` does).
+  const contactIds = newIds(changes.reduce((n, change) => n + change.contacts.length, 0));
   await repo.insertCustomers(
     tx,
     actor.workspaceId,
@@ -194,7 +197,12 @@ async function insertNewCustomers(
       });
     }
     for (const contact of change.contacts) {
-      contacts.push({ ...contact, id: newId(), customerId, source: change.source });
+      contacts.push({
+        ...contact,
+        id: contactIds[contacts.length] ?? newId(),
+        customerId,
+        source: change.source,
+      });
     }
     for (const identity of change.identities) identities.push({ ...identity, customerId });
   }
