@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_governance.ts';
 import * as m0005 from './migrations/0005_identity.ts';
 import * as m0006 from './migrations/0006_value.ts';
 import * as m0007 from './migrations/0007_privacy_subjects.ts';
+import * as m0010 from './migrations/0010_field_values_by_customer.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_identity': m0005,
   '0006_value': m0006,
   '0007_privacy_subjects': m0007,
+  '0010_field_values_by_customer': m0010,
 };
 
 const provider: MigrationProvider = {
