@@ -30,12 +30,32 @@ export async function aggregatePurchases(
   workspaceId: string,
   options: { end: Date; customerIds?: readonly string[] },
 ): Promise<PurchaseAggregate[]> {
+  const result = await aggregatePurchasesQuery(workspaceId, options).execute(tx);
+  return result.rows.map((r) => ({
+    customerId: r.customer_id,
+    purchaseDays: r.purchase_days,
+    firstDay: r.first_day,
+    lastDay: r.last_day,
+    total: r.total,
+    firstDayTotal: r.first_day_total,
+    returned: r.returned,
+    returnedLater: r.returned_later,
+    firstPurchaseAt: new Date(r.first_purchase_at),
+    lastPurchaseAt: new Date(r.last_purchase_at),
+  }));
+}
+
+/** The statement of `aggregatePurchases`, for its test to read the plan of. */
+export function aggregatePurchasesQuery(
+  workspaceId: string,
+  options: { end: Date; customerIds?: readonly string[] },
+): RawBuilder<AggregateRow> {
   const only: RawBuilder<unknown> =
     options.customerIds === undefined
       ? sql``
       : sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`;
   const end = options.end.toISOString();
-  const result = await sql<AggregateRow>`
+  return sql<AggregateRow>`
     WITH days AS (
       SELECT i.customer_id, (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
              sum(i.amount) FILTER (WHERE i.type = 'purchase') AS bought,
@@ -58,19 +78,7 @@ export async function aggregatePurchases(
            min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
     FROM ranked
     GROUP BY customer_id
-    HAVING count(bought) > 0`.execute(tx);
-  return result.rows.map((r) => ({
-    customerId: r.customer_id,
-    purchaseDays: r.purchase_days,
-    firstDay: r.first_day,
-    lastDay: r.last_day,
-    total: r.total,
-    firstDayTotal: r.first_day_total,
-    returned: r.returned,
-    returnedLater: r.returned_later,
-    firstPurchaseAt: new Date(r.first_purchase_at),
-    lastPurchaseAt: new Date(r.last_purchase_at),
-  }));
+    HAVING count(bought) > 0`;
 }
 
 /** Rows per statement of the bulk upsert: parameters stay arrays, so this only bounds memory. */
