@@ -317,7 +317,9 @@ describe(`cornerstore demo command (${ENGINE})`, () => {
     if (process.platform !== 'win32') expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   });
 
-  it('rejects a bad --customers value with a stable code and exit code 2', { timeout: 120_000 }, async () => {
+  it('rejects a bad --customers or --as-of value with a stable code and exit code 2', {
+    timeout: 120_000,
+  }, async () => {
     const env = { ...process.env, CORNERSTORE_DATA_DIR: dir, DATABASE_URL: testDatabaseUrl() ?? '' };
     const failure = await run(process.execPath, [BIN, 'demo', '--customers', 'lots', '--json'], {
       env,
@@ -328,5 +330,19 @@ describe(`cornerstore demo command (${ENGINE})`, () => {
     );
     expect(failure?.code).toBe(2);
     expect(JSON.parse(failure?.stderr ?? '{}').error.code).toBe('DEMO_OPTIONS_INVALID');
+    const badDay = await run(process.execPath, [BIN, 'demo', '--as-of', '2025-02-30', '--json'], {
+      env,
+      timeout: 100_000,
+    }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(badDay?.code).toBe(2);
+    expect(
+      JSON.parse(badDay?.stderr?.split('\n').find((l) => l.startsWith('{')) ?? '{}').error,
+    ).toMatchObject({
+      code: 'DEMO_OPTIONS_INVALID',
+      details: { errors: [{ path: 'asOf' }] },
+    });
   });
 });
