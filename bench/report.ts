@@ -90,10 +90,14 @@ ${rows.join('\n')}
     if (match[1]) sections.set(match[1], match[0]);
   }
   sections.set(run.scale, section);
-  const ordered = ['smoke', 'small', 'large'].flatMap((scale) => {
-    const text = sections.get(scale);
-    return text ? [text] : [];
-  });
+  // Sections of other names (a measurement made by hand, such as the demo's) are kept after them.
+  const known = ['smoke', 'small', 'large'];
+  const ordered = [...known, ...[...sections.keys()].filter((name) => !known.includes(name))].flatMap(
+    (scale) => {
+      const text = sections.get(scale);
+      return text ? [text] : [];
+    },
+  );
   const md = `# Benchmarks
 
 Written by \`npm run bench\` (\`bench/run.ts\`); every ratio is against a baseline measured in the same run,

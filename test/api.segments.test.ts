@@ -11,6 +11,7 @@ import {
   type TestWorkspace,
   useTestApp,
 } from './helpers.ts';
+import { valuePopulation } from './value-population.ts';
 
 /**
  * Segments over HTTP: membership follows new events (live and materialised), time windows end now,
@@ -70,6 +71,16 @@ async function ingest(
   expect(response.statusCode, response.body).toBe(201);
   return response.json().interaction.customerId;
 }
+
+/** Buyers besides a test's own, enough for the value model to fit; returns how many customers they are. */
+async function ingestPopulation(ws: TestWorkspace): Promise<number> {
+  const items = valuePopulation({ customers: POPULATION, end: new Date(Date.now() - DAY) });
+  const response = await request('POST', '/v1/interactions', bearer(ws.apiKey), { interactions: items });
+  expect(response.statusCode, response.body).toBe(200);
+  return new Set(items.map((i) => JSON.stringify((i as { customer: unknown }).customer))).size;
+}
+
+const POPULATION = 300;
 
 async function createSegment(apiKey: string, purpose: string, name: string, definition: unknown) {
   return request('POST', '/v1/segments', reader(apiKey, purpose), { name, definition });
@@ -224,9 +235,10 @@ describe(`segments over HTTP (${ENGINE})`, () => {
     }
     const raised = await request('PUT', `/v1/customers/${close}/intimacy`, reader(ws.apiKey), { level: 3 });
     expect(raised.statusCode, raised.body).toBe(200);
+    const population = await ingestPopulation(ws);
     const refit = await request('POST', '/v1/value/refit', bearer(ws.apiKey), {});
     expect(refit.statusCode, refit.body).toBe(200);
-    expect(refit.json()).toMatchObject({ status: 'fitted', customers: 3 });
+    expect(refit.json()).toMatchObject({ status: 'fitted', customers: 3 + population });
 
     const buyers = await createSegment(marketer, 'marketing', 'buyers', {
       aggregate: 'count',
@@ -262,7 +274,7 @@ describe(`segments over HTTP (${ENGINE})`, () => {
     const scored = { field: 'pAlive', op: 'gte', value: 0 };
     expect((await preview(marketer, 'marketing', scored)).json()).toEqual({ count: 1 });
     expect((await preview(marketer, 'marketing', { not: scored })).json()).toEqual({ count: 0 });
-    expect((await preview(ws.apiKey, 'service', scored)).json()).toEqual({ count: 3 });
+    expect((await preview(ws.apiKey, 'service', scored)).json()).toEqual({ count: 3 + population });
   });
 
   it('a value segment follows purchases ingested after the refit', async () => {
@@ -270,11 +282,15 @@ describe(`segments over HTTP (${ENGINE})`, () => {
     const a = await ingest(ws, 'v-a', { occurredAt: new Date(Date.now() - 40 * DAY).toISOString() });
     await ingest(ws, 'v-b', { occurredAt: new Date(Date.now() - 40 * DAY).toISOString() });
     await ingest(ws, 'v-b', { occurredAt: new Date(Date.now() - 20 * DAY).toISOString() });
-    expect((await request('POST', '/v1/value/refit', bearer(ws.apiKey), {})).statusCode).toBe(200);
+    await ingestPopulation(ws);
+    const refit = await request('POST', '/v1/value/refit', bearer(ws.apiKey), {});
+    expect(refit.json()).toMatchObject({ status: 'fitted' });
+    // Three purchases in the profile, among the customers who bought on the web (not the population's store).
     const created = await createSegment(ws.apiKey, 'service', 'three purchases', {
-      field: 'purchases',
-      op: 'gte',
-      value: 3,
+      all: [
+        { field: 'purchases', op: 'gte', value: 3 },
+        { aggregate: 'count', type: 'purchase', channel: 'web', op: 'gte', value: 1 },
+      ],
     });
     const id = created.json().segment.id;
     expect(await materialised(ws, id)).toEqual([]);

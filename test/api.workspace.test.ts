@@ -69,6 +69,7 @@ describe(`HTTP plumbing, workspace and keys (${ENGINE})`, () => {
       earliestPurchaseDate: '1970-01-01',
       valueCurrency: null,
       exchangeRates: {},
+      valueAsOf: null,
     });
 
     const unknown = await app.inject({

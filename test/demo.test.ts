@@ -10,7 +10,8 @@ import { type Database, inWorkspace } from '../src/db/index.ts';
 import { type DemoSummary, runDemo } from '../src/demo/index.ts';
 import { getTimeline } from '../src/interactions/index.ts';
 import { generateWorld } from '../src/synthetic/index.ts';
-import { KeyVerifier, operatorActor } from '../src/workspaces/index.ts';
+import { findValueProfile } from '../src/value/index.ts';
+import { getWorkspace, KeyVerifier, operatorActor } from '../src/workspaces/index.ts';
 import { ENGINE, openTestDatabase, testDatabaseUrl, uniqueName } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -97,7 +98,11 @@ describe(`cornerstore demo (${ENGINE})`, () => {
     expect(probes.inProperties).toBeGreaterThan(0);
     expect(first.policy.dropped).toBe(probes.inProperties);
     expect(first.policy.masked).toBeGreaterThanOrEqual(probes.inText);
-    expect(first.world).toEqual({ seed: SEED, customers: CUSTOMERS, ...expected });
+    // The world ends today (UTC), and value is scored as of now.
+    const today = new Date().toISOString().slice(0, 10);
+    expect(first.world).toEqual({ seed: SEED, customers: CUSTOMERS, end: today, ...expected });
+    expect(first.value).toMatchObject({ status: 'fitted', reason: null });
+    expect(Date.parse(first.value.asOf)).toBeGreaterThanOrEqual(Date.parse(`${today}T00:00:00Z`));
     expect(await stored(first.workspace.id)).toEqual({
       customers: expected.sourceRecords,
       interactions: expected.interactions,
@@ -187,24 +192,24 @@ describe(`cornerstore demo (${ENGINE})`, () => {
       }
       const byKind = new Map(first.highlights.map((h) => [h.kind, h]));
 
-      // The same person, by the generator's ground truth, in several systems: identity resolution merged
-      // the records into fewer customers (one, unless a pair waits for review).
+      // The same person, by the generator's ground truth, in several systems: every one of their records
+      // is in this one customer, and the customer holds no record of anyone else.
       const same = byKind.get('same_person');
       const records = same?.records ?? [];
       expect(first.identity.merged).toBeGreaterThan(0);
-      expect(new Set(records.map((r) => r.customerId)).size).toBeLessThan(records.length);
+      expect(new Set(records.map((r) => r.customerId))).toEqual(new Set([same?.customerId]));
       expect(new Set(records.map((r) => r.source)).size).toBeGreaterThan(1);
-      expect(records[0]?.customerId).toBe(same?.customerId);
-      const owners = new Set<string>();
+      const personOf = new Map<string, string>();
       for (const record of world.sourceRecords()) {
-        if (records.some((r) => r.source === record.source && r.externalId === record.externalId))
-          owners.add(record.truePersonId);
+        personOf.set(`${record.source}/${record.externalId}`, record.truePersonId);
       }
-      expect(owners.size).toBe(1);
-      for (const r of records) {
-        const customer = await getCustomer(tx, actor, r.customerId);
-        expect(customer.identities).toContainEqual({ source: r.source, externalId: r.externalId });
-      }
+      const person = personOf.get(`${records[0]?.source}/${records[0]?.externalId}`);
+      const allOfTheirs = [...personOf].filter(([, p]) => p === person).map(([key]) => key);
+      expect(records.map((r) => `${r.source}/${r.externalId}`).sort()).toEqual(allOfTheirs.sort());
+      const merged = await getCustomer(tx, actor, same?.customerId ?? '');
+      expect(merged.identities.map((i) => personOf.get(`${i.source}/${i.externalId}`))).toEqual(
+        merged.identities.map(() => person),
+      );
 
       for (const kind of ['complaint', 'cancellation_request'] as const) {
         const id = byKind.get(kind)?.customerId ?? '';
@@ -212,14 +217,18 @@ describe(`cornerstore demo (${ENGINE})`, () => {
         expect(page.interactions.length).toBeGreaterThan(0);
       }
 
-      // Purchases, but none in the last six months of the world.
-      const slipping = byKind.get('slipping_away')?.customerId ?? '';
-      const purchases = await getTimeline(tx, slipping, { types: ['purchase'], limit: 1 });
-      const last = purchases.interactions[0];
-      expect(last).toBeDefined();
-      const end = new Date(world.config.endMs);
-      const cutoff = Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 6, end.getUTCDate());
-      expect(Date.parse(last?.occurredAt ?? '')).toBeLessThan(cutoff);
+      // What the customer's value profile shows: a high spender (top fifth) the model thinks probably lost.
+      const slipping = byKind.get('slipping_away');
+      const profile = await findValueProfile(tx, first.workspace.id, slipping?.customerId ?? '');
+      expect(profile?.pAlive).toBeLessThan(0.5);
+      expect(profile?.frequency).toBeGreaterThanOrEqual(1);
+      const { rows } = await sql<{ share: number }>`
+        SELECT avg((total_spend > ${profile?.totalSpend ?? 0})::int)::float8 AS share FROM value_profiles`.execute(
+        tx,
+      );
+      expect(rows[0]?.share).toBeLessThan(0.2);
+      expect(slipping?.why).toContain(`P(alive) ${profile?.pAlive.toFixed(2)}`);
+      expect(slipping?.why).toContain(`${profile?.purchases} purchases`);
     });
   });
 
@@ -248,6 +257,37 @@ describe(`cornerstore demo (${ENGINE})`, () => {
     const actor = await new KeyVerifier(database.db).authenticate(again.apiKey);
     expect(actor?.workspaceId).toBe(first.workspace.id);
     expect(again.created).toEqual({ customers: 0, interactions: 0 });
+  });
+
+  it('builds the world to end on a given day and scores value as of it', { timeout: 240_000 }, async () => {
+    const name = uniqueName('demo-asof');
+    const summary = await runDemo(database, {
+      customers: 60,
+      seed: SEED,
+      dataDir,
+      baseUrl: BASE_URL,
+      workspaceName: name,
+      asOf: '2026-01-01',
+    });
+    expect(summary.world.end).toBe('2026-01-01');
+    const clock = '2026-01-01T00:00:00.000Z';
+    expect(summary.value.asOf).toBe(clock);
+    await inWorkspace(database.db, summary.workspace.id, async (tx) => {
+      expect((await getWorkspace(tx, summary.workspace.id)).settings.valueAsOf).toBe(clock);
+      const { rows } = await sql<{
+        last: string;
+      }>`SELECT max(occurred_at)::text AS last FROM interactions`.execute(tx);
+      expect(Date.parse(rows[0]?.last ?? '')).toBeLessThan(Date.parse(clock));
+    });
+    await expect(
+      runDemo(database, {
+        customers: 60,
+        dataDir,
+        baseUrl: BASE_URL,
+        workspaceName: name,
+        asOf: '2999-01-01',
+      }),
+    ).rejects.toMatchObject({ code: 'DEMO_OPTIONS_INVALID' });
   });
 
   it('refuses a world size it cannot make, with a stable code', async () => {
@@ -301,7 +341,9 @@ describe(`cornerstore demo command (${ENGINE})`, () => {
     if (process.platform !== 'win32') expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   });
 
-  it('rejects a bad --customers value with a stable code and exit code 2', { timeout: 120_000 }, async () => {
+  it('rejects a bad --customers or --as-of value with a stable code and exit code 2', {
+    timeout: 120_000,
+  }, async () => {
     const env = { ...process.env, CORNERSTORE_DATA_DIR: dir, DATABASE_URL: testDatabaseUrl() ?? '' };
     const failure = await run(process.execPath, [BIN, 'demo', '--customers', 'lots', '--json'], {
       env,
@@ -312,5 +354,19 @@ describe(`cornerstore demo command (${ENGINE})`, () => {
     );
     expect(failure?.code).toBe(2);
     expect(JSON.parse(failure?.stderr ?? '{}').error.code).toBe('DEMO_OPTIONS_INVALID');
+    const badDay = await run(process.execPath, [BIN, 'demo', '--as-of', '2025-02-30', '--json'], {
+      env,
+      timeout: 100_000,
+    }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(badDay?.code).toBe(2);
+    expect(
+      JSON.parse(badDay?.stderr?.split('\n').find((l) => l.startsWith('{')) ?? '{}').error,
+    ).toMatchObject({
+      code: 'DEMO_OPTIONS_INVALID',
+      details: { errors: [{ path: 'asOf' }] },
+    });
   });
 });

@@ -135,6 +135,8 @@ describe(`value profiles in the database (${ENGINE})`, () => {
 
   it('one customer follows a new purchase and a return without a refit; nothing before a first fit', async () => {
     const ws = await createTestWorkspace(t.database);
+    // Enough buyers besides these two for the model to fit inside its parameter space.
+    await seedWorld(ws, 300);
     const [a, b] = [newId(), newId()];
     await inTestWorkspace(t.database, ws, async (tx) => {
       await insertCustomers(tx, ws.workspace.id, [a, b]);
@@ -174,6 +176,7 @@ describe(`value profiles in the database (${ENGINE})`, () => {
 
   it("a merge moves the absorbed customer's purchases into the survivor's profile at once", async () => {
     const ws = await createTestWorkspace(t.database);
+    await seedWorld(ws, 300);
     const [a, b, c] = [newId(), newId(), newId()];
     await inTestWorkspace(t.database, ws, async (tx) => {
       await insertCustomers(tx, ws.workspace.id, [a, b, c]);
@@ -194,6 +197,93 @@ describe(`value profiles in the database (${ENGINE})`, () => {
     await withAccess(t.database.db, owner, write, (scope) => unmergeCustomers(scope, merge.id));
     const back = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, a));
     expect(back).toMatchObject({ purchases: 2, totalSpend: 30 });
+  });
+
+  it('scores profiles as of the value clock, not the time of the refit', async () => {
+    const ws = await createTestWorkspace(t.database);
+    await seedWorld(ws, 300);
+    const asOf = new Date('2024-01-01T00:00:00Z');
+    const report = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: NOW, asOf }),
+    );
+    expect(report).toMatchObject({ status: 'fitted', asOf: asOf.toISOString(), fittedAt: NOW.toISOString() });
+    expect(report.model?.calibration.end).toBe(asOf.toISOString());
+    const rows = await inTestWorkspace(t.database, ws, (tx) =>
+      tx
+        .selectFrom('value_profiles')
+        .select(['as_of', 'updated_at', 'last_purchase_at'])
+        .where('workspace_id', '=', ws.workspace.id)
+        .execute(),
+    );
+    expect(rows.length).toBe(report.customers);
+    for (const row of rows) {
+      expect(new Date(row.as_of).toISOString()).toBe(asOf.toISOString());
+      expect(new Date(row.updated_at).toISOString()).toBe(NOW.toISOString());
+      // Purchases after the clock are not read.
+      expect(new Date(row.last_purchase_at).getTime()).toBeLessThanOrEqual(asOf.getTime());
+    }
+  });
+
+  it('a refit at the boundary or without convergence says so and keeps the previous model and profiles', async () => {
+    const ws = await createTestWorkspace(t.database);
+    await seedWorld(ws, 300);
+    const first = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }),
+    );
+    expect(first).toMatchObject({ status: 'fitted', refused: null });
+    const snapshot = () =>
+      inTestWorkspace(t.database, ws, async (tx) => ({
+        model: await findValueModel(tx, ws.workspace.id),
+        profiles: await tx
+          .selectFrom('value_profiles')
+          .selectAll()
+          .where('workspace_id', '=', ws.workspace.id)
+          .orderBy('customer_id')
+          .execute(),
+      }));
+    const before = await snapshot();
+
+    // On the simulation's second day nobody has bought twice: no purchase process can be told apart, and
+    // the likelihood is highest at the edge (or the optimiser gives up).
+    const report = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: new Date(), asOf: new Date('2023-01-02T00:00:00Z') }),
+    );
+    expect(['boundary', 'not_converged']).toContain(report.status);
+    expect(report.customers).toBeGreaterThan(0);
+    expect(report.model?.bgnbd.params).toEqual(before.model?.bgnbd.params);
+    expect(report.refused?.reason).toMatch(/previous model and its profiles are kept/);
+    const convergence = report.refused?.model.convergence.bgnbd;
+    expect(convergence && (!convergence.converged || convergence.atBoundary)).toBe(true);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a first fit that is refused stores no model and no profile', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const ids = [newId(), newId(), newId()];
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      await insertCustomers(tx, ws.workspace.id, ids);
+      await insertInteractions(
+        tx,
+        ws.workspace.id,
+        ids.map((customerId, i) => ({
+          customerId,
+          type: 'purchase',
+          at: `2024-0${i + 1}-10T10:00:00Z`,
+          amount: 10,
+        })),
+      );
+    });
+    const report = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }),
+    );
+    expect(['boundary', 'not_converged']).toContain(report.status);
+    expect(report).toMatchObject({ model: null, customers: 3 });
+    expect(report.refused?.reason).toMatch(/no model was stored/);
+    const stored = await inTestWorkspace(t.database, ws, async (tx) => ({
+      model: await findValueModel(tx, ws.workspace.id),
+      profiles: await tx.selectFrom('value_profiles').select('customer_id').execute(),
+    }));
+    expect(stored).toEqual({ model: undefined, profiles: [] });
   });
 
   it('a workspace sees only its own profiles and model', async () => {

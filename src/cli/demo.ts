@@ -1,9 +1,12 @@
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import {
   DEFAULT_DEMO_CUSTOMERS,
   DEFAULT_DEMO_SEED,
   DEMO_WORKSPACE,
+  type DemoPhase,
   type DemoProgress,
+  type DemoStep,
   type DemoSummary,
   parseCustomerCount,
   runDemo,
@@ -21,7 +24,9 @@ function progressLine(progress: DemoProgress): string {
     case 'identity':
       return `Identity resolution: ${progress.merged} customers merged into another, ${progress.queued} pairs left for review (${progress.seconds} s).`;
     case 'value':
-      return `Customer value: models fitted, ${progress.customers} value profiles (${progress.seconds} s).`;
+      return progress.status === 'fitted'
+        ? `Customer value: models fitted, ${progress.customers} value profiles scored as of ${progress.asOf} (${progress.seconds} s).`
+        : `Customer value: ${progress.status}. ${progress.reason ?? ''} (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -29,7 +34,7 @@ function progressLine(progress: DemoProgress): string {
 
 function humanSummary(summary: DemoSummary): string {
   const lines = [
-    `Workspace "${summary.workspace.name}" holds a synthetic world of ${summary.world.customers} people (seed "${summary.world.seed}"): ${summary.world.sourceRecords} customer records and ${summary.world.interactions} interactions (${summary.seconds} s).`,
+    `Workspace "${summary.workspace.name}" holds a synthetic world of ${summary.world.customers} people (seed "${summary.world.seed}", ending ${summary.world.end}): ${summary.world.sourceRecords} customer records and ${summary.world.interactions} interactions (${summary.seconds} s).`,
   ];
   if (summary.policy.dropped > 0 || summary.policy.masked > 0) {
     lines.push(
@@ -60,6 +65,59 @@ function humanSummary(summary: DemoSummary): string {
   return lines.join('\n');
 }
 
+const PHASE_LABELS: Record<DemoPhase, string> = {
+  customers: 'Customers   ',
+  interactions: 'Interactions',
+  identity: 'Identity    ',
+  value: 'Value       ',
+  highlights: 'Highlights  ',
+};
+
+/**
+ * Progress on stderr: on a terminal, a bar per phase (people loaded; a single step for the others)
+ * replaced by the phase's line when it finishes; otherwise only the lines.
+ */
+function progressPrinter(): {
+  onStep: (step: DemoStep) => void;
+  onProgress: (progress: DemoProgress) => void;
+  stop: () => void;
+} {
+  const line = (progress: DemoProgress) => process.stderr.write(`${progressLine(progress)}\n`);
+  if (!process.stderr.isTTY) return { onStep: () => {}, onProgress: line, stop: () => {} };
+  let bar: { phase: DemoPhase; bar: cliProgress.SingleBar } | undefined;
+  const stop = () => {
+    bar?.bar.stop();
+    bar = undefined;
+  };
+  return {
+    onStep: (step) => {
+      if (bar?.phase !== step.phase) {
+        stop();
+        const single = new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: `${PHASE_LABELS[step.phase]} {bar} {percentage}% | {value} of {total}${step.total > 1 ? ' people' : ''} | {duration}s`,
+            barsize: 30,
+            hideCursor: true,
+            clearOnComplete: true,
+            fps: 5,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        single.start(step.total, step.done);
+        bar = { phase: step.phase, bar: single };
+      } else {
+        bar.bar.update(step.done);
+      }
+    },
+    onProgress: (progress) => {
+      stop();
+      line(progress);
+    },
+    stop,
+  };
+}
+
 /** `demo`: a workspace filled with a realistic synthetic world, through the real ingest path. */
 export function registerDemoCommands(program: Command): void {
   program
@@ -72,8 +130,12 @@ export function registerDemoCommands(program: Command): void {
       '--seed <seed>',
       `seed of the world; the same seed gives the same world (default "${DEFAULT_DEMO_SEED}")`,
     )
+    .option(
+      '--as-of <date>',
+      'the day the world ends on, YYYY-MM-DD (default today); value is then scored as of that day',
+    )
     .action(
-      action(async (options: { customers?: string; seed?: string }, command: Command) => {
+      action(async (options: { customers?: string; seed?: string; asOf?: string }, command: Command) => {
         const opts = command.optsWithGlobals<GlobalOptions>();
         const customers =
           options.customers === undefined ? DEFAULT_DEMO_CUSTOMERS : parseCustomerCount(options.customers);
@@ -81,13 +143,16 @@ export function registerDemoCommands(program: Command): void {
           process.stderr.write(
             `Loading a synthetic world of ${customers} people into workspace "${DEMO_WORKSPACE}" (${database.location})…\n`,
           );
+          const printer = progressPrinter();
           return runDemo(database, {
             customers,
             seed: options.seed,
+            asOf: options.asOf,
             dataDir: config.dataDir,
             baseUrl: `http://${config.host}:${config.port}`,
-            onProgress: (progress) => process.stderr.write(`${progressLine(progress)}\n`),
-          });
+            onProgress: printer.onProgress,
+            onStep: printer.onStep,
+          }).finally(printer.stop);
         });
         emit(
           opts,
@@ -102,6 +167,7 @@ export function registerDemoCommands(program: Command): void {
             rejected: summary.rejected,
             policy: summary.policy,
             identity: summary.identity,
+            value: summary.value,
             highlights: summary.highlights,
             seconds: summary.seconds,
           },

@@ -456,6 +456,7 @@ async function valueRefit(options: RefitCommandOptions, global: GlobalOptions): 
       workspace: r.workspaceName,
       workspaceId: r.workspaceId,
       status: r.refit.status,
+      asOf: r.refit.asOf,
       customers: r.refit.customers,
       currency: r.refit.currency,
       unconverted: r.refit.unconverted,
@@ -464,13 +465,15 @@ async function valueRefit(options: RefitCommandOptions, global: GlobalOptions): 
       convergence: r.refit.model?.convergence ?? null,
       rfmSegments: r.refit.segments,
       removed: r.refit.removed,
+      refused: r.refit.refused,
       seconds: r.refit.seconds,
       segments: r.segments,
     })),
     () =>
       runs
         .map((r) => {
-          const head = `${r.workspaceName}: ${r.refit.customers} customers with purchases, ${r.refit.status} in ${r.refit.seconds.total.toFixed(2)} s`;
+          const head = `${r.workspaceName}: ${r.refit.customers} customers with purchases, ${r.refit.status} as of ${r.refit.asOf} in ${r.refit.seconds.total.toFixed(2)} s`;
+          if (r.refit.refused) return `${head}. ${r.refit.refused.reason}`;
           const p = r.refit.model?.bgnbd.params;
           const fit = p
             ? `; BG/NBD r ${sig(p.r)}, alpha ${sig(p.alpha)}, a ${sig(p.a)}, b ${sig(p.b)}` +

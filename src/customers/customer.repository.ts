@@ -146,25 +146,21 @@ export async function deleteBareCustomers(
   );
 }
 
-/** Inserts one customer with its golden-record fields. */
-export async function insertCustomer(
+/** Inserts customers with their golden-record fields (multi-row). */
+export async function insertCustomers(
   tx: Tx,
   workspaceId: string,
-  id: string,
-  fields: GoldenValues,
+  rows: readonly { id: string; fields: GoldenValues }[],
 ): Promise<void> {
-  await tx
-    .insertInto('customers')
-    .values({
-      workspace_id: workspaceId,
-      id,
-      given_name: fields.givenName ?? null,
-      family_name: fields.familyName ?? null,
-      preferred_name: fields.preferredName ?? null,
-      language: fields.language ?? null,
-      birth_date: fields.birthDate ?? null,
-    })
-    .execute();
+  if (rows.length === 0) return;
+  const col = (field: GoldenField) => rows.map((r) => r.fields[field] ?? null);
+  await sql`
+    INSERT INTO customers (workspace_id, id, given_name, family_name, preferred_name, language, birth_date)
+    SELECT ${workspaceId}, id, given_name, family_name, preferred_name, language, birth_date
+    FROM unnest(
+      ${rows.map((r) => r.id)}::uuid[], ${col('givenName')}::text[], ${col('familyName')}::text[],
+      ${col('preferredName')}::text[], ${col('language')}::text[], ${col('birthDate')}::date[]
+    ) AS t(id, given_name, family_name, preferred_name, language, birth_date)`.execute(tx);
 }
 
 /** A customer's golden-record fields, locked for update; undefined when there is no such customer. */

@@ -13,6 +13,7 @@ import {
   type Customer,
   type CustomerInput,
   createCustomer,
+  createCustomers,
   type ExportedCustomer,
   getCustomer,
   listCustomers,
@@ -240,6 +241,45 @@ describe(`customers service (${ENGINE})`, () => {
       updateCustomer(tx, ws.actor, owner.id, { identities: [{ source: 'pos', externalId: 'card-1' }] }),
     );
     expect(same.identities).toEqual([{ source: 'pos', externalId: 'card-1' }]);
+  });
+
+  it('creates a batch as one by one would, in order; a bad input or a shared identity stores nothing', async () => {
+    const ws = await createTestWorkspace(t.database);
+    const inputs: CustomerInput[] = [
+      { givenName: 'Ann', emails: ['Ann@Example.com'], identities: [{ source: 'pos', externalId: 'b-1' }] },
+      { familyName: 'Lee', phones: ['+44 7700 900123'], source: 'web', birthDate: '1980-02-03' },
+      {},
+    ];
+    const batch = await inTestWorkspace(t.database, ws, (tx) => createCustomers(tx, ws.actor, inputs));
+    const single = await Promise.all(inputs.map((input) => create(ws, { ...input, identities: [] })));
+    expect(batch.map((c) => c.id)).toEqual([...new Set(batch.map((c) => c.id))]);
+    const shape = (c: Customer) => ({
+      fields: [c.givenName, c.familyName, c.birthDate],
+      emails: c.emails,
+      phones: c.phones,
+      provenance: Object.fromEntries(Object.entries(c.provenance).map(([k, v]) => [k, v?.source])),
+    });
+    expect(batch.map(shape)).toEqual(single.map(shape));
+    expect(batch[0]?.identities).toEqual([{ source: 'pos', externalId: 'b-1' }]);
+
+    const before = await inTestWorkspace(t.database, ws, (tx) => count(tx, 'customers'));
+    const bad = await rejection(
+      inTestWorkspace(t.database, ws, (tx) =>
+        createCustomers(tx, ws.actor, [{ givenName: 'Fine' }, { emails: ['not an email'] }]),
+      ),
+    );
+    expect(bad.kind).toBe('invalid');
+    expect((bad.details as { errors: { path: string }[] }).errors[0]?.path).toBe('customers[1].emails[0]');
+    const shared = await rejection(
+      inTestWorkspace(t.database, ws, (tx) =>
+        createCustomers(tx, ws.actor, [
+          { givenName: 'One', identities: [{ source: 'pos', externalId: 'twice' }] },
+          { givenName: 'Two', identities: [{ source: 'pos', externalId: 'twice' }] },
+        ]),
+      ),
+    );
+    expect(shared.code).toBe('IDENTITY_TAKEN');
+    expect(await inTestWorkspace(t.database, ws, (tx) => count(tx, 'customers'))).toBe(before);
   });
 
   it('lists in creation order with a cursor, never showing other workspaces', async () => {

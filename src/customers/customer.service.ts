@@ -1,6 +1,6 @@
 import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
-import { type AppError, conflict, notFound } from '../shared/errors.ts';
+import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { type Actor, getWorkspace } from '../workspaces/index.ts';
 import { normaliseEmail, normaliseIdentityPart, normalisePhone, unwrap } from './contact.ts';
@@ -68,16 +68,22 @@ async function attachIdentities(
   customerId: string,
   identities: readonly Identity[],
 ): Promise<void> {
-  if (identities.length === 0) return;
-  const claimed = await repo.claimIdentities(
+  await attachIdentityRows(
     tx,
-    actor.workspaceId,
+    actor,
     identities.map((i) => ({ ...i, customerId })),
   );
-  const others = identities.filter((i) => !claimed.has(identityKey(i)));
+}
+
+/** `attachIdentities` for identities of several customers at once. */
+async function attachIdentityRows(tx: Tx, actor: Actor, rows: readonly repo.IdentityRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const claimed = await repo.claimIdentities(tx, actor.workspaceId, rows);
+  // A claimed identity went to the first row naming it; a later row naming it again is checked below.
+  const others = rows.filter((i) => !claimed.delete(identityKey(i)));
   if (others.length === 0) return;
   const owners = await repo.findIdentityOwners(tx, actor.workspaceId, others);
-  const taken = others.filter((i) => owners.get(identityKey(i)) !== customerId);
+  const taken = others.filter((i) => owners.get(identityKey(i)) !== i.customerId);
   if (taken.length === 0) return;
   const first = taken[0];
   // The answer names the identities, never their owner: a caller who may not read who holds an
@@ -114,17 +120,96 @@ export async function getCustomer(tx: Tx, actor: Actor, id: string): Promise<Cus
 export async function createCustomer(tx: Tx, actor: Actor, input: CustomerInput): Promise<Customer> {
   const workspace = await getWorkspace(tx, actor.workspaceId);
   const change = normaliseChange(input, workspace.settings.defaultRegion, new Date());
-  const id = newId();
-  await repo.insertCustomer(tx, actor.workspaceId, id, change.fields);
-  const written: GoldenValues = {};
-  for (const field of GOLDEN_FIELDS) {
-    const value = change.fields[field];
-    if (value !== undefined && value !== null) written[field] = value;
+  const [id] = await insertNewCustomers(tx, actor, [change]);
+  return getCustomer(tx, actor, id as string);
+}
+
+/**
+ * Creates several customers in a few multi-row statements, as `createCustomer` would one by one; the
+ * problems of input i are reported at `customers[i].…`. Any problem or IDENTITY_TAKEN (also for two
+ * inputs naming one identity) aborts the caller's transaction, so nothing of the batch is stored.
+ */
+export async function createCustomers(
+  tx: Tx,
+  actor: Actor,
+  inputs: readonly CustomerInput[],
+): Promise<Customer[]> {
+  if (inputs.length === 0) return [];
+  const workspace = await getWorkspace(tx, actor.workspaceId);
+  const now = new Date();
+  const changes = inputs.map((input, i) => {
+    try {
+      return normaliseChange(input, workspace.settings.defaultRegion, now);
+    } catch (error) {
+      throw prefixPaths(error, `customers[${i}].`);
+    }
+  });
+  const ids = await insertNewCustomers(tx, actor, changes);
+  return repo.loadCustomers(tx, actor.workspaceId, ids);
+}
+
+/** A validation error with its JSON paths moved under `prefix`; other errors as they are. */
+function prefixPaths(error: unknown, prefix: string): unknown {
+  if (!(error instanceof AppError) || error.details === undefined || Array.isArray(error.details))
+    return error;
+  const details = error.details as { errors?: unknown };
+  if (!Array.isArray(details.errors)) return error;
+  const errors = (details.errors as { path?: unknown }[]).map((e) => ({
+    ...e,
+    path: `${prefix}${typeof e.path === 'string' ? e.path : ''}`,
+  }));
+  return new AppError(error.kind, error.code, error.message, { ...details, errors }, { cause: error });
+}
+
+/** Writes new customers from normalised changes, each statement for all of them; returns their ids. */
+async function insertNewCustomers(
+  tx: Tx,
+  actor: Actor,
+  changes: readonly NormalisedChange[],
+): Promise<string[]> {
+  const ids = newIds(changes.length);
+  const idOf = (i: number) => ids[i] as string;
+  // Sorted ids in input order, so contact points list in the order given (as `addContacts` does).
+  const contactIds = newIds(changes.reduce((n, change) => n + change.contacts.length, 0));
+  await repo.insertCustomers(
+    tx,
+    actor.workspaceId,
+    changes.map((change, i) => ({ id: idOf(i), fields: change.fields })),
+  );
+  const provenance: repo.FieldValueRow[] = [];
+  const contacts: repo.ContactPointRow[] = [];
+  const identities: repo.IdentityRow[] = [];
+  for (const [i, change] of changes.entries()) {
+    const customerId = idOf(i);
+    for (const field of GOLDEN_FIELDS) {
+      const value = change.fields[field];
+      if (value === undefined || value === null) continue;
+      provenance.push({
+        id: newId(),
+        customerId,
+        field,
+        value,
+        source: change.source,
+        capturedBy: actor.label,
+        capturedAt: change.capturedAt,
+        interactionId: change.interactionId,
+        confidence: 1,
+      });
+    }
+    for (const contact of change.contacts) {
+      contacts.push({
+        ...contact,
+        id: contactIds[contacts.length] ?? newId(),
+        customerId,
+        source: change.source,
+      });
+    }
+    for (const identity of change.identities) identities.push({ ...identity, customerId });
   }
-  await recordProvenance(tx, actor, id, written, change);
-  await addContacts(tx, actor, id, change);
-  await attachIdentities(tx, actor, id, change.identities);
-  return getCustomer(tx, actor, id);
+  await repo.recordFieldValues(tx, actor.workspaceId, provenance);
+  await repo.upsertContactPoints(tx, actor.workspaceId, contacts);
+  await attachIdentityRows(tx, actor, identities);
+  return ids;
 }
 
 /**

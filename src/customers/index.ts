@@ -54,6 +54,8 @@ export {
   type CustomerQuery,
   /** Creates a customer with provenance, contact points and identities (409 IDENTITY_TAKEN). */
   createCustomer,
+  /** Creates several customers in a few multi-row statements; problems at `customers[i].…`. */
+  createCustomers,
   /** The 404-class CUSTOMER_MERGED error for a merged-away id, with `details.mergedInto`. */
   customerMergedError,
   /** One value in a customer's field history. */

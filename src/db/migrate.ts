@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006_value.ts';
 import * as m0007 from './migrations/0007_privacy_subjects.ts';
 import * as m0008 from './migrations/0008_postal_addresses.ts';
 import * as m0009 from './migrations/0009_money.ts';
+import * as m0010 from './migrations/0010_field_values_by_customer.ts';
 import * as m0011 from './migrations/0011_import_attempts.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_privacy_subjects': m0007,
   '0008_postal_addresses': m0008,
   '0009_money': m0009,
+  '0010_field_values_by_customer': m0010,
   '0011_import_attempts': m0011,
   '0012_audit_hardening': m0012,
   '0014_idempotency_receipts': m0014,

@@ -42,45 +42,62 @@ export async function findLatestCancellationCustomer(tx: Tx): Promise<{ customer
   return row && { customerId: row.customer_id };
 }
 
-/** A customer's purchases: how many, their total, currency and the last one. */
-export interface PurchaseTotals {
+/** A customer's stored value profile, as the slipping-away highlight shows it. */
+export interface SlippingAway {
   customerId: string;
   purchases: number;
-  total: number;
+  totalSpend: number;
   currency: string | null;
   lastPurchaseAt: Date;
+  pAlive: number;
+  asOf: Date;
+  /** The share of profiled customers who spent less, 0..1. */
+  spendRank: number;
 }
 
 /**
- * The customer with the highest purchase total in one currency among those with no purchase since
- * `since`: totals are per customer and currency, as amounts in two currencies never add up.
+ * The valued customer most likely lost: among customers whose stored profile has a repeat purchase, a
+ * total spend in the top `topShare` of all profiles and a P(alive) below `maxPAlive`, the one who spent
+ * the most. Read from the stored profiles, so the highlight says what the customer's profile shows.
  */
-export async function findTopSpenderQuietSince(tx: Tx, since: Date): Promise<PurchaseTotals | undefined> {
-  const row = await tx
-    .selectFrom('interactions')
-    .select([
-      'customer_id',
-      sql<number>`count(*)::int`.as('purchases'),
-      sql<string>`sum(amount)::text`.as('total'),
-      'currency',
-      sql<Date>`max(occurred_at)`.as('last_purchase_at'),
-    ])
-    .where('workspace_id', '=', WORKSPACE)
-    .where('type', '=', 'purchase')
-    .where('amount', 'is not', null)
-    .groupBy(['customer_id', 'currency'])
-    .having(sql<boolean>`max(occurred_at) < ${since.toISOString()}::timestamptz`)
-    .orderBy(sql`sum(amount)`, 'desc')
-    .orderBy('customer_id')
-    .limit(1)
-    .executeTakeFirst();
+export async function findValuedCustomerSlippingAway(
+  tx: Tx,
+  options: { maxPAlive: number; topShare: number },
+): Promise<SlippingAway | undefined> {
+  const result = await sql<{
+    customer_id: string;
+    purchases: number;
+    total_spend: number;
+    p_alive: number;
+    last_purchase_at: Date;
+    as_of: Date;
+    spend_rank: number;
+    currency: string | null;
+  }>`
+    WITH ranked AS (
+      SELECT v.customer_id, v.purchases, v.frequency, v.total_spend, v.p_alive, v.last_purchase_at, v.as_of,
+             percent_rank() OVER (ORDER BY v.total_spend) AS spend_rank
+      FROM value_profiles v
+      WHERE v.workspace_id = ${WORKSPACE}
+    )
+    SELECT r.customer_id, r.purchases, r.total_spend, r.p_alive, r.last_purchase_at, r.as_of, r.spend_rank,
+           (SELECT min(i.currency) FROM interactions i
+             WHERE i.workspace_id = ${WORKSPACE} AND i.customer_id = r.customer_id AND i.type = 'purchase') AS currency
+    FROM ranked r
+    WHERE r.frequency >= 1 AND r.p_alive < ${options.maxPAlive} AND r.spend_rank >= ${1 - options.topShare}
+    ORDER BY r.total_spend DESC, r.customer_id
+    LIMIT 1`.execute(tx);
+  const row = result.rows[0];
   return (
     row && {
       customerId: row.customer_id,
       purchases: row.purchases,
-      total: Number(row.total),
+      totalSpend: row.total_spend,
       currency: row.currency,
       lastPurchaseAt: new Date(row.last_purchase_at),
+      pAlive: row.p_alive,
+      asOf: new Date(row.as_of),
+      spendRank: row.spend_rank,
     }
   );
 }
@@ -107,4 +124,15 @@ export async function listInteractionOwners(
     .where('workspace_id', '=', WORKSPACE)
     .execute();
   return rows.map((r) => ({ source: r.source, externalId: r.external_id, customerId: r.customer_id }));
+}
+
+/** The identities a customer holds now, as `source/externalId` keys. */
+export async function listIdentityKeys(tx: Tx, customerId: string): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('customer_identities')
+    .select(['source', 'external_id'])
+    .where('workspace_id', '=', WORKSPACE)
+    .where('customer_id', '=', customerId)
+    .execute();
+  return rows.map((r) => `${r.source}/${r.external_id}`);
 }

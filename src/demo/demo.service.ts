@@ -1,12 +1,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { Customer, Identity } from '../customers/index.ts';
+import type { Customer } from '../customers/index.ts';
 import { resolveCustomerRefs } from '../customers/index.ts';
 import { type Database, type DB, inWorkspace, refreshStatistics } from '../db/index.ts';
 import {
   type AccessScope,
-  createGovernedCustomer,
+  createGovernedCustomers,
   ingestGoverned,
   readCustomer,
   readTimeline,
@@ -17,7 +17,7 @@ import {
 import { resolveWorkspace } from '../identity/index.ts';
 import type { Interaction } from '../interactions/index.ts';
 import { AppError } from '../shared/errors.ts';
-import type { SourceRecord, SyntheticWorld } from '../synthetic/index.ts';
+import type { SourceRecord, SyntheticCustomer, SyntheticWorld } from '../synthetic/index.ts';
 import { generateWorld } from '../synthetic/index.ts';
 import type { Actor, Workspace } from '../workspaces/index.ts';
 import {
@@ -31,15 +31,18 @@ import {
 import * as repo from './demo.repository.ts';
 import {
   assertDemoOptions,
+  computeToday,
   DEFAULT_DEMO_CUSTOMERS,
   DEFAULT_DEMO_SEED,
   DEMO_KEY_FILE,
   DEMO_WORKSPACE,
+  type DemoPhase,
   type DemoProgress,
+  type DemoStep,
   type DemoSummary,
   displayName,
   type Highlight,
-  monthsBefore,
+  parseDemoAsOf,
   toCustomerInput,
 } from './demo.ts';
 
@@ -66,16 +69,30 @@ export interface RunDemoOptions {
   customerBatchSize?: number | undefined;
   /** Interactions ingested per transaction (default 5,000; at most 10,000). */
   interactionBatchSize?: number | undefined;
+  /**
+   * The day the world ends on (`YYYY-MM-DD`, UTC, exclusive: its last events are the day before; not after
+   * today). Default: today, so the world's recent past is the real one. When given, the workspace's value
+   * clock is set to it (value scored as of the world's end); otherwise the clock is now.
+   */
+  asOf?: string | undefined;
+  /** The clock, for today's date (default: the system's). */
+  now?: Date | undefined;
   /** Called as each phase finishes. */
   onProgress?: ((progress: DemoProgress) => void) | undefined;
+  /** Called as a phase advances (people loaded; a single step's start and end). */
+  onStep?: ((step: DemoStep) => void) | undefined;
 }
 
 const CUSTOMER_BATCH = 500;
 const INTERACTION_BATCH = 5000;
 /** A batch that lost an identity to a concurrent writer is rolled back and tried again this often. */
 const IDENTITY_RETRIES = 3;
-/** A customer is slipping away when their last purchase is older than this, at the world's end. */
-const QUIET_MONTHS = 6;
+/** People known to several systems kept as candidates for the same-person highlight. */
+const SAME_PERSON_CANDIDATES = 200;
+/** Progress is reported every this many people. */
+const STEP_PEOPLE = 100;
+/** A valued customer slipping away: spend in the top fifth, and the model gives them less than even odds. */
+const SLIPPING = { maxPAlive: 0.5, topShare: 0.2 };
 
 /**
  * Creates the demo workspace (when absent) and its key file, loads the world's customers and
@@ -87,10 +104,16 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
   const customers = options.customers ?? DEFAULT_DEMO_CUSTOMERS;
   const seed = options.seed ?? DEFAULT_DEMO_SEED;
   assertDemoOptions(customers, seed);
+  const now = options.now ?? new Date();
+  const asOf = options.asOf === undefined ? undefined : parseDemoAsOf(options.asOf, now);
+  const end = asOf ?? computeToday(now);
   const report = options.onProgress ?? (() => {});
-  const world = generateWorld({ seed, customers });
+  const step = options.onStep ?? (() => {});
+  const world = generateWorld({ seed, customers, end });
 
-  const { workspace, created, firstKey } = await ensureWorkspace(db, options.workspaceName ?? DEMO_WORKSPACE);
+  const ensured = await ensureWorkspace(db, options.workspaceName ?? DEMO_WORKSPACE);
+  const { created, firstKey } = ensured;
+  const workspace = await setValueClock(db, ensured.workspace, asOf ?? null);
   const key = await ensureDemoKey(db, workspace, firstKey, options.dataDir);
   report({
     phase: 'workspace',
@@ -105,20 +128,26 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
   const people = await loadCustomers(database, actor, workspace, world, {
     batchSize: options.customerBatchSize ?? CUSTOMER_BATCH,
     report,
+    step,
   });
   const interactions = await loadInteractions(db, actor, world, {
     batchSize: options.interactionBatchSize ?? INTERACTION_BATCH,
     report,
+    step,
   });
+  // Resolution and the refit read what was just loaded: the embedded engine plans them against real sizes.
+  await refreshStatistics(database);
 
   // The same person in several systems becomes one customer, and every customer gets a value profile.
   const resolveStarted = performance.now();
+  step(single('identity', 0));
   const resolution = await withAccess(
     db,
     actor,
     { purpose: 'service', requestId: null, mode: 'write' },
     (scope) => resolveWorkspace(scope),
   );
+  step(single('identity', 1));
   report({
     phase: 'identity',
     merged: resolution.merges.length,
@@ -126,17 +155,27 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     seconds: secondsSince(resolveStarted),
   });
   const valueStarted = performance.now();
-  const value = await withAccess(
+  step(single('value', 0));
+  const { refit } = await withAccess(
     db,
     actor,
     { purpose: 'analytics', requestId: null, mode: 'write' },
     (scope) => runValueRefit(scope),
   );
-  report({ phase: 'value', customers: value.refit.customers, seconds: secondsSince(valueStarted) });
+  const value = {
+    status: refit.status,
+    customers: refit.customers,
+    asOf: refit.asOf,
+    reason: refit.refused?.reason ?? null,
+  };
+  step(single('value', 1));
+  report({ phase: 'value', ...value, seconds: secondsSince(valueStarted) });
 
   const highlightsStarted = performance.now();
+  step(single('highlights', 0));
   const links = customerLinks(options.baseUrl);
-  const highlights = await findHighlights(db, actor, workspace, world, people.samePerson, links);
+  const highlights = await findHighlights(db, actor, workspace, people.candidates, links);
+  step(single('highlights', 1));
   report({ phase: 'highlights', count: highlights.length, seconds: secondsSince(highlightsStarted) });
 
   return {
@@ -147,6 +186,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     world: {
       seed,
       customers,
+      end,
       sourceRecords: people.created + people.existing,
       interactions: interactions.created + interactions.existing + interactions.rejected,
     },
@@ -155,9 +195,14 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     rejected: { interactions: interactions.rejected, firstError: interactions.firstError },
     policy: { dropped: interactions.dropped, masked: interactions.masked },
     identity: { merged: resolution.merges.length, queued: resolution.queued },
+    value,
     highlights,
     seconds: secondsSince(started),
   };
+}
+
+function single(phase: DemoPhase, done: 0 | 1): DemoStep {
+  return { phase, done, total: 1 };
 }
 
 function secondsSince(start: number): number {
@@ -190,6 +235,18 @@ async function ensureWorkspace(
     if (!winner) throw error;
     return { workspace: winner, created: false, firstKey: undefined };
   }
+}
+
+/**
+ * Sets the workspace's value clock: the world's end when the run was given one, so profiles are scored as
+ * of it; otherwise none (now), since the world ends today.
+ */
+async function setValueClock(db: Kysely<DB>, workspace: Workspace, asOf: string | null): Promise<Workspace> {
+  const clock = asOf === null ? null : new Date(`${asOf}T00:00:00Z`).toISOString();
+  if (workspace.settings.valueAsOf === clock) return workspace;
+  return inWorkspace(db, workspace.id, (tx) =>
+    updateSettings(tx, operatorActor(workspace.id), { valueAsOf: clock }),
+  );
 }
 
 function writeKeyFile(path: string, apiKey: string): void {
@@ -231,36 +288,64 @@ async function ensureDemoKey(
 /** A person known to several systems, by the generator's ground truth. */
 interface SamePerson {
   personId: string;
+  sources: number;
   records: SourceRecord[];
 }
 
 interface CustomerLoad {
   created: number;
   existing: number;
-  samePerson: SamePerson | undefined;
+  /** People with records in the most systems (then the most records), best first. */
+  candidates: SamePerson[];
+}
+
+type Reporters = {
+  batchSize: number;
+  report: (progress: DemoProgress) => void;
+  step: (step: DemoStep) => void;
+};
+
+/** Keeps the best `SAME_PERSON_CANDIDATES` people: the most systems, then the most records, then the first. */
+function keepCandidate(candidates: SamePerson[], person: SyntheticCustomer): void {
+  const sources = new Set(person.records.map((r) => r.source)).size;
+  if (sources < 2) return;
+  const records = person.records.length;
+  const last = candidates[candidates.length - 1];
+  if (
+    candidates.length >= SAME_PERSON_CANDIDATES &&
+    last &&
+    (last.sources > sources || (last.sources === sources && last.records.length >= records))
+  )
+    return;
+  let at = candidates.findIndex(
+    (c) => c.sources < sources || (c.sources === sources && c.records.length < records),
+  );
+  if (at < 0) at = candidates.length;
+  candidates.splice(at, 0, { personId: person.personId, sources, records: person.records });
+  if (candidates.length > SAME_PERSON_CANDIDATES) candidates.pop();
 }
 
 /**
  * Creates a customer for every source record whose identity is not in the workspace yet, a few hundred
- * records per transaction. Identities are looked up first (nothing created), so a rerun creates
- * nothing; a batch that still meets IDENTITY_TAKEN (a concurrent writer claimed an identity between
- * look-up and create) is rolled back whole and tried again, when the look-up finds that customer.
+ * records per transaction, each batch in a few multi-row statements. Identities are looked up first
+ * (nothing created), so a rerun creates nothing; a batch that still meets IDENTITY_TAKEN (a concurrent
+ * writer claimed an identity between look-up and create) is rolled back whole and tried again, when the
+ * look-up finds that customer.
  */
 async function loadCustomers(
   database: Database,
   actor: Actor,
   workspace: Workspace,
   world: SyntheticWorld,
-  options: { batchSize: number; report: (progress: DemoProgress) => void },
+  options: Reporters,
 ): Promise<CustomerLoad> {
   const { db } = database;
   const started = performance.now();
   const totals = { created: 0, existing: 0 };
-  let samePerson: SamePerson | undefined;
-  let bestSources = 1;
-  let bestRecords = 1;
+  const candidates: SamePerson[] = [];
   let batch: { record: SourceRecord; market: string }[] = [];
   let analysed = false;
+  const people = world.config.customers;
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -277,19 +362,17 @@ async function loadCustomers(
     }
   };
 
+  options.step({ phase: 'customers', done: 0, total: people });
+  let done = 0;
   for (const person of world.customers()) {
-    // The most systems first, then the most records: the richest case for identity resolution.
-    const sources = new Set(person.records.map((r) => r.source)).size;
-    const records = person.records.length;
-    if (sources > bestSources || (sources === bestSources && records > bestRecords)) {
-      bestSources = sources;
-      bestRecords = records;
-      samePerson = { personId: person.personId, records: person.records };
-    }
+    keepCandidate(candidates, person);
     for (const record of person.records) batch.push({ record, market: person.market });
     if (batch.length >= options.batchSize) await flush();
+    done += 1;
+    if (done % STEP_PEOPLE === 0) options.step({ phase: 'customers', done, total: people });
   }
   await flush();
+  options.step({ phase: 'customers', done: people, total: people });
 
   options.report({
     phase: 'customers',
@@ -297,7 +380,7 @@ async function loadCustomers(
     ...totals,
     seconds: secondsSince(started),
   });
-  return { ...totals, samePerson };
+  return { ...totals, candidates };
 }
 
 const WRITE_SCOPE: ScopeOptions = { purpose: undefined, requestId: null, mode: 'write' };
@@ -313,7 +396,7 @@ async function withIdentityRetry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Creates the records of one batch whose identity is unknown; the others count as existing. */
+/** Creates the records of one batch whose identity is unknown, all at once; the others count as existing. */
 async function storeRecords(
   scope: AccessScope,
   workspace: Workspace,
@@ -331,17 +414,12 @@ async function storeRecords(
       source: 'demo',
     },
   );
-  let created = 0;
-  let existing = 0;
-  for (const [i, { record, market }] of records.entries()) {
-    if (resolved[i]?.ok) {
-      existing += 1;
-      continue;
-    }
-    await createGovernedCustomer(scope, toCustomerInput(record, market));
-    created += 1;
-  }
-  return { created, existing };
+  const missing = records.filter((_, i) => !resolved[i]?.ok);
+  await createGovernedCustomers(
+    scope,
+    missing.map(({ record, market }) => toCustomerInput(record, market)),
+  );
+  return { created: missing.length, existing: records.length - missing.length };
 }
 
 interface InteractionLoad {
@@ -358,7 +436,7 @@ async function loadInteractions(
   db: Kysely<DB>,
   actor: Actor,
   world: SyntheticWorld,
-  options: { batchSize: number; report: (progress: DemoProgress) => void },
+  options: Reporters,
 ): Promise<InteractionLoad> {
   const started = performance.now();
   const load: InteractionLoad = {
@@ -390,9 +468,15 @@ async function loadInteractions(
       }
     }
   };
-  for (const interaction of world.interactions()) {
-    batch.push(interaction);
-    if (batch.length >= options.batchSize) await flush();
+  const people = world.config.customers;
+  options.step({ phase: 'interactions', done: 0, total: people });
+  for (let from = 0; from < people; from += STEP_PEOPLE) {
+    const to = Math.min(people, from + STEP_PEOPLE);
+    for (const interaction of world.interactions({ from, to })) {
+      batch.push(interaction);
+      if (batch.length >= options.batchSize) await flush();
+    }
+    options.step({ phase: 'interactions', done: to, total: people });
   }
   await flush();
   options.report({
@@ -441,13 +525,48 @@ async function latestOfType(
   return page.interactions[0];
 }
 
+/**
+ * The first candidate whose records, by the world's ground truth one person's, are all one customer now,
+ * and a customer holding no other record: a merge that is right, whatever identity resolution did
+ * elsewhere. Undefined when no candidate was merged that cleanly.
+ */
+async function findTrueMerge(
+  scope: AccessScope,
+  workspace: Workspace,
+  candidates: readonly SamePerson[],
+): Promise<{ person: SamePerson; customerId: string } | undefined> {
+  for (const person of candidates) {
+    const resolved = await resolveCustomerRefs(
+      scope.tx,
+      person.records.map((r) => ({ identity: { source: r.source, externalId: r.externalId } })),
+      {
+        workspaceId: workspace.id,
+        defaultRegion: workspace.settings.defaultRegion,
+        autoCreate: false,
+        capturedBy: scope.actor.label,
+        source: 'demo',
+      },
+    );
+    const ids = new Set(resolved.map((r) => (r.ok ? r.customerId : '')));
+    const [customerId] = ids;
+    if (ids.size !== 1 || customerId === undefined || customerId === '') continue;
+    const own = new Set(person.records.map((r) => `${r.source}/${r.externalId}`));
+    const held = await repo.listIdentityKeys(scope.tx, customerId);
+    if (held.every((key) => own.has(key))) return { person, customerId };
+  }
+  return undefined;
+}
+
+function percent(share: number): string {
+  return `${Math.max(1, Math.round(share * 100))} %`;
+}
+
 /** The customers worth looking at, each found by a read over the workspace; absent ones are left out. */
 async function findHighlights(
   db: Kysely<DB>,
   actor: Actor,
   workspace: Workspace,
-  world: SyntheticWorld,
-  samePerson: SamePerson | undefined,
+  candidates: readonly SamePerson[],
   links: Links,
 ): Promise<Highlight[]> {
   // Read for service, as a person at the counter would: audited like every other read.
@@ -462,50 +581,27 @@ async function findHighlights(
       ...links(customer.id),
     });
 
-    if (samePerson) {
-      const identities: Identity[] = samePerson.records.map((r) => ({
-        source: r.source,
-        externalId: r.externalId,
-      }));
-      const resolved = await resolveCustomerRefs(
-        tx,
-        identities.map((identity) => ({ identity })),
-        {
-          workspaceId: workspace.id,
-          defaultRegion: workspace.settings.defaultRegion,
-          autoCreate: false,
-          capturedBy: actor.label,
-          source: 'demo',
-        },
-      );
-      const records = identities.flatMap((identity, i) => {
-        const answer = resolved[i];
-        return answer?.ok ? [{ ...identity, customerId: answer.customerId }] : [];
+    const merged = await findTrueMerge(scope, workspace, candidates);
+    if (merged) {
+      const { person, customerId } = merged;
+      const customer = await readCustomer(scope, customerId);
+      const systems = new Set(person.records.map((r) => r.source)).size;
+      const spellings = [
+        ...new Set(
+          person.records.map(
+            (r) =>
+              `"${[r.givenName, r.familyName].filter(Boolean).join(' ') || (r.fullName ?? '')}" (${r.source})`,
+          ),
+        ),
+      ];
+      highlights.push({
+        ...make(
+          customer,
+          'same_person',
+          `One person known to ${systems} systems as ${spellings.join(', ')}: identity resolution joined all ${person.records.length} records into this customer, which holds no one else's (checked against the synthetic world's ground truth).`,
+        ),
+        records: person.records.map((r) => ({ source: r.source, externalId: r.externalId, customerId })),
       });
-      const first = records[0];
-      if (first) {
-        const customers: Customer[] = [];
-        for (const r of records) customers.push(await readCustomer(scope, r.customerId));
-        const systems = new Set(records.map((r) => r.source)).size;
-        const distinct = new Set(records.map((r) => r.customerId)).size;
-        const spellings = [
-          ...new Set(
-            samePerson.records.map(
-              (r) => `"${[r.givenName, r.familyName].filter(Boolean).join(' ')}" (${r.source})`,
-            ),
-          ),
-        ];
-        highlights.push({
-          ...make(
-            customers[0] as Customer,
-            'same_person',
-            distinct === 1
-              ? `One person known to ${systems} systems as ${spellings.join(', ')}: identity resolution merged the ${records.length} records into this customer (GET /v1/identity/reviews lists the uncertain pairs).`
-              : `One person known to ${systems} systems as ${spellings.join(', ')}: identity resolution merged them into ${distinct} customers; the rest wait in the review queue (GET /v1/identity/reviews).`,
-          ),
-          records,
-        });
-      }
     }
 
     const complaining = await repo.findMostComplainingCustomer(tx);
@@ -539,16 +635,15 @@ async function findHighlights(
       );
     }
 
-    const end = world.config.endMs;
-    const quiet = await repo.findTopSpenderQuietSince(tx, new Date(monthsBefore(end, QUIET_MONTHS)));
-    if (quiet) {
-      const customer = await readCustomer(scope, quiet.customerId);
-      const months = Math.floor((end - quiet.lastPurchaseAt.getTime()) / (30.44 * 86_400_000));
+    const slipping = await repo.findValuedCustomerSlippingAway(tx, SLIPPING);
+    if (slipping) {
+      const customer = await readCustomer(scope, slipping.customerId);
+      const purchases = `${slipping.purchases} purchase${slipping.purchases === 1 ? '' : 's'}`;
       highlights.push(
         make(
           customer,
           'slipping_away',
-          `A high-value customer slipping away: ${money(quiet.total, quiet.currency)} over ${quiet.purchases} purchase${quiet.purchases === 1 ? '' : 's'}, none since ${day(quiet.lastPurchaseAt)} (${months} months before the data ends on ${day(new Date(end))}).`,
+          `A valued customer slipping away: ${money(slipping.totalSpend, slipping.currency)} over ${purchases} (top ${percent(1 - slipping.spendRank)} by spend), none since ${day(slipping.lastPurchaseAt)}; the value model gives P(alive) ${slipping.pAlive.toFixed(2)} as of ${day(slipping.asOf)} (the customer's value profile).`,
         ),
       );
     }

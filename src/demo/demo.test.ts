@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../shared/errors.ts';
 import type { SourceRecord } from '../synthetic/index.ts';
-import { parseCustomerCount, splitFullName, toCustomerInput } from './index.ts';
+import { parseCustomerCount, parseDemoAsOf, splitFullName, toCustomerInput } from './index.ts';
 
 const record: SourceRecord = {
   source: 'shipping',
@@ -70,4 +70,25 @@ describe('parseCustomerCount', () => {
       expect(() => parseCustomerCount(bad)).toThrow(AppError);
     }
   });
+});
+
+describe('parseDemoAsOf', () => {
+  const now = new Date('2026-12-03T11:00:00Z');
+
+  it('takes a calendar date up to today', () => {
+    expect(parseDemoAsOf('2026-01-01', now)).toBe('2026-01-01');
+    expect(parseDemoAsOf(' 2026-12-03 ', now)).toBe('2026-12-03');
+  });
+
+  it.each(['2026-12-04', '1999-12-31', '2025-02-30', '2025-13-01', '01/02/2025', '2025-1-1', ''])(
+    'refuses %j with DEMO_OPTIONS_INVALID at asOf',
+    (value) => {
+      expect(() => parseDemoAsOf(value, now)).toThrow(
+        expect.objectContaining({
+          code: 'DEMO_OPTIONS_INVALID',
+          details: { errors: [expect.objectContaining({ path: 'asOf' })] },
+        }),
+      );
+    },
+  );
 });

@@ -50,8 +50,8 @@ export interface DemoSummary {
   keyFile: string;
   /** Where `npm start` serves the API. */
   url: string;
-  /** The world: its seed and size. */
-  world: { seed: string; customers: number; sourceRecords: number; interactions: number };
+  /** The world: its seed, size, and the day it ends on (exclusive: its last events are the day before). */
+  world: { seed: string; customers: number; end: string; sourceRecords: number; interactions: number };
   created: DemoCounts;
   existing: DemoCounts;
   /** Interactions ingest refused (none is expected: the generator writes valid ones). */
@@ -63,6 +63,11 @@ export interface DemoSummary {
   policy: { dropped: number; masked: number };
   /** What identity resolution did: customers merged into another, pairs left for a person to decide. */
   identity: { merged: number; queued: number };
+  /**
+   * What the value refit did: `fitted`, or why no model was stored; the value clock the profiles are
+   * scored as of (the world's end when `--as-of` was given, otherwise now).
+   */
+  value: { status: string; customers: number; asOf: string; reason: string | null };
   highlights: Highlight[];
   seconds: number;
 }
@@ -80,8 +85,60 @@ export type DemoProgress =
       seconds: number;
     }
   | { phase: 'identity'; merged: number; queued: number; seconds: number }
-  | { phase: 'value'; customers: number; seconds: number }
+  | {
+      phase: 'value';
+      status: string;
+      customers: number;
+      asOf: string;
+      reason: string | null;
+      seconds: number;
+    }
   | { phase: 'highlights'; count: number; seconds: number };
+
+/** The phases of a run that take time, in order. */
+export const DEMO_PHASES = ['customers', 'interactions', 'identity', 'value', 'highlights'] as const;
+
+/** A phase of a run that takes time. */
+export type DemoPhase = (typeof DEMO_PHASES)[number];
+
+/** How far a phase has got: people loaded, or steps (0 of 1 while a single step runs). */
+export interface DemoStep {
+  phase: DemoPhase;
+  done: number;
+  total: number;
+}
+
+const AS_OF = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Today's date (UTC) of an instant, `YYYY-MM-DD`. */
+export function computeToday(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/**
+ * Reads an `--as-of` value: a calendar date `YYYY-MM-DD` from 2000-01-01 to today (UTC; `now`), the day the
+ * demo world ends on. Throws DEMO_OPTIONS_INVALID.
+ */
+export function parseDemoAsOf(value: string, now: Date): string {
+  const trimmed = value.trim();
+  const match = AS_OF.exec(trimmed);
+  const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
+  // Date.UTC rolls 2025-02-30 over into March: a real date reads back as written.
+  const real = Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === trimmed;
+  if (!real) {
+    throw invalid('DEMO_OPTIONS_INVALID', `--as-of must be a date YYYY-MM-DD, not "${value}".`, {
+      errors: [{ path: 'asOf', message: 'must be a calendar date YYYY-MM-DD' }],
+    });
+  }
+  if (trimmed < '2000-01-01' || trimmed > computeToday(now)) {
+    throw invalid(
+      'DEMO_OPTIONS_INVALID',
+      `--as-of must be a date from 2000-01-01 to today (${computeToday(now)}), not ${trimmed}: the world ends on it.`,
+      { errors: [{ path: 'asOf', message: 'must be from 2000-01-01 to today' }] },
+    );
+  }
+  return trimmed;
+}
 
 /** Validates the world's size and seed; throws DEMO_OPTIONS_INVALID. */
 export function assertDemoOptions(customers: number, seed: string): void {
@@ -186,17 +243,4 @@ export function displayName(customer: {
     .filter((part) => part !== null && part !== '')
     .join(' ');
   return name === '' ? '(no name on file)' : name;
-}
-
-/** The instant `months` calendar months before `ms` (UTC). */
-export function monthsBefore(ms: number, months: number): number {
-  const d = new Date(ms);
-  return Date.UTC(
-    d.getUTCFullYear(),
-    d.getUTCMonth() - months,
-    d.getUTCDate(),
-    d.getUTCHours(),
-    d.getUTCMinutes(),
-    d.getUTCSeconds(),
-  );
 }

@@ -20,12 +20,18 @@ export {
   DEFAULT_DEMO_SEED,
   /** The file in the data directory that keeps the demo workspace's admin key. */
   DEMO_KEY_FILE,
+  /** The phases of a run that take time, in order. */
+  DEMO_PHASES,
   /** The workspace the demo fills. */
   DEMO_WORKSPACE,
   /** Counts of customers and interactions. */
   type DemoCounts,
-  /** One finished phase of a run (workspace, customers, interactions, highlights). */
+  /** A phase of a run that takes time. */
+  type DemoPhase,
+  /** One finished phase of a run (workspace, customers, interactions, identity, value, highlights). */
   type DemoProgress,
+  /** How far a phase has got. */
+  type DemoStep,
   /** What a demo run did: workspace, key, URL, counts created and existing, highlights. */
   type DemoSummary,
   /** A customer worth looking at, why, and its API addresses. */
@@ -34,6 +40,8 @@ export {
   type HighlightKind,
   /** Reads a `--customers` value (whole numbers only); throws DEMO_OPTIONS_INVALID. */
   parseCustomerCount,
+  /** Reads an `--as-of` date (YYYY-MM-DD, not after today); throws DEMO_OPTIONS_INVALID. */
+  parseDemoAsOf,
   /** Splits a single name field (`Mrs Ann B. Lee`, `LEE, ANN`) into given and family name. */
   splitFullName,
   /** A source record as the customer input its system would send. */

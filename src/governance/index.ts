@@ -9,6 +9,8 @@
 export {
   /** A customer as a purpose may see it, with what was withheld and why. */
   createGovernedCustomer,
+  /** Creates several customers in one pass (a bulk load); audited as one event. */
+  createGovernedCustomers,
   /** Applies the decision to one customer. */
   filterCustomer,
   /** Applies the decision to one exported (restorable) customer record. */

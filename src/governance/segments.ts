@@ -213,9 +213,16 @@ export async function explainSegmentMemberGoverned(
   return explanation;
 }
 
+/** The workspace's value clock: its fixed `valueAsOf` when set, otherwise the scope's now. */
+function valueClockOf(scope: AccessScope): Date {
+  const fixed = scope.workspace.settings.valueAsOf;
+  return fixed === null ? scope.now : new Date(fixed);
+}
+
 /**
- * The value job: full refit of the workspace's value model and profiles, then every segment
- * re-materialised (value fields and time windows moved). Owners and admins only; audited.
+ * The value job: full refit of the workspace's value model and profiles as of its value clock, then every
+ * segment re-materialised (value fields and time windows moved). A refused fit (not converged, at the
+ * boundary) keeps the previous model and profiles and says why. Owners and admins only; audited.
  */
 export async function runValueRefit(
   scope: AccessScope,
@@ -225,6 +232,7 @@ export async function runValueRefit(
   const { valueCurrency, exchangeRates } = scope.workspace.settings;
   const refit = await refitWorkspaceValue(scope.tx, scope.actor.workspaceId, {
     now: scope.now,
+    asOf: valueClockOf(scope),
     valueCurrency,
     exchangeRates,
     ...options,
@@ -235,7 +243,7 @@ export async function runValueRefit(
     purpose: scope.purpose,
     customerIds: [],
     fields: ['value'],
-    details: { customers: refit.customers, status: refit.status },
+    details: { customers: refit.customers, status: refit.status, asOf: refit.asOf },
   });
   return { refit, segments };
 }
@@ -261,7 +269,7 @@ export async function applyIngestToValueAndSegments(
   if (written.size === 0) return;
   const workspaceId = scope.actor.workspaceId;
   if (purchasers.size > 0)
-    await updateProfilesForCustomers(scope.tx, workspaceId, [...purchasers], scope.now);
+    await updateProfilesForCustomers(scope.tx, workspaceId, [...purchasers], valueClockOf(scope));
   await refreshSegmentsForCustomers(scope.tx, workspaceId, [...written], scope.taxonomy, scope.now);
 }
 
@@ -276,7 +284,7 @@ export async function applyMergesToValueAndSegments(
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return;
   const workspaceId = scope.actor.workspaceId;
-  await updateProfilesForCustomers(scope.tx, workspaceId, ids, scope.now);
+  await updateProfilesForCustomers(scope.tx, workspaceId, ids, valueClockOf(scope));
   await refreshSegmentsForCustomers(scope.tx, workspaceId, ids, scope.taxonomy, scope.now);
 }
 

@@ -33,6 +33,12 @@ export interface WorldOptions {
   start?: string | Date;
   /** Length of the window in calendar months. Default 24. */
   months?: number;
+  /**
+   * Moves the window of `start` and `months`, whole, so that it ends at this instant (exclusive; ISO 8601
+   * date or date-time, UTC): the same seed gives the same world with every date shifted by the same
+   * amount (by whole days when both ends are midnights, so times of day stay). Default: not moved.
+   */
+  end?: string | Date;
   /** Relative share of people per market. Default US 0.6, GB 0.4. */
   markets?: Partial<Record<MarketCode, number>>;
   /** Share of people with two or more source records (across systems or near-duplicates). Default 0.55. */
@@ -102,12 +108,12 @@ export const DEFAULT_WORLD_OPTIONS = {
 
 const DAY_MS = 86_400_000;
 
-function parseStart(start: string | Date, problems: string[]): number {
+function parseStart(start: string | Date, problems: string[], name = 'start'): number {
   const ms =
     start instanceof Date
       ? start.getTime()
       : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(start) ? `${start}T00:00:00Z` : start);
-  if (!Number.isFinite(ms)) problems.push('start must be an ISO 8601 date or a valid Date');
+  if (!Number.isFinite(ms)) problems.push(`${name} must be an ISO 8601 date or a valid Date`);
   return Math.floor(ms / 1000) * 1000;
 }
 
@@ -133,9 +139,9 @@ export function resolveWorldConfig(options: WorldOptions = {}): WorldConfig {
   const months = options.months ?? d.months;
   if (!Number.isInteger(months) || months < 1 || months > 240)
     problems.push('months must be an integer from 1 to 240');
-  const startMs = parseStart(options.start ?? d.start, problems);
-  const startDate = new Date(startMs);
-  const endMs = Date.UTC(
+  const canonicalStartMs = parseStart(options.start ?? d.start, problems);
+  const startDate = new Date(canonicalStartMs);
+  const canonicalEndMs = Date.UTC(
     startDate.getUTCFullYear(),
     startDate.getUTCMonth() + months,
     startDate.getUTCDate(),
@@ -143,6 +149,9 @@ export function resolveWorldConfig(options: WorldOptions = {}): WorldConfig {
     startDate.getUTCMinutes(),
     startDate.getUTCSeconds(),
   );
+  const shift = options.end === undefined ? 0 : parseStart(options.end, problems, 'end') - canonicalEndMs;
+  const startMs = canonicalStartMs + shift;
+  const endMs = canonicalEndMs + shift;
 
   const markets = { US: 0, GB: 0 } as Record<MarketCode, number>;
   const requested = options.markets ?? d.markets;

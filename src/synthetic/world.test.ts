@@ -35,6 +35,43 @@ describe('determinism', () => {
     expect(hashOfLines(generateWorld({ seed: 'same', customers: 500 }).customers(), 500)).toBe(people);
   });
 
+  it('moved to end elsewhere, is the same world with every date shifted', () => {
+    const here = generateWorld({ seed: 'moved', customers: 200 });
+    const there = generateWorld({ seed: 'moved', customers: 200, end: '2026-12-03' });
+    expect(there.config.endMs).toBe(Date.parse('2026-12-03T00:00:00Z'));
+    const shift = there.config.endMs - here.config.endMs;
+    expect(there.config.startMs - here.config.startMs).toBe(shift);
+    // Every date and time moves by the shift; a billing period label ("2025-07") follows its date.
+    const move = (value: unknown): unknown => {
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+        return new Date(Date.parse(`${value}T00:00:00Z`) + shift).toISOString().slice(0, 10);
+      if (typeof value === 'string' && ISO_SECONDS.test(value))
+        return new Date(Date.parse(value) + shift).toISOString().replace('.000Z', 'Z');
+      if (Array.isArray(value)) return value.map(move);
+      if (value !== null && typeof value === 'object')
+        return Object.fromEntries(
+          Object.entries(value).map(([k, v]) => [k, k === 'period' ? 'label' : move(v)]),
+        );
+      return value;
+    };
+    const label = (value: unknown) =>
+      JSON.parse(JSON.stringify(value), (k, v) => (k === 'period' ? 'label' : v));
+    const a = [...here.interactions()];
+    const b = [...there.interactions()];
+    expect(b).toHaveLength(a.length);
+    for (const [i, item] of a.entries()) expect(label(b[i])).toEqual(move(item));
+    const people = [...there.customers()];
+    for (const [i, person] of [...here.customers()].entries()) {
+      expect(people[i]?.givenName).toBe(person.givenName);
+      expect(people[i]?.records.map((r) => `${r.source}/${r.externalId}`)).toEqual(
+        person.records.map((r) => `${r.source}/${r.externalId}`),
+      );
+    }
+    expect(() => generateWorld({ end: 'soon' })).toThrow(
+      expect.objectContaining({ code: 'SYNTHETIC_OPTIONS_INVALID' }),
+    );
+  });
+
   it('gives every person the same data whatever the order or slice they are generated in', () => {
     const whole = hashOfLines(world.interactions({ from: 100, to: 300 }), 1e9);
     const parts = createHash('sha256');

@@ -67,12 +67,18 @@ export {
   type ParetoNbdParams,
 } from './paretonbd.ts';
 export {
+  /** Whether a fit may be stored: every model converged inside the parameter space. */
+  computeFitVerdict,
   /** The models' figures of one aggregate at a calibration end. */
   computeProfileSummary,
   /** Quintile boundaries that reproduce the quintile scores of a population. */
   computeQuintileBoundaries,
   /** One customer's profile from stored models. */
   computeValueProfile,
+  /** One sentence on a refused fit. */
+  explainFitVerdict,
+  /** Whether a fit may be stored, or why not. */
+  type FitVerdict,
   /** One customer's purchases as the database aggregates them. */
   type PurchaseAggregate,
   /** A workspace's fitted model as stored. */
@@ -171,6 +177,8 @@ export {
   type RefitOptions,
   /** What a refit did. */
   type RefitReport,
+  /** How a refit ended: fitted, no purchases, or a refused fit (not converged, at the boundary). */
+  type RefitStatus,
   /** Full refit of a workspace: aggregate, fit, score, write in bulk. */
   refitWorkspaceValue,
   /** A customer's stored value profile. */

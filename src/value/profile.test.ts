@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeProfileSummary, computeQuintileBoundaries, scoreAgainst } from './profile.ts';
+import {
+  computeFitVerdict,
+  computeProfileSummary,
+  computeQuintileBoundaries,
+  explainFitVerdict,
+  scoreAgainst,
+} from './profile.ts';
 import { computeQuintileScores } from './rfm.ts';
 
 describe('stored RFM boundaries', () => {
@@ -54,5 +60,37 @@ describe('a profile summary from database aggregates', () => {
       'week',
     );
     expect(all).toMatchObject({ frequency: 2, totalSpend: 0, monetaryValue: 0 });
+  });
+});
+
+describe('whether a fit may be stored', () => {
+  const outcome = (converged: boolean, atBoundary: boolean) => ({
+    converged,
+    atBoundary,
+    iterations: 40,
+    startsAgreeing: 3,
+  });
+
+  it('stores only fits where every model converged inside the parameter space; not converged comes first', () => {
+    expect(
+      computeFitVerdict({ convergence: { bgnbd: outcome(true, false), gammaGamma: outcome(true, false) } }),
+    ).toBe('fitted');
+    expect(computeFitVerdict({ convergence: { bgnbd: outcome(true, true) } })).toBe('boundary');
+    expect(
+      computeFitVerdict({ convergence: { bgnbd: outcome(true, false), gammaGamma: outcome(true, true) } }),
+    ).toBe('boundary');
+    expect(
+      computeFitVerdict({ convergence: { bgnbd: outcome(true, true), gammaGamma: outcome(false, false) } }),
+    ).toBe('not_converged');
+  });
+
+  it('explains which model failed and what was kept', () => {
+    const model = { convergence: { bgnbd: outcome(false, false), gammaGamma: outcome(true, true) } };
+    expect(explainFitVerdict('not_converged', model, true)).toBe(
+      'The fit did not converge: BG/NBD (40 iterations, 3 starts agreeing); the previous model and its profiles are kept.',
+    );
+    expect(explainFitVerdict('boundary', model, false)).toMatch(
+      /^The Gamma-Gamma likelihood is highest at the edge .*; no model was stored and no profile written\.$/,
+    );
   });
 });

@@ -107,6 +107,48 @@ export interface StoredValueModel {
   >;
 }
 
+/** Whether a fit may be stored: `fitted`, or why not (see `RefitStatus` in the service). */
+export type FitVerdict = 'fitted' | 'not_converged' | 'boundary';
+
+const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', gammaGamma: 'Gamma-Gamma' };
+
+/**
+ * A fit is stored only when every model in it converged to a maximum inside the parameter space. Not
+ * converged comes first: a fit that stopped early says nothing about where the maximum lies.
+ */
+export function computeFitVerdict(model: Pick<StoredValueModel, 'convergence'>): FitVerdict {
+  const fits = Object.values(model.convergence);
+  if (fits.some((f) => !f.converged)) return 'not_converged';
+  if (fits.some((f) => f.atBoundary)) return 'boundary';
+  return 'fitted';
+}
+
+/** One sentence on a refused fit: which model, what went wrong, and what was kept. */
+export function explainFitVerdict(
+  verdict: Exclude<FitVerdict, 'fitted'>,
+  model: Pick<StoredValueModel, 'convergence'>,
+  hadPrevious: boolean,
+): string {
+  const kept = hadPrevious
+    ? 'the previous model and its profiles are kept'
+    : 'no model was stored and no profile written';
+  const entries = Object.entries(model.convergence);
+  if (verdict === 'not_converged') {
+    const names = entries
+      .filter(([, f]) => !f.converged)
+      .map(([name, f]) => {
+        return `${MODEL_NAMES[name] ?? name} (${f.iterations} iterations, ${f.startsAgreeing} starts agreeing)`;
+      });
+    return `The fit did not converge: ${names.join(' and ')}; ${kept}.`;
+  }
+  const names = entries.filter(([, f]) => f.atBoundary).map(([name]) => MODEL_NAMES[name] ?? name);
+  return (
+    `The ${names.join(' and ')} likelihood is highest at the edge of the parameter space (a parameter tends to ` +
+    '0 or infinity; for BG/NBD, a → 0 with b → ∞ means no dropout): the estimates are limits, without standard ' +
+    `errors, too few or too uniform purchase histories to tell customers apart; ${kept}.`
+  );
+}
+
 /** The models a profile is computed from, out of a stored model. */
 export function profileModelsOf(model: StoredValueModel): ProfileModels {
   return {

@@ -28,62 +28,41 @@ export interface ValueMoney {
   rates: Readonly<Record<string, number>>;
 }
 
-/** The rate table as SQL: the value currency at 1, each rate as exact decimal text. */
-function ratesSql(money: ValueMoney): RawBuilder<unknown> {
-  const codes = [money.currency, ...Object.keys(money.rates)];
-  const rates = ['1', ...Object.values(money.rates).map((r) => String(r))];
-  return sql`SELECT * FROM unnest(${codes}::text[], ${rates}::numeric[]) AS r(currency, rate)`;
+/**
+ * The amount of an interaction `i` in the value currency, as an expression: each currency's rate
+ * (1 for the value currency) as exact decimal text, rounded to the value currency's decimals. An
+ * expression rather than a join to a rate table, so the aggregate stays one pass without a join.
+ */
+function convertedAmount(money: ValueMoney): RawBuilder<unknown> {
+  const rates = [[money.currency, '1'], ...Object.entries(money.rates).map(([c, r]) => [c, String(r)])];
+  const cases = sql.join(
+    rates.map(([code, rate]) => sql`WHEN ${code} THEN ${rate}::numeric`),
+    sql` `,
+  );
+  return sql`round(i.amount * (CASE i.currency ${cases} END), ${money.decimals}::int)`;
+}
+
+/** The currencies counted: the value currency and those with a rate. */
+function countedCurrencies(money: ValueMoney): string[] {
+  return [money.currency, ...Object.keys(money.rates)];
 }
 
 /**
  * Purchases per customer per day (UTC), then per customer, with the returns that reduce spend; only
  * interactions up to `end`, in the value currency or one with a rate (each amount converted and
- * rounded to the currency's decimals, then summed as numeric: exact). One statement; with
- * `customerIds`, only theirs (the timeline index).
+ * rounded to the currency's decimals, then summed as numeric: exact). One statement and one pass over
+ * the rows, without joining the per-day rows back to the per-customer ones: such a plan collapses into
+ * nested loops over millions of row pairs when the planner believes the tables empty (statistics not
+ * refreshed after a bulk load), while sorting and aggregating costs the same whatever the statistics
+ * say (the rates are an expression, not a table to join). With `customerIds`, only theirs (the timeline
+ * index).
  */
 export async function aggregatePurchases(
   tx: Tx,
   workspaceId: string,
   options: { end: Date; money: ValueMoney; customerIds?: readonly string[] },
 ): Promise<PurchaseAggregate[]> {
-  const only: RawBuilder<unknown> =
-    options.customerIds === undefined
-      ? sql``
-      : sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`;
-  const end = options.end.toISOString();
-  const converted = sql`round(i.amount * x.rate, ${options.money.decimals}::int)`;
-  const result = await sql<AggregateRow>`
-    WITH rates AS (${ratesSql(options.money)}), days AS (
-      SELECT i.customer_id, (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
-             sum(${converted}) AS amount, min(i.occurred_at) AS first_at, max(i.occurred_at) AS last_at
-      FROM interactions i JOIN rates x ON x.currency = i.currency
-      WHERE i.workspace_id = ${workspaceId} AND i.type = 'purchase' AND i.amount > 0
-        AND i.occurred_at <= ${end}::timestamptz ${only}
-      GROUP BY 1, 2
-    ), per AS (
-      SELECT customer_id, count(*)::int AS purchase_days, min(day)::int AS first_day, max(day)::int AS last_day,
-             sum(amount) AS total, min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
-      FROM days GROUP BY customer_id
-    ), firsts AS (
-      SELECT d.customer_id, d.amount AS first_day_total
-      FROM days d JOIN per p ON p.customer_id = d.customer_id AND p.first_day = d.day
-    ), returns AS (
-      SELECT i.customer_id, sum(${converted}) AS returned,
-             coalesce(sum(${converted}) FILTER (
-               WHERE (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' > p.first_day), 0)
-               AS returned_later
-      FROM interactions i JOIN rates x ON x.currency = i.currency JOIN per p ON p.customer_id = i.customer_id
-      WHERE i.workspace_id = ${workspaceId} AND i.type = 'return' AND i.amount > 0
-        AND i.occurred_at <= ${end}::timestamptz ${only}
-      GROUP BY i.customer_id
-    )
-    SELECT p.customer_id, p.purchase_days, p.first_day, p.last_day, p.total::float8 AS total,
-           f.first_day_total::float8 AS first_day_total,
-           coalesce(r.returned, 0)::float8 AS returned, coalesce(r.returned_later, 0)::float8 AS returned_later,
-           greatest(p.total - coalesce(r.returned, 0), 0) AS total_spend,
-           p.first_purchase_at, p.last_purchase_at
-    FROM per p JOIN firsts f ON f.customer_id = p.customer_id
-    LEFT JOIN returns r ON r.customer_id = p.customer_id`.execute(tx);
+  const result = await aggregatePurchasesQuery(workspaceId, options).execute(tx);
   return result.rows.map((r) => ({
     customerId: r.customer_id,
     purchaseDays: r.purchase_days,
@@ -112,6 +91,45 @@ export async function countPurchasesByCurrency(
       AND i.occurred_at <= ${end.toISOString()}::timestamptz
     GROUP BY i.currency ORDER BY purchases DESC, i.currency`.execute(tx);
   return result.rows;
+}
+
+/** The statement of `aggregatePurchases`, for its test to read the plan of. */
+export function aggregatePurchasesQuery(
+  workspaceId: string,
+  options: { end: Date; money: ValueMoney; customerIds?: readonly string[] },
+): RawBuilder<AggregateRow> {
+  const only: RawBuilder<unknown> =
+    options.customerIds === undefined
+      ? sql``
+      : sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`;
+  const end = options.end.toISOString();
+  const converted = convertedAmount(options.money);
+  return sql<AggregateRow>`
+    WITH days AS (
+      SELECT i.customer_id, (i.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
+             sum(${converted}) FILTER (WHERE i.type = 'purchase') AS bought,
+             sum(${converted}) FILTER (WHERE i.type = 'return') AS returned,
+             min(i.occurred_at) FILTER (WHERE i.type = 'purchase') AS first_at,
+             max(i.occurred_at) FILTER (WHERE i.type = 'purchase') AS last_at
+      FROM interactions i
+      WHERE i.workspace_id = ${workspaceId} AND i.type IN ('purchase', 'return') AND i.amount > 0
+        AND i.currency = ANY(${countedCurrencies(options.money)}::text[])
+        AND i.occurred_at <= ${end}::timestamptz ${only}
+      GROUP BY 1, 2
+    ), ranked AS (
+      SELECT d.*, min(d.day) FILTER (WHERE d.bought IS NOT NULL) OVER (PARTITION BY d.customer_id) AS first_day
+      FROM days d
+    )
+    SELECT customer_id, count(bought)::int AS purchase_days, min(first_day)::int AS first_day,
+           max(day) FILTER (WHERE bought IS NOT NULL)::int AS last_day, sum(bought)::float8 AS total,
+           coalesce(sum(bought) FILTER (WHERE day = first_day), 0)::float8 AS first_day_total,
+           coalesce(sum(returned), 0)::float8 AS returned,
+           coalesce(sum(returned) FILTER (WHERE day > first_day), 0)::float8 AS returned_later,
+           greatest(sum(bought) - coalesce(sum(returned), 0), 0) AS total_spend,
+           min(first_at) AS first_purchase_at, max(last_at) AS last_purchase_at
+    FROM ranked
+    GROUP BY customer_id
+    HAVING count(bought) > 0`;
 }
 
 /** Rows per statement of the bulk upsert: parameters stay arrays, so this only bounds memory. */

@@ -3,10 +3,13 @@ import { currencyDecimals } from '../shared/money.ts';
 import { fitBgNbd } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaFit } from './gammagamma.ts';
 import {
+  computeFitVerdict,
   computeMeanSpend,
   computeProfileSummary,
   computeRfmThresholds,
   computeValueProfile,
+  explainFitVerdict,
+  type FitVerdict,
   type PredictionCache,
   type ProfileSummary,
   profileModelsOf,
@@ -24,8 +27,13 @@ import * as repo from './value.repository.ts';
 
 /** How a refit values customers; the defaults are a year in weeks at a 10 % annual discount rate. */
 export interface RefitOptions {
-  /** The calibration end (default: now). */
+  /** When the refit runs: the model's `fittedAt` and the profiles' `updatedAt` (default: the clock). */
   now?: Date;
+  /**
+   * The value clock: the calibration end, the instant every profile is scored as of (default: `now`).
+   * Purchases after it are not read.
+   */
+  asOf?: Date;
   period?: Period;
   /** Horizon of expected purchases and CLV, in periods. */
   horizon?: number;
@@ -36,16 +44,29 @@ export interface RefitOptions {
   exchangeRates?: Readonly<Record<string, number>>;
 }
 
+/**
+ * How a refit ended: `fitted` (the new model and its profiles are stored), `no_purchases` (every profile
+ * removed), or a fit that was refused — `not_converged` (the optimiser stopped before a maximum) or
+ * `boundary` (the maximum lies at the edge of the parameter space, so the estimates are limits) — which
+ * leaves the previous model and its profiles as they were.
+ */
+export type RefitStatus = 'fitted' | 'no_purchases' | FitVerdict;
+
 /** What a refit did. */
 export interface RefitReport {
-  status: 'fitted' | 'no_purchases';
+  status: RefitStatus;
   customers: number;
   /** The currency of every money figure; null when there were no purchases. */
   currency: string | null;
   /** Purchases left out of value because their currency has no rate into `currency`, per currency. */
   unconverted: { currency: string; purchases: number }[];
   fittedAt: string;
+  /** The value clock the profiles are scored as of (the calibration end). */
+  asOf: string;
+  /** The model in force after the refit: the new one when fitted, otherwise the previous one (or null). */
   model: StoredValueModel | null;
+  /** A refused fit: why, in a sentence, and the fit itself with its convergence diagnostics. */
+  refused: { reason: string; model: StoredValueModel } | null;
   /** Customers per RFM segment. */
   segments: Partial<Record<RfmSegment, number>>;
   /** Profiles removed (customers without purchases any more, e.g. merged away). */
@@ -81,6 +102,7 @@ export async function refitWorkspaceValue(
 ): Promise<RefitReport> {
   const started = performance.now();
   const now = options.now ?? new Date();
+  const asOf = options.asOf ?? now;
   const period = options.period ?? 'week';
   const valueOptions: ValueOptions = {
     period,
@@ -89,7 +111,7 @@ export async function refitWorkspaceValue(
   };
   assertValueOptions(valueOptions);
   // Money is counted in one currency: others only through the workspace's rates, never added as they are.
-  const byCurrency = await repo.countPurchasesByCurrency(tx, workspaceId, now);
+  const byCurrency = await repo.countPurchasesByCurrency(tx, workspaceId, asOf);
   const currency = options.valueCurrency ?? byCurrency[0]?.currency ?? null;
   const exchangeRates = { ...(options.exchangeRates ?? {}) };
   const unconverted = byCurrency.filter(
@@ -99,11 +121,11 @@ export async function refitWorkspaceValue(
     currency === null
       ? []
       : await repo.aggregatePurchases(tx, workspaceId, {
-          end: now,
+          end: asOf,
           money: { currency, decimals: currencyDecimals(currency), rates: exchangeRates },
         });
   const aggregated = seconds(started);
-  const endDay = dayOf(now);
+  const endDay = dayOf(asOf);
   const summaries = aggregates.map((a) => computeProfileSummary(a, endDay, period));
   if (summaries.length === 0) {
     const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
@@ -113,7 +135,9 @@ export async function refitWorkspaceValue(
       currency,
       unconverted,
       fittedAt: now.toISOString(),
+      asOf: asOf.toISOString(),
       model: null,
+      refused: null,
       segments: {},
       removed,
       seconds: { aggregate: aggregated, fit: 0, score: 0, write: 0, total: seconds(started) },
@@ -140,7 +164,7 @@ export async function refitWorkspaceValue(
     },
     rfm: computeRfmThresholds(summaries),
     calibration: {
-      end: now.toISOString(),
+      end: asOf.toISOString(),
       customers: summaries.length,
       purchaseDays: summaries.reduce((sum, s) => sum + s.purchases, 0),
       meanSpend: computeMeanSpend(gammaGamma?.params ?? null, summaries),
@@ -167,6 +191,25 @@ export async function refitWorkspaceValue(
         : {}),
     },
   };
+  const verdict = computeFitVerdict(model);
+  if (verdict !== 'fitted') {
+    // A fit that stopped short of a maximum, or found it at the edge, describes no population: the
+    // previous model and every profile stay as they were, and the answer says why.
+    const previous = await repo.findValueModelRow(tx, workspaceId);
+    return {
+      status: verdict,
+      customers: summaries.length,
+      currency,
+      unconverted,
+      fittedAt: now.toISOString(),
+      asOf: asOf.toISOString(),
+      model: previous ?? null,
+      refused: { reason: explainFitVerdict(verdict, model, previous !== undefined), model },
+      segments: {},
+      removed: 0,
+      seconds: { aggregate: aggregated, fit: fitted, score: 0, write: 0, total: seconds(started) },
+    };
+  }
   const scoreStarted = performance.now();
   const models = profileModelsOf(model);
   const cache: PredictionCache = new Map();
@@ -177,14 +220,14 @@ export async function refitWorkspaceValue(
     const aggregate = aggregates[i];
     return {
       ...profile,
-      firstPurchaseAt: aggregate?.firstPurchaseAt ?? now,
-      lastPurchaseAt: aggregate?.lastPurchaseAt ?? now,
+      firstPurchaseAt: aggregate?.firstPurchaseAt ?? asOf,
+      lastPurchaseAt: aggregate?.lastPurchaseAt ?? asOf,
     };
   });
   const scored = seconds(scoreStarted);
   const writeStarted = performance.now();
   await repo.saveValueModel(tx, workspaceId, model);
-  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now, currency as string);
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, asOf, now, currency as string);
   const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
   return {
     status: 'fitted',
@@ -192,7 +235,9 @@ export async function refitWorkspaceValue(
     currency,
     unconverted,
     fittedAt: now.toISOString(),
+    asOf: asOf.toISOString(),
     model,
+    refused: null,
     segments,
     removed,
     seconds: {
@@ -207,15 +252,15 @@ export async function refitWorkspaceValue(
 
 /**
  * Recomputes the summary statistics and predictions of the given customers with the stored model (no
- * refit; RFM against the stored quintile boundaries), as of `now`. Nothing happens before a first fit.
- * Returns how many profiles were written. Cheap enough for every ingest: one lookup of the model, one
- * aggregating statement over those customers' interactions, one bulk upsert.
+ * refit; RFM against the stored quintile boundaries), as of the value clock `asOf`. Nothing happens
+ * before a first fit. Returns how many profiles were written. Cheap enough for every ingest: one lookup
+ * of the model, one aggregating statement over those customers' interactions, one bulk upsert.
  */
 export async function updateProfilesForCustomers(
   tx: Tx,
   workspaceId: string,
   customerIds: readonly string[],
-  now: Date = new Date(),
+  asOf: Date = new Date(),
 ): Promise<number> {
   if (customerIds.length === 0) return 0;
   const stored = await repo.findValueModelRow(tx, workspaceId);
@@ -224,11 +269,11 @@ export async function updateProfilesForCustomers(
   if (!stored || currency === undefined) return 0;
   const ids = [...new Set(customerIds)];
   const aggregates = await repo.aggregatePurchases(tx, workspaceId, {
-    end: now,
+    end: asOf,
     customerIds: ids,
     money: { currency, decimals: currencyDecimals(currency), rates: stored.calibration.exchangeRates ?? {} },
   });
-  const endDay = dayOf(now);
+  const endDay = dayOf(asOf);
   const models = profileModelsOf(stored);
   // A model stored before horizons were bounded may carry a longer one: value over the longest allowed
   // rather than refuse every ingest of the workspace.
@@ -243,7 +288,7 @@ export async function updateProfilesForCustomers(
     firstPurchaseAt: a.firstPurchaseAt,
     lastPurchaseAt: a.lastPurchaseAt,
   }));
-  await repo.upsertValueProfiles(tx, workspaceId, profiles, now, now, currency);
+  await repo.upsertValueProfiles(tx, workspaceId, profiles, asOf, new Date(), currency);
   const kept = new Set(aggregates.map((a) => a.customerId));
   await repo.deleteProfiles(
     tx,

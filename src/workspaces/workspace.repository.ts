@@ -37,6 +37,7 @@ function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
           : DEFAULT_EARLIEST_PURCHASE_DATE,
       valueCurrency: typeof policy.valueCurrency === 'string' ? policy.valueCurrency : null,
       exchangeRates: rates(policy.exchangeRates),
+      valueAsOf: typeof policy.valueAsOf === 'string' ? policy.valueAsOf : null,
     },
     policy: {
       categories: list(policy.categories),
@@ -104,7 +105,8 @@ export async function updateWorkspaceSettings(
         | 'sourceTrust'
         | 'earliestPurchaseDate'
         | 'valueCurrency'
-        | 'exchangeRates',
+        | 'exchangeRates'
+        | 'valueAsOf',
         unknown
       >
     >;

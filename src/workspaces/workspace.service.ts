@@ -20,6 +20,7 @@ import {
   normaliseExchangeRates,
   normaliseRegion,
   normaliseSourceTrust,
+  normaliseValueAsOf,
   normaliseValueCurrency,
   resolveKeyPurposes,
 } from './workspace.ts';
@@ -135,6 +136,7 @@ export async function updateSettings(
     ...(patch.doNotStore === undefined ? {} : { doNotStore: patch.doNotStore }),
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
+    ...(patch.valueAsOf === undefined ? {} : { valueAsOf: normaliseValueAsOf(patch.valueAsOf, new Date()) }),
   };
   accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {

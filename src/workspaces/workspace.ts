@@ -47,6 +47,12 @@ export interface WorkspaceSettings {
   valueCurrency: string | null;
   /** Units of `valueCurrency` one unit of another currency is worth (`{"GBP": 1.27}`), set by the workspace. */
   exchangeRates: Record<string, number>;
+  /**
+   * The value clock: the instant value profiles are scored as of (ISO 8601, UTC), or null for the time
+   * of each refit or update. A fixed clock looks at data that ends in the past (an import of history,
+   * a demo world) as of its end; purchases after it are not read.
+   */
+  valueAsOf: string | null;
 }
 
 /** The default earliest purchase date. */
@@ -147,6 +153,33 @@ export function normaliseSourceTrust(sources: readonly string[]): string[] {
     throw invalid('SOURCE_TRUST_INVALID', 'sourceTrust names at most 50 sources.', { count: out.length });
   }
   return out;
+}
+
+/**
+ * Validates a value clock: null, or an ISO 8601 date (midnight UTC) or date-time not in the future
+ * (`now`); returns it as a UTC date-time.
+ */
+export function normaliseValueAsOf(value: string | null, now: Date): string | null {
+  if (value === null) return null;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  // The engine rolls 2025-02-30 over into March: a real date reads back as written.
+  const real = dateOnly ? Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) : true;
+  if (!Number.isFinite(ms) || !real || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw invalid('VALUE_AS_OF_INVALID', 'valueAsOf is an ISO 8601 date or date-time, or null for now.', {
+      errors: [{ path: 'valueAsOf', message: 'must be an ISO 8601 date or date-time, or null' }],
+    });
+  }
+  if (ms > now.getTime()) {
+    throw invalid(
+      'VALUE_AS_OF_INVALID',
+      'valueAsOf may not be in the future: profiles score purchases up to it.',
+      {
+        errors: [{ path: 'valueAsOf', message: 'must not be in the future' }],
+      },
+    );
+  }
+  return new Date(ms).toISOString();
 }
 
 export interface ApiKeyInfo {

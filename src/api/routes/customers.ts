@@ -33,7 +33,8 @@ const GovernedCustomerSchema = Type.Composite([
       Type.Unknown({
         description:
           'In a single read, the value profile (P(alive), expected purchases and spend, CLV, RFM scores and segment, ' +
-          'purchase figures), each field null when the purpose may not use it; absent before a first value refit.',
+          'purchase figures) and `asOf`, the value clock it is scored as (its calibration end); each field null when ' +
+          'the purpose may not use it; absent before a first value refit.',
       }),
     ),
   }),

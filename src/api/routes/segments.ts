@@ -239,11 +239,16 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['value'],
           summary: 'Refit the value model and every profile, then refresh every segment.',
           description:
-            'BG/NBD and Gamma-Gamma fitted by maximum likelihood on the purchases (returns reduce spend), profiles ' +
-            'written for every customer with a purchase, RFM quintiles over all of them. Owners and admins only; ' +
-            'purpose analytics unless named. Audited. Money is counted in the workspace valueCurrency (default: ' +
-            'the currency most purchases are in); purchases in another currency count only through the ' +
-            'workspace exchangeRates, and those without a rate are left out and listed in `unconverted`.',
+            "BG/NBD and Gamma-Gamma fitted by maximum likelihood on the purchases up to the workspace's value clock " +
+            '(`asOf`: its `valueAsOf` setting, or now; returns reduce spend), profiles written for every customer ' +
+            'with a purchase, RFM quintiles over all of them. `status` is `fitted`, `no_purchases`, or a refused ' +
+            'fit: `not_converged` (the optimiser stopped before a maximum) or `boundary` (the maximum lies at the ' +
+            'edge of the parameter space, so the estimates are limits); a refused fit stores nothing, keeps the ' +
+            'previous model (`model`) and its profiles, and carries `refused.reason` and the fit with its ' +
+            'convergence diagnostics (`refused.model`). Owners and admins only; purpose analytics unless named. Audited. ' +
+            'Money is counted in the workspace valueCurrency (default: the currency most purchases are in); purchases in ' +
+            'another currency count only through the workspace exchangeRates, and those without a rate are left out and ' +
+            'listed in `unconverted`.',
           querystring: PurposeQuery,
           body: Type.Optional(RefitBody),
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses() },
@@ -268,7 +273,9 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               currency: refit.currency,
               unconverted: refit.unconverted,
               fittedAt: refit.fittedAt,
+              asOf: refit.asOf,
               model: refit.model,
+              refused: refit.refused,
               rfmSegments: refit.segments,
               removed: refit.removed,
               seconds: refit.seconds,

@@ -42,6 +42,12 @@ const Settings = Type.Object({
       'set by the workspace and applied exactly. Purchases in a currency without a rate are left out of value ' +
       '(the refit reports them).',
   }),
+  valueAsOf: Type.Union([Type.String({ minLength: 10, maxLength: 40 }), Type.Null()], {
+    description:
+      'The value clock: the instant value profiles are scored as of (an ISO 8601 date, meaning midnight UTC, or ' +
+      'date-time; not in the future), or null for the time of each refit (the default). A fixed clock shows data ' +
+      'that ends in the past as of its end; purchases after it are not read. 400 VALUE_AS_OF_INVALID otherwise.',
+  }),
 });
 
 const Workspace = Type.Object({
