@@ -7,6 +7,7 @@ import { planImport, runImport } from '../src/imports/index.ts';
 import { checkAmount, isCurrencyCode, listCurrencyCodes } from '../src/shared/money.ts';
 import { operatorActor } from '../src/workspaces/index.ts';
 import { bearer, createTestWorkspace, ENGINE, reader, type TestWorkspace, useTestApp } from './helpers.ts';
+import { valuePopulation } from './value-population.ts';
 
 /**
  * Money at every entry point: current ISO 4217 currencies only, amounts with at most the currency's
@@ -222,6 +223,9 @@ describe(`money at every entry point (${ENGINE})`, () => {
 
   it('value is counted in one currency, exactly; other currencies only through the workspace rates', async () => {
     const ws = await createTestWorkspace(t.database);
+    // Buyers besides this test's own, in euros: enough for the value model to fit (a fit over three
+    // customers is refused).
+    await ingest(ws, valuePopulation({ customers: 300, end: new Date(Date.now() - 86_400_000) }));
     // Three purchase days whose float sum is not the decimal sum (0.1 + 0.2 + 4376.35).
     const euro = await ingest(ws, [
       purchase('eu', 0.1, 'EUR', { occurredAt: daysAgo(60) }),
