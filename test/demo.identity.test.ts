@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/index.ts';
-import { type DemoIdentityScores, type DemoSummary, evaluateDemoIdentity, runDemo } from '../src/demo/index.ts';
+import {
+  type DemoIdentityScores,
+  type DemoSummary,
+  evaluateDemoIdentity,
+  runDemo,
+} from '../src/demo/index.ts';
 import { ENGINE, openTestDatabase, uniqueName } from './helpers.ts';
 
 /**
