@@ -76,3 +76,19 @@ describe('isIdentityConflict', () => {
     expect(isIdentityConflict(vector({ ...names, phone: 'different' }), 0)).toBe(false);
   });
 });
+
+describe('assessEvidence on names and a birth date', () => {
+  it('merges on names and a birth date unless the contact points both hold disagree', () => {
+    expect(assessEvidence(vector({ ...names, birthDate: 'exact' }), 0)).toBeNull();
+    expect(assessEvidence(vector({ ...names, birthDate: 'exact', phone: 'different' }), 0)).toBe(
+      'names_only',
+    );
+    expect(assessEvidence(vector({ ...names, birthDate: 'exact', address: 'different' }), 0)).toBe(
+      'names_only',
+    );
+    // A contact point that agrees settles it.
+    expect(
+      assessEvidence(vector({ ...names, birthDate: 'exact', phone: 'different', email: 'exact' }), 0),
+    ).toBeNull();
+  });
+});

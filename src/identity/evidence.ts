@@ -52,13 +52,19 @@ export type EvidenceRefusal = 'names_only' | 'identity_conflict';
  */
 export function assessEvidence(levels: Uint8Array, offset: number): EvidenceRefusal | null {
   if (findConflict(levels, offset, true)) return 'identity_conflict';
-  const corroborated =
-    at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId ||
-    reaches(at(levels, offset, F_BIRTH), BIRTH_NEAR) ||
+  const contactAgrees =
     reaches(at(levels, offset, F_ADDRESS), ADDRESS_CLOSE) ||
     at(levels, offset, F_PHONE) === TOP.phone ||
     reaches(at(levels, offset, F_EMAIL), EMAIL_CLOSE);
-  return corroborated ? null : 'names_only';
+  if (contactAgrees || at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId) return null;
+  if (!reaches(at(levels, offset, F_BIRTH), BIRTH_NEAR)) return 'names_only';
+  // Names and a birth date, with every contact point both hold different: namesakes born the same day
+  // are common in a large customer base, so the contacts' disagreement sends the pair to review.
+  const contactDiffers =
+    at(levels, offset, F_ADDRESS) === 0 ||
+    at(levels, offset, F_PHONE) === 0 ||
+    at(levels, offset, F_EMAIL) === 0;
+  return contactDiffers ? 'names_only' : null;
 }
 
 function findConflict(levels: Uint8Array, offset: number, withGovernmentId: boolean): boolean {
