@@ -36,6 +36,7 @@ import {
   testDatabaseUrl,
   useTestApp,
 } from './helpers.ts';
+import { valuePopulation } from './value-population.ts';
 
 /**
  * The backup restores everything: a workspace filled through the API (customers, interactions,
@@ -209,7 +210,12 @@ async function fill(ws: TestWorkspace): Promise<void> {
     value: 'Ruíz',
     reason: 'accent missing',
   });
-  await request('POST', '/v1/value/refit', bearer(key), {});
+  // Buyers enough for the value model to fit, so its model and profiles are in the backup too.
+  await request('POST', '/v1/interactions', bearer(key), {
+    interactions: valuePopulation({ customers: 300, end: new Date(Date.now() - 86_400_000) }),
+  });
+  const refit = await request('POST', '/v1/value/refit', bearer(key), {});
+  expect(refit.status).toBe('fitted');
   await request('POST', `/v1/customers/${ana}/merge`, bearer(key), {
     absorbedId: other,
     reason: 'same person',
