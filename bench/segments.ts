@@ -169,6 +169,7 @@ export async function benchSegments(
     value: Number(refit.seconds.toFixed(2)),
     unit: 's',
     detail:
+      `${report?.status ?? 'no report'}: ` +
       `${(report?.customers ?? 0).toLocaleString('en-US')} customers with ${seeded.value.toLocaleString('en-US')} purchases; ` +
       `aggregate ${report?.seconds.aggregate} s, fit ${report?.seconds.fit} s, score ${report?.seconds.score} s, ` +
       `write ${report?.seconds.write} s`,

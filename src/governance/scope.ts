@@ -216,7 +216,7 @@ async function runWithAccess<T>(
     { ...(options.isolation ? { isolation: options.isolation } : {}), deadline: options.deadline },
   );
   if (audited) {
-    if (options.deferChaining) backlog.add(actor.workspaceId);
+    if (options.deferChaining) backlogOf(db).add(actor.workspaceId);
     else await chainAfterCommit(db, actor.workspaceId);
   }
   return result;
@@ -245,7 +245,7 @@ export async function withAdministration<T>(
     return value;
   });
   if (audits.length > 0) {
-    if (options.deferChaining) backlog.add(actor.workspaceId);
+    if (options.deferChaining) backlogOf(db).add(actor.workspaceId);
     else await chainAfterCommit(db, actor.workspaceId);
   }
   return result;
@@ -260,8 +260,20 @@ export function withClientRequestId(
   return entries.map((entry) => ({ ...entry, details: { ...entry.details, clientRequestId } }));
 }
 
-/** Workspaces whose waiting audit events a busy chainer left for later. */
-const backlog = new Set<string>();
+/**
+ * Workspaces whose waiting audit events a busy chainer left for later, per database: a process that
+ * opens two databases (a benchmark, a restore) never chains one's workspace in the other.
+ */
+const backlogs = new WeakMap<Kysely<DB>, Set<string>>();
+
+function backlogOf(db: Kysely<DB>): Set<string> {
+  let backlog = backlogs.get(db);
+  if (!backlog) {
+    backlog = new Set();
+    backlogs.set(db, backlog);
+  }
+  return backlog;
+}
 
 /**
  * Links the workspace's waiting audit events into its chain, after the access committed, without
@@ -275,10 +287,10 @@ export async function chainAfterCommit(db: Kysely<DB>, workspaceId: string): Pro
     const chained = await inWorkspace(db, workspaceId, (tx) =>
       chainPendingEvents(tx, workspaceId, keys, { wait: false }),
     );
-    if (chained < 0) backlog.add(workspaceId);
+    if (chained < 0) backlogOf(db).add(workspaceId);
     else if (chained > 0) await checkpointNowAndThen(db, workspaceId);
   } catch {
-    backlog.add(workspaceId);
+    backlogOf(db).add(workspaceId);
   }
 }
 
@@ -308,15 +320,24 @@ export async function chainAuditBacklog(db: Kysely<DB>): Promise<number> {
   while (sweeping) await sweeping.catch(() => undefined);
   const sweep = (async () => {
     let total = 0;
+    let failure: unknown;
     const keys = getAuditKeys(db);
+    const backlog = backlogOf(db);
     for (const workspaceId of [...backlog]) {
       backlog.delete(workspaceId);
-      const chained = await inWorkspace(db, workspaceId, (tx) =>
-        chainPendingEvents(tx, workspaceId, keys, { wait: true }),
-      );
-      if (chained > 0) await checkpointNowAndThen(db, workspaceId);
-      total += chained;
+      try {
+        const chained = await inWorkspace(db, workspaceId, (tx) =>
+          chainPendingEvents(tx, workspaceId, keys, { wait: true }),
+        );
+        if (chained > 0) await checkpointNowAndThen(db, workspaceId);
+        total += chained;
+      } catch (error) {
+        // One workspace failing must not leave the others unchained: it waits for the next sweep.
+        backlog.add(workspaceId);
+        failure ??= error;
+      }
     }
+    if (failure !== undefined) throw failure;
     return total;
   })();
   sweeping = sweep;
