@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { segmentRoutes } from '../src/api/routes/segments.ts';
 import type { Role } from '../src/shared/access.ts';
-import { createApiKey, KeyVerifier } from '../src/workspaces/index.ts';
+import { KeyVerifier } from '../src/workspaces/index.ts';
 import {
   bearer,
+  createTestKey,
   createTestWorkspace,
   ENGINE,
   inTestWorkspace,
@@ -34,11 +35,8 @@ beforeAll(async () => {
 const DAY = 86_400_000;
 let sequence = 0;
 
-async function keyFor(ws: TestWorkspace, role: Role): Promise<string> {
-  const { apiKey } = await inTestWorkspace(t.database, ws, (tx) =>
-    createApiKey(tx, ws.workspace.id, { role, name: `${role} key` }),
-  );
-  return apiKey;
+function keyFor(ws: TestWorkspace, role: Role): Promise<string> {
+  return createTestKey(t.database, ws, role);
 }
 
 function request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, headers: object, payload?: unknown) {

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { chainAuditBacklog } from '../src/governance/index.ts';
 import type { Role } from '../src/shared/access.ts';
-import { createApiKey } from '../src/workspaces/index.ts';
 import {
   bearer,
+  createTestKey,
   createTestWorkspace,
   ENGINE,
   inTestWorkspace,
@@ -20,11 +20,8 @@ import {
 
 const t = useTestApp();
 
-async function keyFor(ws: TestWorkspace, role: Role, purposes?: string[]): Promise<string> {
-  const { apiKey } = await inTestWorkspace(t.database, ws, (tx) =>
-    createApiKey(tx, ws.workspace.id, { role, name: `${role} key`, ...(purposes ? { purposes } : {}) }),
-  );
-  return apiKey;
+function keyFor(ws: TestWorkspace, role: Role, purposes?: string[]): Promise<string> {
+  return createTestKey(t.database, ws, role, purposes);
 }
 
 async function request(

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { type AuditKeys, bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase, type Tx } from '../src/db/index.ts';
-import { type Actor, createWorkspace, KeyVerifier, type Workspace } from '../src/workspaces/index.ts';
+import type { Role } from '../src/shared/access.ts';
+import {
+  type Actor,
+  createApiKey,
+  createWorkspace,
+  KeyVerifier,
+  type Workspace,
+} from '../src/workspaces/index.ts';
 
 /**
  * Test fixtures over real databases: a fresh in-memory embedded database per test file, or the
@@ -74,6 +81,27 @@ export async function createTestWorkspace(
       label: `key:${key.id}`,
     },
   };
+}
+
+/**
+ * Creates an API key of a role in the test workspace and answers the key; an integration key is
+ * granted `purposes` (default `service`), as it must name the purposes it may use.
+ */
+export async function createTestKey(
+  database: Database,
+  ws: TestWorkspace,
+  role: Role,
+  purposes?: string[],
+): Promise<string> {
+  const granted = purposes ?? (role === 'integration' ? ['service'] : undefined);
+  const { apiKey } = await inWorkspace(database.db, ws.workspace.id, (tx) =>
+    createApiKey(tx, ws.workspace.id, {
+      role,
+      name: `${role} key`,
+      ...(granted ? { purposes: granted } : {}),
+    }),
+  );
+  return apiKey;
 }
 
 /** Runs `fn` in a transaction confined to the test workspace. */

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { chainAuditBacklog } from '../src/governance/index.ts';
 import type { Role } from '../src/shared/access.ts';
-import { createApiKey } from '../src/workspaces/index.ts';
 import {
   bearer,
+  createTestKey,
   createTestWorkspace,
   ENGINE,
   inTestWorkspace,
@@ -20,15 +20,8 @@ import {
 
 const t = useTestApp();
 
-async function keyFor(ws: TestWorkspace, role: Role): Promise<string> {
-  const { apiKey } = await inTestWorkspace(t.database, ws, (tx) =>
-    createApiKey(tx, ws.workspace.id, {
-      role,
-      name: `${role} key`,
-      ...(role === 'integration' ? { purposes: ['service'] } : {}),
-    }),
-  );
-  return apiKey;
+function keyFor(ws: TestWorkspace, role: Role): Promise<string> {
+  return createTestKey(t.database, ws, role);
 }
 
 function post(url: string, headers: Record<string, string>, payload: unknown) {
