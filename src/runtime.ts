@@ -44,8 +44,16 @@ export async function ensureDefaultWorkspace(
   database: Database,
   dataDir: string,
 ): Promise<string | undefined> {
-  if ((await listWorkspaces(database.db)).some((w) => w.name === 'default')) return undefined;
-  const { apiKey } = await createWorkspace(database.db, { name: 'default' });
+  const exists = async () => (await listWorkspaces(database.db)).some((w) => w.name === 'default');
+  if (await exists()) return undefined;
+  let apiKey: string;
+  try {
+    ({ apiKey } = await createWorkspace(database.db, { name: 'default' }));
+  } catch (error) {
+    // Two processes starting at once on one server: the one that lost the race keeps no key file.
+    if (await exists()) return undefined;
+    throw error;
+  }
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'admin-key');
   writeFileSync(path, `${apiKey}\n`, { mode: 0o600 });

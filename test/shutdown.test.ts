@@ -1,12 +1,27 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE, testDatabaseUrl } from './helpers.ts';
+import { createTestWorkspace, ENGINE, openTestDatabase, testDatabaseUrl } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'cornerstore.js');
+
+/**
+ * A key the server accepts: the admin key it wrote at its first start (a fresh embedded data
+ * directory), or, on a shared server whose default workspace other tests created, a new workspace's.
+ */
+async function anAdminKey(dir: string): Promise<string> {
+  const file = join(dir, 'admin-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const database = await openTestDatabase();
+  try {
+    return (await createTestWorkspace(database)).apiKey;
+  } finally {
+    await database.close();
+  }
+}
 
 // SIGTERM ends the server within its grace period even when a request never finishes: here a client
 // that sends half a body and waits, which graceful shutdown alone would wait for forever.
@@ -46,8 +61,9 @@ describe(`cornerstore serve stops within its grace period (${ENGINE})`, () => {
   });
 
   it('exits (status 1) after the grace period while a request is still in flight', async () => {
+    expect(base, output).not.toBe('');
     const { hostname, port } = new URL(base);
-    const key = readFileSync(join(dir, 'admin-key'), 'utf8').trim();
+    const key = await anAdminKey(dir);
     const socket = connect(Number(port), hostname);
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
