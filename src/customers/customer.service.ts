@@ -42,20 +42,30 @@ async function recordProvenance(
   const rows: repo.FieldValueRow[] = [];
   for (const field of GOLDEN_FIELDS) {
     const value = fields[field];
-    if (value === undefined) continue;
-    rows.push({
-      id: newId(),
-      customerId,
-      field,
-      value,
-      source: change.source,
-      capturedBy: actor.label,
-      capturedAt: change.capturedAt,
-      interactionId: change.interactionId,
-      confidence: 1,
-    });
+    if (value !== undefined) rows.push(fieldValueRow(actor, customerId, field, value, change));
   }
   await repo.recordFieldValues(tx, actor.workspaceId, rows);
+}
+
+/** The provenance row of one field a change wrote. */
+function fieldValueRow(
+  actor: Actor,
+  customerId: string,
+  field: (typeof GOLDEN_FIELDS)[number],
+  value: repo.FieldValueRow['value'],
+  change: NormalisedChange,
+): repo.FieldValueRow {
+  return {
+    id: newId(),
+    customerId,
+    field,
+    value,
+    source: change.source,
+    capturedBy: actor.label,
+    capturedAt: change.capturedAt,
+    interactionId: change.interactionId,
+    confidence: 1,
+  };
 }
 
 /**
@@ -184,17 +194,7 @@ async function insertNewCustomers(
     for (const field of GOLDEN_FIELDS) {
       const value = change.fields[field];
       if (value === undefined || value === null) continue;
-      provenance.push({
-        id: newId(),
-        customerId,
-        field,
-        value,
-        source: change.source,
-        capturedBy: actor.label,
-        capturedAt: change.capturedAt,
-        interactionId: change.interactionId,
-        confidence: 1,
-      });
+      provenance.push(fieldValueRow(actor, customerId, field, value, change));
     }
     for (const contact of change.contacts) {
       contacts.push({
