@@ -39,6 +39,9 @@ const OWNERS: Record<string, string> = {
   value_profiles: 'value',
   segments: 'segments',
   segment_members: 'segments',
+  webhook_endpoints: 'webhooks',
+  webhook_deliveries: 'webhooks',
+  webhook_attempts: 'webhooks',
 };
 
 /**

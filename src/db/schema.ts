@@ -440,3 +440,69 @@ export interface DB {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
 }
+
+/** The endpoint of a recipient of kind webhook (0023): URL, event filter, signing secrets, health. */
+export interface WebhookEndpointsTable {
+  workspace_id: string;
+  recipient_id: string;
+  url: string;
+  /** The event types it asked for; null: every type its purposes allow. */
+  events: string[] | null;
+  status: 'active' | 'disabled';
+  secret: Buffer;
+  /** The secret before the last rotation, still signed with until `previous_secret_until`. */
+  previous_secret: Buffer | null;
+  previous_secret_until: Timestamp | null;
+  consecutive_failures: Generated<number>;
+  failing_since: Timestamp | null;
+  disabled_at: Timestamp | null;
+  disabled_reason: string | null;
+  created_at: Generated<Date>;
+}
+
+/** One event to one endpoint (0023): its id is the receiver's idempotency key (`webhook-id`). */
+export interface WebhookDeliveriesTable {
+  workspace_id: string;
+  id: string;
+  recipient_id: string;
+  event_id: string;
+  event_type: string;
+  customer_id: string | null;
+  purpose: string;
+  lawful_basis: string;
+  /** The exact body every attempt sends. */
+  body: string;
+  status: 'pending' | 'delivered' | 'parked';
+  /** Every attempt ever made (numbers the log). */
+  attempts: Generated<number>;
+  /** Attempts since the delivery was enqueued or last replayed; it parks after `MAX_ATTEMPTS`. */
+  round_attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_attempt_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+  /** When the delivery was recorded in the disclosure ledger (its first attempt that left). */
+  disclosed_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+/** One attempt of a delivery (0023): the request as sent (without its signature), the answer, the time. */
+export interface WebhookAttemptsTable {
+  workspace_id: string;
+  delivery_id: string;
+  attempt: number;
+  recipient_id: string;
+  url: string;
+  request: Json<Record<string, unknown>>;
+  started_at: Timestamp;
+  latency_ms: number;
+  response_status: number | null;
+  error: string | null;
+}
+
+export interface DB {
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}

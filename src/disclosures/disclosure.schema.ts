@@ -21,6 +21,22 @@ export const CreateRecipientBody = Type.Object(
       description: 'The purposes data may be given to it for.',
     }),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description: 'Kind webhook only: the http:// or https:// URL deliveries are POSTed to.',
+      }),
+    ),
+    events: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' }), {
+        minItems: 1,
+        maxItems: 50,
+        uniqueItems: true,
+        description:
+          'Kind webhook only: the event types to receive; without it, every type the purposes allow.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

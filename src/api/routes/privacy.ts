@@ -9,20 +9,23 @@ import {
   SetIntimacyBody,
 } from '../../consent/index.ts';
 import { CustomerSchema } from '../../customers/index.ts';
-import { CreateRecipientBody, DisclosureSchema, RecipientSchema } from '../../disclosures/index.ts';
+import { CreateRecipientBody, DisclosureSchema } from '../../disclosures/index.ts';
 import {
   changePrivacyFlagGoverned,
   readAccessLog,
   readConsents,
   readDisclosures,
   readPrivacyState,
-  readRecipients,
   recordConsentGoverned,
-  registerRecipient,
   setIntimacyGoverned,
   setWorkspacePolicy,
   shareCustomer,
 } from '../../governance/index.ts';
+import {
+  RecipientWithWebhookSchema,
+  readRecipientsWithWebhooks,
+  registerRecipientWithWebhook,
+} from '../../webhooks/index.ts';
 import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
 import {
   errorResponses,
@@ -333,16 +336,38 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['privacy'],
           summary:
             'Register a recipient: a partner, processor, export file or webhook that data may leave to.',
+          description:
+            'A webhook takes "url" (http or https) and optionally "events" (the event types it wants; without it, ' +
+            'every type its purposes allow). Its signing secret (whsec_…) is in this response only: a replay ' +
+            '(Idempotency-Key) answers null. Owner or admin.',
           querystring: PurposeQuery,
           body: CreateRecipientBody,
-          response: { 201: Type.Object({ recipient: RecipientSchema }), ...errorResponses() },
+          response: {
+            201: Type.Object({
+              recipient: RecipientWithWebhookSchema,
+              secret: Type.Union([Type.String(), Type.Null()], {
+                description: "A webhook's signing secret, shown once; null for other kinds and on a replay.",
+              }),
+            }),
+            ...errorResponses(),
+          },
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 201,
-          body: { recipient: await registerRecipient(scope, request.body) },
-        })),
+        // The secret is never stored in the receipt: a replay answers the recipient without it.
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const { recipient, secret } = await registerRecipientWithWebhook(scope, request.body);
+            return { status: 201, body: { recipient, secret }, receipt: { id: recipient.id } };
+          },
+          async (scope, receipt) => ({
+            recipient: (await readRecipientsWithWebhooks(scope)).find((r) => r.id === receipt.id) ?? null,
+            secret: null,
+          }),
+        ),
     );
 
     app.get(
@@ -351,13 +376,17 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['privacy'],
           summary: 'The recipient registry (owner, admin, or the privacy office for legal).',
+          description: 'A webhook shows its URL, event filter, status, failures and any notice of disabling.',
           querystring: PurposeQuery,
-          response: { 200: Type.Object({ recipients: Type.Array(RecipientSchema) }), ...errorResponses() },
+          response: {
+            200: Type.Object({ recipients: Type.Array(RecipientWithWebhookSchema) }),
+            ...errorResponses(),
+          },
         },
       },
       async (request) =>
         withCallerAccess(deps, request, 'read', async (scope) => ({
-          recipients: await readRecipients(scope),
+          recipients: await readRecipientsWithWebhooks(scope),
         })),
     );
 
