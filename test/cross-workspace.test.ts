@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chainAuditBacklog } from '../src/governance/index.ts';
+import { enqueueWebhookDeliveries } from '../src/webhooks/index.ts';
 import {
   bearer,
   createTestWorkspace,
@@ -27,6 +28,8 @@ interface Owned {
   recipient: string;
   merge: string;
   key: string;
+  webhook: string;
+  delivery: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -67,6 +70,10 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
       params: { id: ids.segment, customerId: ids.customer },
     },
     'DELETE /v1/keys/{id}': { params: { id: ids.key } },
+    'GET /v1/recipients/{id}/deliveries': { params: { id: ids.webhook } },
+    'POST /v1/recipients/{id}/rotate-secret': { params: { id: ids.webhook } },
+    'POST /v1/recipients/{id}/enable': { params: { id: ids.webhook } },
+    'POST /v1/deliveries/{id}/replay': { params: { id: ids.delivery } },
   };
   return calls[route];
 }
@@ -150,6 +157,29 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       reason: 'same person',
     });
     expect(merge.statusCode, merge.body).toBe(200);
+    const webhook = await send('POST', '/v1/recipients?purpose=legal', victim.apiKey, {
+      name: 'hook',
+      kind: 'webhook',
+      url: 'http://127.0.0.1:9/hook',
+      purposes: ['service'],
+    });
+    expect(webhook.statusCode, webhook.body).toBe(201);
+    await inTestWorkspace(t.database, victim, (tx) =>
+      enqueueWebhookDeliveries(tx, {
+        id: crypto.randomUUID(),
+        workspaceId: victim.workspace.id,
+        type: 'customer_created',
+        customerId: a ?? null,
+        payload: {},
+        occurredAt: new Date(),
+      }),
+    );
+    const deliveries = await send(
+      'GET',
+      `/v1/recipients/${webhook.json().recipient.id}/deliveries`,
+      victim.apiKey,
+    );
+    expect(deliveries.statusCode, deliveries.body).toBe(200);
     const keys = await send('GET', '/v1/keys', victim.apiKey);
     ids = {
       customer: a ?? '',
@@ -159,6 +189,8 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       recipient: recipient.json().recipient.id,
       merge: merge.json().merge.id,
       key: keys.json().keys[0].id,
+      webhook: webhook.json().recipient.id,
+      delivery: deliveries.json().deliveries[0].id,
     };
   });
 
