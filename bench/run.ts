@@ -17,9 +17,10 @@ import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, tim
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
+import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -39,7 +40,9 @@ const { values: args } = parseArgs({
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline,identity,identity-demo,value,segments').split(','));
+const only = new Set(
+  (args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks').split(','),
+);
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -363,6 +366,11 @@ async function main(): Promise<void> {
     if (only.has('segments')) {
       process.stdout.write('segment count: a saved filter against hand-written SQL of the same filter\n');
       for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);
+    }
+    if (only.has('webhooks')) {
+      process.stdout.write('webhook delivery: signed POSTs to a local receiver, logged and disclosed\n');
+      for (const figure of await benchWebhooks(database, scaleName, join(workDir, 'audit-keys')))
+        record(figure);
     }
     let importWorkspace: string | undefined;
     if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);

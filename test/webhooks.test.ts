@@ -388,7 +388,12 @@ describe(`webhooks out (${ENGINE})`, () => {
 
     const after = new Date(now.getTime() + ROTATION_OVERLAP_MS + 1000);
     await enqueue('customer_created', after);
-    await deliver(after);
+    // Sent with the platform's fetch this time, the other way a caller may send.
+    await deliverDueWebhooks(t.database.db, {
+      now: after,
+      workspaceIds: [ws.workspace.id],
+      fetch: (target, init) => fetch(target, init),
+    });
     last = receiver.at('rotating').at(-1) as Received;
     expect(last.headers['webhook-signature']).toBe(expectedSignature(fresh, last));
 

@@ -308,8 +308,9 @@ export interface DeliverOptions {
   limit?: number;
   /** Requests in flight at once. */
   concurrency?: number;
-  fetch?: FetchLike;
-  timeoutMs?: number;
+  /** Send with this fetch instead of node:http(s). */
+  fetch?: FetchLike | undefined;
+  timeoutMs?: number | undefined;
   /** The jitter's randomness, in [0, 1). */
   random?: () => number;
   /** Only these workspaces (tests, benchmarks); default every workspace. */
@@ -360,7 +361,6 @@ async function sendAll(
   now: Date,
   options: DeliverOptions,
 ): Promise<repo.AttemptRecord[]> {
-  const fetchFn = options.fetch ?? ((url, init) => fetch(url, init));
   const random = options.random ?? Math.random;
   const records: repo.AttemptRecord[] = new Array(claimed.length);
   let next = 0;
@@ -377,9 +377,8 @@ async function sendAll(
         'webhook-signature': computeSignatureHeader(delivery.id, now, delivery.body, delivery.secrets),
       };
       const result = await postDelivery(
-        fetchFn,
         { url: delivery.url, headers, body: delivery.body },
-        options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+        { fetch: options.fetch, timeoutMs: options.timeoutMs },
       );
       const acknowledged = isAcknowledged(result);
       const parked = !acknowledged && delivery.roundAttempt >= MAX_ATTEMPTS;

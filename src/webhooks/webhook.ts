@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { createHmac, randomBytes } from 'node:crypto';
 import { invalid } from '../shared/errors.ts';
 
 /** Webhooks out: types and pure logic (signing, backoff, which events a purpose allows, URL checks). */
@@ -152,6 +151,10 @@ export function formatSecret(bytes: Uint8Array): string {
 }
 
 /**
+ * Signed with node:crypto: the same bytes as the `standardwebhooks` package (the tests check both against
+ * the specification's reference vector and verify with the package), at several times its speed, whose
+ * pure-JavaScript HMAC was a measurable part of a delivery's CPU.
+ *
  * The `webhook-signature` header: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under each secret,
  * separated by spaces (the current secret first; during a rotation also the previous one, so a
  * receiver that still holds the old secret verifies too).
@@ -162,7 +165,10 @@ export function computeSignatureHeader(
   body: string,
   secrets: readonly Uint8Array[],
 ): string {
-  return secrets.map((secret) => new Webhook(secret, { format: 'raw' }).sign(id, timestamp, body)).join(' ');
+  const signed = `${id}.${Math.floor(timestamp.getTime() / 1000)}.${body}`;
+  return secrets
+    .map((secret) => `v1,${createHmac('sha256', secret).update(signed).digest('base64')}`)
+    .join(' ');
 }
 
 /** The body of a delivery (Standard Webhooks' `type`, `timestamp`, `data`): ids and field names only. */

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
+import { type Database, inWorkspace, migrateToLatest, openDatabase } from '../src/db/index.ts';
+import { withAccess } from '../src/governance/index.ts';
+import {
+  computeSignatureHeader,
+  deliverDueWebhooks,
+  enqueueWebhookDeliveries,
+  registerRecipientWithWebhook,
+} from '../src/webhooks/index.ts';
+import { createWorkspace, operatorActor } from '../src/workspaces/index.ts';
+import { peakRssMiB, timed } from './lib.ts';
+import type { Figure } from './report.ts';
+
+/**
+ * Webhook delivery (issue 12's target: ≥ 2,000 deliveries/s to a local receiver): deliveries enqueued
+ * by the subscriber (`field_rectified` events about customers, so each first attempt is also a
+ * disclosure), then sent by the delivery worker in runs of 500 — claim with `SKIP LOCKED`, sign, POST
+ * to a node:http receiver on 127.0.0.1 (keep-alive, 64 in flight), record attempts, deliveries and
+ * disclosures — until none is due. On the PostgreSQL server and on the embedded engine. The baseline is
+ * the same number of signed POSTs to the same receiver with the same concurrency and no database.
+ */
+
+const DELIVERIES = { smoke: 5_000, small: 20_000, large: 50_000 } as const;
+const CUSTOMERS = 1_000;
+const CONCURRENCY = 64;
+
+async function startReceiver(): Promise<{ url: string; server: Server; count: () => number }> {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.writeHead(204).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    server,
+    count: () => received,
+  };
+}
+
+async function seed(database: Database, url: string, deliveries: number): Promise<string> {
+  const { workspace } = await createWorkspace(database.db, {
+    name: `bench-webhooks-${Date.now().toString(36)}`,
+  });
+  const actor = operatorActor(workspace.id);
+  await withAccess(database.db, actor, { purpose: 'legal', requestId: null, mode: 'write' }, (scope) =>
+    registerRecipientWithWebhook(scope, { name: 'bench-hook', kind: 'webhook', url, purposes: ['service'] }),
+  );
+  // Benchmark setup, not the product's ingest path: customers made by SQL.
+  await inWorkspace(database.db, workspace.id, (tx) =>
+    sql`
+      INSERT INTO customers (workspace_id, id, language, created_at)
+      SELECT ${workspace.id}::uuid, ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'en', now()
+      FROM generate_series(1, ${CUSTOMERS}) g`.execute(tx),
+  );
+  const now = new Date();
+  for (let start = 0; start < deliveries; start += 1_000) {
+    await inWorkspace(database.db, workspace.id, async (tx) => {
+      for (let i = start; i < Math.min(deliveries, start + 1_000); i++) {
+        const customer = `00000000-0000-4000-8000-${(1 + (i % CUSTOMERS)).toString(16).padStart(12, '0')}`;
+        await enqueueWebhookDeliveries(
+          tx,
+          {
+            id: randomUUID(),
+            workspaceId: workspace.id,
+            type: 'field_rectified',
+            customerId: customer,
+            payload: { fields: ['givenName'] },
+            occurredAt: now,
+          },
+          { now },
+        );
+      }
+    });
+  }
+  return workspace.id;
+}
+
+async function deliverAll(database: Database, workspaceId: string): Promise<number> {
+  let delivered = 0;
+  for (;;) {
+    const run = await deliverDueWebhooks(database.db, {
+      limit: 500,
+      concurrency: CONCURRENCY,
+      workspaceIds: [workspaceId],
+    });
+    if (run.attempted === 0) return delivered;
+    delivered += run.delivered;
+  }
+}
+
+/** The same POSTs, signed, with the same concurrency, and no database: what the HTTP side alone costs. */
+async function baseline(url: string, count: number): Promise<number> {
+  const body = JSON.stringify({ type: 'field_rectified', timestamp: new Date().toISOString(), data: {} });
+  const secret = Buffer.alloc(32, 7);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      const id = randomUUID();
+      const now = new Date();
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': computeSignatureHeader(id, now, body, [secret]),
+        },
+      });
+      await response.arrayBuffer();
+    }
+  };
+  const { seconds } = await timed(() => Promise.all(Array.from({ length: CONCURRENCY }, worker)));
+  return count / seconds;
+}
+
+async function measure(
+  database: Database,
+  engine: string,
+  receiver: { url: string; count: () => number },
+  deliveries: number,
+  baselineRate: number,
+): Promise<Figure> {
+  const workspaceId = await seed(database, receiver.url, deliveries);
+  const before = receiver.count();
+  const { value: delivered, seconds } = await timed(() => deliverAll(database, workspaceId));
+  const rate = delivered / seconds;
+  return {
+    workload: `webhook delivery, ${engine}`,
+    value: Math.round(rate),
+    unit: 'deliveries/s',
+    detail:
+      `${delivered} of ${deliveries} delivered in ${seconds.toFixed(2)} s (receiver saw ${receiver.count() - before}); ` +
+      `runs of 500, ${CONCURRENCY} in flight; each attempt logged, each first attempt disclosed; ` +
+      `signed POSTs without a database: ${Math.round(baselineRate)}/s`,
+    ratio: rate / baselineRate,
+    target: '≥ 2,000 deliveries/s',
+    peakRssMiB: peakRssMiB(),
+  };
+}
+
+/** The webhook workload on the server database and on the embedded engine. */
+export async function benchWebhooks(
+  database: Database,
+  scaleName: keyof typeof DELIVERIES,
+  keyDir: string,
+): Promise<Figure[]> {
+  const deliveries = DELIVERIES[scaleName];
+  const receiver = await startReceiver();
+  try {
+    const baselineRate = await baseline(receiver.url, deliveries);
+    const figures = [await measure(database, 'PostgreSQL', receiver, deliveries, baselineRate)];
+    const embedded = await openDatabase({ dataDir: 'memory://' });
+    try {
+      bindAuditKeys(embedded.db, loadAuditKeys(keyDir));
+      await migrateToLatest(embedded.db);
+      figures.push(await measure(embedded, 'embedded', receiver, deliveries, baselineRate));
+    } finally {
+      await embedded.close();
+    }
+    return figures;
+  } finally {
+    receiver.server.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.server.close(() => resolve()));
+  }
+}
