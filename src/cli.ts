@@ -7,6 +7,7 @@ import { registerImportCommands } from './cli/import.ts';
 import { registerPrivacyCommands } from './cli/privacy.ts';
 import { registerSegmentCommands } from './cli/segments.ts';
 import { registerValueCommands } from './cli/value.ts';
+import { registerWebhookCommands } from './cli/webhooks.ts';
 import { VERSION } from './runtime.ts';
 
 /** The command-line composition root: `cornerstore <command>`. */
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   registerValueCommands(program);
   registerSegmentCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

@@ -157,6 +157,54 @@ describe(`cornerstore CLI (${ENGINE})`, () => {
     expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, break: { problem: 'missing_event' } });
   });
 
+  it('registers a webhook, rotates its secret, runs the worker and reads the log', {
+    timeout: 240_000,
+  }, async () => {
+    const name = `cli-hooks-${process.pid}-${Date.now().toString(36)}`;
+    expect((await cli('workspace', 'create', name, '--json')).code).toBe(0);
+    const created = await cli(
+      'recipient',
+      'create',
+      'hook',
+      '--kind',
+      'webhook',
+      '--url',
+      'http://127.0.0.1:9/hook',
+      '--purposes',
+      'service',
+      '--workspace',
+      name,
+      '--json',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const body = JSON.parse(created.stdout);
+    expect(body).toMatchObject({
+      name: 'hook',
+      kind: 'webhook',
+      webhook: { url: 'http://127.0.0.1:9/hook' },
+    });
+    expect(body.secret).toMatch(/^whsec_/);
+    const rotated = await cli('webhooks', 'rotate-secret', 'hook', '--workspace', name, '--json');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(JSON.parse(rotated.stdout).secret).toMatch(/^whsec_/);
+    expect(JSON.parse(rotated.stdout).secret).not.toBe(body.secret);
+    const deliver = await cli('webhooks', 'deliver', '--json');
+    expect(deliver.code, deliver.stderr).toBe(0);
+    expect(JSON.parse(deliver.stdout)).toMatchObject({ attempted: 0 });
+    const log = await cli('webhooks', 'deliveries', 'hook', '--workspace', name, '--json');
+    expect(JSON.parse(log.stdout)).toEqual({ deliveries: [], nextCursor: null });
+    const missing = await cli(
+      'webhooks',
+      'replay',
+      '0190c8a0-0000-7000-8000-000000000000',
+      '--workspace',
+      name,
+      '--json',
+    );
+    expect(missing.code).toBe(4);
+    expect(JSON.parse(missing.stderr).error.code).toBe('WEBHOOK_DELIVERY_NOT_FOUND');
+  });
+
   it('reports bad input with a stable code and a non-zero exit code', { timeout: 120_000 }, async () => {
     const badRole = await cli(
       'key',

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { getAuditKeys, verifyWorkspaceAuditChain } from '../audit/index.ts';
 import { RECIPIENT_KINDS } from '../disclosures/index.ts';
-import { readRecipients, registerRecipient, withAccess } from '../governance/index.ts';
+import { withAccess } from '../governance/index.ts';
 import { invalid } from '../shared/errors.ts';
+import { readRecipientsWithWebhooks, registerRecipientWithWebhook } from '../webhooks/index.ts';
 import { getWorkspaceByRef, operatorActor } from '../workspaces/index.ts';
 import { action, emit, type GlobalOptions, list, withDatabase } from './output.ts';
 
@@ -40,19 +41,34 @@ export function registerPrivacyCommands(program: Command): void {
 
   const recipient = program
     .command('recipient')
-    .description('Recipients: the parties personal data may leave to (partners, processors, export files).');
+    .description(
+      'Recipients: the parties personal data may leave to (partners, processors, export files, webhooks).',
+    );
   recipient
     .command('create <name>')
     .description('Register a recipient.')
     .requiredOption('--kind <kind>', 'partner, processor, export_file or webhook')
     .requiredOption('--purposes <list>', 'the purposes it may receive data for, comma-separated', list)
     .option('--description <text>', 'who it is and why it receives data')
+    .option('--url <url>', 'kind webhook: the http(s) URL deliveries are POSTed to')
+    .option(
+      '--events <list>',
+      'kind webhook: the event types to receive (default: all its purposes allow)',
+      list,
+    )
     .option('--workspace <ref>', 'workspace id or name', 'default')
     .action(
       action(
         async (
           name: string,
-          options: { kind: string; purposes: string[]; description?: string; workspace: string },
+          options: {
+            kind: string;
+            purposes: string[];
+            description?: string;
+            url?: string;
+            events?: string[];
+            workspace: string;
+          },
           command: Command,
         ) => {
           const opts = command.optsWithGlobals<GlobalOptions>();
@@ -69,18 +85,24 @@ export function registerPrivacyCommands(program: Command): void {
               operatorActor(workspace.id),
               { purpose: 'legal', requestId: null, mode: 'write' },
               (scope) =>
-                registerRecipient(scope, {
+                registerRecipientWithWebhook(scope, {
                   name,
                   kind: options.kind as 'partner',
                   purposes: options.purposes,
                   ...(options.description === undefined ? {} : { description: options.description }),
+                  ...(options.url === undefined ? {} : { url: options.url }),
+                  ...(options.events === undefined ? {} : { events: options.events }),
                 }),
             );
           });
+          // The recipient as before, with its webhook and (for a webhook) the secret, shown once.
           emit(
             opts,
-            created,
-            `Registered recipient ${created.name} (${created.kind}) for ${created.purposes.join(', ')}.`,
+            { ...created.recipient, secret: created.secret },
+            `Registered recipient ${created.recipient.name} (${created.recipient.kind}) for ${created.recipient.purposes.join(', ')}.` +
+              (created.secret
+                ? `\nSigning secret (shown once; keep it with the receiver): ${created.secret}`
+                : ''),
           );
         },
       ),
@@ -98,13 +120,19 @@ export function registerPrivacyCommands(program: Command): void {
             database.db,
             operatorActor(workspace.id),
             { purpose: 'legal', requestId: null, mode: 'read' },
-            (scope) => readRecipients(scope),
+            (scope) => readRecipientsWithWebhooks(scope),
           );
         });
         emit(opts, recipients, () =>
           recipients.length === 0
             ? 'No recipients.'
-            : recipients.map((r) => `${r.name}\t${r.kind}\t${r.purposes.join(',')}`).join('\n'),
+            : recipients
+                .map(
+                  (r) =>
+                    `${r.name}\t${r.kind}\t${r.purposes.join(',')}` +
+                    (r.webhook ? `\t${r.webhook.url}\t${r.webhook.status}` : ''),
+                )
+                .join('\n'),
         );
       }),
     );
