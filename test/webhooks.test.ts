@@ -426,6 +426,39 @@ describe(`webhooks out (${ENGINE})`, () => {
     expect((await deliveries(marketing.id)).length).toBe(1);
   });
 
+  it('two workers side by side never send one delivery twice', async () => {
+    const { recipient } = await register('pair', { events: ['field_rectified'] });
+    const now = new Date(t0.getTime() + 1000);
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      for (let i = 0; i < 120; i++) {
+        await enqueueWebhookDeliveries(
+          tx,
+          {
+            id: randomUUID(),
+            workspaceId: ws.workspace.id,
+            type: 'field_rectified',
+            customerId,
+            payload: {},
+            occurredAt: now,
+          },
+          { now },
+        );
+      }
+    });
+    const ids = new Set((await deliveries(recipient.id, '?limit=1000')).map((d) => d.id));
+    expect(ids.size).toBe(120);
+    for (;;) {
+      const [a, b] = await Promise.all([
+        deliverDueWebhooks(t.database.db, { now, limit: 40, workspaceIds: [ws.workspace.id] }),
+        deliverDueWebhooks(t.database.db, { now, limit: 40, workspaceIds: [ws.workspace.id] }),
+      ]);
+      if (a.attempted + b.attempted === 0) break;
+    }
+    const seen = receiver.at('pair').map((r) => String(r.headers['webhook-id']));
+    expect(seen.length).toBe(120);
+    expect(new Set(seen)).toEqual(ids);
+  });
+
   it("answers 404 for another workspace's webhook and delivery", async () => {
     const { recipient } = await register('private-hook');
     await enqueue('customer_created', t0);
