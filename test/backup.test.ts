@@ -25,6 +25,7 @@ import {
 } from '../src/imports/index.ts';
 import { isAppError } from '../src/shared/errors.ts';
 import { newId } from '../src/shared/ids.ts';
+import { deliverDueWebhooks, enqueueWebhookDeliveries } from '../src/webhooks/index.ts';
 import { operatorActor } from '../src/workspaces/index.ts';
 import {
   bearer,
@@ -205,6 +206,24 @@ async function fill(ws: TestWorkspace): Promise<void> {
     purposes: ['sale'],
   });
   await request('POST', `/v1/customers/${ana}/shares`, reader(key, 'sale'), { recipient: 'partner' });
+  // A webhook with a delivery and its first attempt (nothing listens on port 9: a refused connection).
+  await request('POST', '/v1/recipients', bearer(key), {
+    name: 'hook',
+    kind: 'webhook',
+    url: 'http://127.0.0.1:9/hook',
+    purposes: ['service'],
+  });
+  await inWorkspace(t.database.db, ws.workspace.id, (tx) =>
+    enqueueWebhookDeliveries(tx, {
+      id: newId(),
+      workspaceId: ws.workspace.id,
+      type: 'field_rectified',
+      customerId: ana,
+      payload: { fields: ['familyName'] },
+      occurredAt: new Date(),
+    }),
+  );
+  await deliverDueWebhooks(t.database.db, { workspaceIds: [ws.workspace.id] });
   await request('POST', `/v1/customers/${ana}/rectify`, bearer(key), {
     field: 'familyName',
     value: 'Ruíz',
