@@ -114,11 +114,23 @@ function postWithNode(request: DeliveryRequest, options: SendOptions): Promise<A
     };
     const headers = { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
     const options_ = { method: 'POST', headers, signal, agent: https ? agents.https : agents.http };
-    const req = https
-      ? httpsRequest(request.url, options_, onResponse)
-      : httpRequest(request.url, options_, onResponse);
-    req.on('error', (error) => settle(failure(error, signal, latency())));
-    req.end(request.body);
+    const send = (retry: boolean) => {
+      const req = https
+        ? httpsRequest(request.url, options_, onResponse)
+        : httpRequest(request.url, options_, onResponse);
+      req.on('error', (error) => {
+        // A kept-alive connection the receiver closed while it sat idle fails at once, before anything
+        // was read: that is no answer from the receiver, so the request goes again, once, on a new one.
+        const code = errorCode(error);
+        if (retry && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && !signal.aborted) {
+          send(false);
+          return;
+        }
+        settle(failure(error, signal, latency()));
+      });
+      req.end(request.body);
+    };
+    send(true);
   });
 }
 
