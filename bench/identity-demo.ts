@@ -17,6 +17,7 @@ import {
   resolveIdentities,
   type SourceRecordForMatching,
   toPersonRecords,
+  toRecordLinks,
 } from '../src/identity/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import { generateWorld } from '../src/synthetic/index.ts';
@@ -211,7 +212,10 @@ async function benchWorldRecords(people: number): Promise<Figure[]> {
   const { value: result, seconds } = await timed(async () =>
     resolveIdentities(engine.records, {
       groups: engine.groups,
-      connected: (a, b) => links.has([a.slice(0, 36), b.slice(0, 36)].sort().join('|')),
+      links: toRecordLinks(
+        engine.records,
+        [...links].map((l) => l.split('|') as [string, string]),
+      ),
     }),
   );
   const scores = computeClusteringScores(truth, Array.from(result.clusterOf));

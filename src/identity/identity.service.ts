@@ -36,7 +36,7 @@ import {
   patternKey,
 } from './merge.ts';
 import { DEFAULT_THRESHOLDS, type ResolvedPair, resolveIdentities } from './resolve.ts';
-import { customerOfRecord, toPersonRecords } from './workspace-records.ts';
+import { customerOfRecord, toPersonRecords, toRecordLinks } from './workspace-records.ts';
 
 /**
  * Use-cases of identity resolution in the database: resolving a workspace (automatic merges above the
@@ -674,7 +674,7 @@ export async function resolveWorkspace(
   const started = performance.now();
   const customers = await repo.listCustomersForMatching(tx, ws, GOVERNMENT_ID_SOURCE_PREFIX);
   const sourced = await repo.listSourceRecordsForMatching(tx, ws);
-  const links = new Set((await repo.listInteractionLinks(tx, ws)).map(([a, b]) => pairKey(a, b)));
+  const links = await repo.listInteractionLinks(tx, ws);
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
   const last = await repo.findLastResolution(tx, ws);
@@ -707,7 +707,7 @@ export async function resolveWorkspace(
           reviewThreshold,
           seed: options.seed ?? 1,
           groups: engine.groups,
-          connected: (a, b) => links.has(pairKey(customerOfRecord(a), customerOfRecord(b))),
+          links: toRecordLinks(engine.records, links),
         })
       : null;
   const resolved = performance.now();

@@ -260,4 +260,6 @@ export {
 export {
   /** The engine's records of a workspace: one per customer and source system, grouped by customer. */
   toPersonRecords,
+  /** Links between customers as links between their engine records. */
+  toRecordLinks,
 } from './workspace-records.ts';
