@@ -128,6 +128,10 @@ export type {
   SourceRecordForMatching,
 } from './identity.repository.ts';
 export {
+  /** Property prefixes by which an interaction names another (`<prefix>ExternalId`, `<prefix>Source`). */
+  REFERENCE_PREFIXES,
+} from './identity.repository.ts';
+export {
   /** Body of a manual merge. */
   MergeBody,
   /** What a merge did (response schema). */
