@@ -28,6 +28,8 @@ const TOP = {
 };
 /** Birth dates agree up to a swapped day and month or one mistyped digit. */
 const BIRTH_NEAR = FIELD_LEVELS.birthDate.indexOf('near');
+/** Birth dates agree to the day. */
+const BIRTH_EXACT = FIELD_LEVELS.birthDate.indexOf('exact');
 /** Addresses agree up to abbreviations and typing (`close`). */
 const ADDRESS_CLOSE = FIELD_LEVELS.address.indexOf('close');
 /** Emails agree up to a typo (`close`). */
@@ -52,12 +54,18 @@ export type EvidenceRefusal = 'names_only' | 'identity_conflict';
  */
 export function assessEvidence(levels: Uint8Array, offset: number): EvidenceRefusal | null {
   if (findConflict(levels, offset, true)) return 'identity_conflict';
+  // A phone is a household's as often as a person's: one shared by two records whose emails differ
+  // does not corroborate their names (a postal address or an email still does).
+  const phoneCorroborates = at(levels, offset, F_PHONE) === TOP.phone && at(levels, offset, F_EMAIL) !== 0;
   const contactAgrees =
     reaches(at(levels, offset, F_ADDRESS), ADDRESS_CLOSE) ||
-    at(levels, offset, F_PHONE) === TOP.phone ||
+    phoneCorroborates ||
     reaches(at(levels, offset, F_EMAIL), EMAIL_CLOSE);
   if (contactAgrees || at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId) return null;
-  if (!reaches(at(levels, offset, F_BIRTH), BIRTH_NEAR)) return 'names_only';
+  // A birth date alone corroborates names only when it agrees exactly (a near date, one digit or a
+  // swapped day and month away, is met by chance dozens of times as often), and only names that agree:
+  // a birth date that outweighs a clearly different given name is spent on that.
+  if (at(levels, offset, F_BIRTH) !== BIRTH_EXACT || givenNameDiffers(levels, offset)) return 'names_only';
   // Names and a birth date, with every contact point both hold different: namesakes born the same day
   // are common in a large customer base, so the contacts' disagreement sends the pair to review.
   const contactDiffers =
@@ -67,9 +75,13 @@ export function assessEvidence(levels: Uint8Array, offset: number): EvidenceRefu
   return contactDiffers ? 'names_only' : null;
 }
 
-function findConflict(levels: Uint8Array, offset: number, withGovernmentId: boolean): boolean {
+/** A clearly different given name (not a nickname, initial or typo), or a different name at all. */
+function givenNameDiffers(levels: Uint8Array, offset: number): boolean {
   const given = at(levels, offset, F_GIVEN);
-  const surname = at(levels, offset, F_SURNAME);
+  return given === 0 || (given === MISSING && at(levels, offset, F_SURNAME) === 0);
+}
+
+function findConflict(levels: Uint8Array, offset: number, withGovernmentId: boolean): boolean {
   const birth = at(levels, offset, F_BIRTH);
   const governmentId = at(levels, offset, F_GOVERNMENT_ID);
   const governmentIdAgrees = governmentId === TOP.governmentId;
@@ -80,8 +92,7 @@ function findConflict(levels: Uint8Array, offset: number, withGovernmentId: bool
   if (birth === 0 && !governmentIdAgrees) return true;
   // A different given name (not a nickname, initial or typo) is another person unless a birth date or
   // a government id says otherwise; a different surname alone is not (marriage).
-  const namesDiffer = given === 0 || (given === MISSING && surname === 0);
-  return namesDiffer && !birthAgrees && !governmentIdAgrees;
+  return givenNameDiffers(levels, offset) && !birthAgrees && !governmentIdAgrees;
 }
 
 /**
