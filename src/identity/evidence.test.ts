@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessEvidence, isIdentityConflict } from './evidence.ts';
+import { assessEvidence, isIdentityConflict, restsOnBirthDateAlone } from './evidence.ts';
 import { FIELD_COUNT, FIELD_LEVELS, MATCH_FIELDS, type MatchField, MISSING } from './features.ts';
 
 /** A comparison vector from level names; fields not named are missing on one side. */
@@ -75,8 +75,11 @@ describe('assessEvidence in a large customer base', () => {
     expect(assessEvidence(vector({ ...names, birthDate: 'near', phone: 'exact' }), 0)).toBeNull();
   });
 
-  it('does not let a phone shared by records whose emails differ corroborate names', () => {
+  it('does not let a phone shared by records whose emails or homes differ corroborate names', () => {
     expect(assessEvidence(vector({ ...names, phone: 'exact', email: 'different' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'different' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'area' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'partial' }), 0)).toBeNull();
     expect(
       assessEvidence(vector({ ...names, phone: 'exact', email: 'different', address: 'exact' }), 0),
     ).toBeNull();
@@ -105,5 +108,14 @@ describe('assessEvidence on names and a birth date', () => {
     expect(
       assessEvidence(vector({ ...names, birthDate: 'exact', phone: 'different', email: 'exact' }), 0),
     ).toBeNull();
+  });
+});
+
+describe('restsOnBirthDateAlone', () => {
+  it('is names and a birth date with nothing else agreeing', () => {
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'exact' }), 0)).toBe(true);
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'exact', email: 'exact' }), 0)).toBe(false);
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'near' }), 0)).toBe(false);
+    expect(restsOnBirthDateAlone(vector(names), 0)).toBe(false);
   });
 });

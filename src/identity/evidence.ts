@@ -15,7 +15,8 @@ import {
  * evidence may decide alone, and they are the same for the offline engine and the workspace:
  * - **Names are never enough.** Two records that agree on names and nothing else are namesakes as often
  *   as not in a customer base of a few thousand; an automatic merge needs a second, independent
- *   agreement: a birth date, a government id, a phone, an email or a postal address.
+ *   agreement: a birth date (to the day), a government id, a phone (not one of records whose emails or
+ *   homes differ), an email, a postal address or a link between the records.
  * - **A shared contact point is evidence, not proof.** Households share phones, emails and addresses;
  *   records that agree on one but disagree on who they are (different birth dates, different government
  *   ids, clearly different given names) are asked about, never merged automatically.
@@ -32,6 +33,8 @@ const BIRTH_NEAR = FIELD_LEVELS.birthDate.indexOf('near');
 const BIRTH_EXACT = FIELD_LEVELS.birthDate.indexOf('exact');
 /** Addresses agree up to abbreviations and typing (`close`). */
 const ADDRESS_CLOSE = FIELD_LEVELS.address.indexOf('close');
+/** Addresses share a street or more (`partial`): below it, another home in the same town or none. */
+const ADDRESS_PARTIAL = FIELD_LEVELS.address.indexOf('partial');
 /** Emails agree up to a typo (`close`). */
 const EMAIL_CLOSE = FIELD_LEVELS.email.indexOf('close');
 
@@ -54,14 +57,44 @@ export type EvidenceRefusal = 'names_only' | 'identity_conflict';
  */
 export function assessEvidence(levels: Uint8Array, offset: number): EvidenceRefusal | null {
   if (findConflict(levels, offset, true)) return 'identity_conflict';
-  // A phone is a household's as often as a person's: one shared by two records whose emails differ
-  // does not corroborate their names (a postal address or an email still does).
-  const phoneCorroborates = at(levels, offset, F_PHONE) === TOP.phone && at(levels, offset, F_EMAIL) !== 0;
-  const contactAgrees =
-    reaches(at(levels, offset, F_ADDRESS), ADDRESS_CLOSE) ||
+  if (corroboratedByContact(levels, offset)) return null;
+  return assessBirthDateAlone(levels, offset);
+}
+
+/**
+ * True when names and a birth date are all that two records agree on (no contact point or government
+ * id): evidence that decides only when the model is sure of it (`BIRTH_DATE_ALONE_PROBABILITY`), since
+ * namesakes born the same day grow common as a customer base grows.
+ */
+export function restsOnBirthDateAlone(levels: Uint8Array, offset: number): boolean {
+  return (
+    !findConflict(levels, offset, true) &&
+    !corroboratedByContact(levels, offset) &&
+    assessBirthDateAlone(levels, offset) === null
+  );
+}
+
+/** The least probability at which names and a birth date alone may decide. */
+export const BIRTH_DATE_ALONE_PROBABILITY = 0.99;
+
+/** A contact point or a government id agrees. */
+function corroboratedByContact(levels: Uint8Array, offset: number): boolean {
+  // A phone is a household's (or a reused number) as often as a person's: one shared by two records
+  // whose emails differ, or whose addresses are different homes, does not corroborate their names.
+  const address = at(levels, offset, F_ADDRESS);
+  const phoneCorroborates =
+    at(levels, offset, F_PHONE) === TOP.phone &&
+    at(levels, offset, F_EMAIL) !== 0 &&
+    (address === MISSING || address >= ADDRESS_PARTIAL);
+  return (
+    reaches(address, ADDRESS_CLOSE) ||
     phoneCorroborates ||
-    reaches(at(levels, offset, F_EMAIL), EMAIL_CLOSE);
-  if (contactAgrees || at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId) return null;
+    reaches(at(levels, offset, F_EMAIL), EMAIL_CLOSE) ||
+    at(levels, offset, F_GOVERNMENT_ID) === TOP.governmentId
+  );
+}
+
+function assessBirthDateAlone(levels: Uint8Array, offset: number): EvidenceRefusal | null {
   // A birth date alone corroborates names only when it agrees exactly (a near date, one digit or a
   // swapped day and month away, is met by chance dozens of times as often), and only names that agree:
   // a birth date that outweighs a clearly different given name is spent on that.

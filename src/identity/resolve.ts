@@ -1,7 +1,13 @@
 import { invalid } from '../shared/errors.ts';
 import { type BlockingOptions, computeCandidatePairs } from './blocking.ts';
 import { computeClusters } from './cluster.ts';
-import { assessEvidence, type EvidenceRefusal, isIdentityConflict } from './evidence.ts';
+import {
+  assessEvidence,
+  BIRTH_DATE_ALONE_PROBABILITY,
+  type EvidenceRefusal,
+  isIdentityConflict,
+  restsOnBirthDateAlone,
+} from './evidence.ts';
 import {
   C_BIRTH,
   C_GOVERNMENT_ID,
@@ -244,6 +250,7 @@ export function resolveIdentities(
   // Automatic merges, strongest first, so the guard keeps the best-supported links.
   const autoScore = Math.log2(autoThreshold / (1 - autoThreshold));
   const reviewScore = Math.log2(reviewThreshold / (1 - reviewThreshold));
+  const birthAloneScore = Math.log2(BIRTH_DATE_ALONE_PROBABILITY / (1 - BIRTH_DATE_ALONE_PROBABILITY));
   const autoIndex: number[] = [];
   const bandIndex: number[] = [];
   const held: { p: number; why: EvidenceRefusal }[] = [];
@@ -251,7 +258,15 @@ export function resolveIdentities(
     const s = scores[p] ?? Number.NEGATIVE_INFINITY;
     if (s >= autoScore) {
       let why = assessEvidence(levels, p * FIELD_COUNT);
-      if (why === 'names_only' && linked.has(candidates.a[p] ?? 0, candidates.b[p] ?? 0)) why = null;
+      const isLinked = linked.has(candidates.a[p] ?? 0, candidates.b[p] ?? 0);
+      if (why === 'names_only' && isLinked) why = null;
+      else if (
+        why === null &&
+        s < birthAloneScore &&
+        !isLinked &&
+        restsOnBirthDateAlone(levels, p * FIELD_COUNT)
+      )
+        why = 'names_only';
       if (why === null) autoIndex.push(p);
       else held.push({ p, why });
     } else if (s >= reviewScore) bandIndex.push(p);
