@@ -14,12 +14,14 @@ import {
   type ClusteringScores,
   type CustomerForMatching,
   computeClusteringScores,
+  REFERENCE_PREFIXES,
   resolveIdentities,
   type SourceRecordForMatching,
   toPersonRecords,
+  toRecordLinks,
 } from '../src/identity/index.ts';
 import { newId } from '../src/shared/ids.ts';
-import { generateWorld } from '../src/synthetic/index.ts';
+import { generateWorld, SOURCE_SYSTEMS } from '../src/synthetic/index.ts';
 import { peakRssMiB, timed } from './lib.ts';
 import type { Figure } from './report.ts';
 
@@ -189,20 +191,30 @@ async function benchWorldRecords(people: number): Promise<Figure[]> {
     ownerOf.set(`${interaction.source}\u0000${interaction.externalId}`, customer);
     byExternalId.set(interaction.externalId, (byExternalId.get(interaction.externalId) ?? 0) + 1);
   }
+  const accountHolder = (externalId: string): string | undefined => {
+    const holders = SOURCE_SYSTEMS.map((source) => customerOf.get(`${source}\u0000${externalId}`)).filter(
+      (c) => c !== undefined,
+    );
+    return holders.length === 1 ? holders[0] : undefined;
+  };
   const links = new Set<string>();
   for (const interaction of interactions) {
     const ref = interaction.customer;
     if (!('identity' in ref)) continue;
     const from = customerOf.get(`${ref.identity.source}\u0000${ref.identity.externalId}`);
-    for (const prefix of ['related', 'order', 'shipment']) {
+    // An account it names (a membership cancelled by telephone names the billing account).
+    const account = interaction.properties.accountId;
+    const holder = typeof account === 'string' ? accountHolder(account) : undefined;
+    if (from !== undefined && holder !== undefined && holder !== from)
+      links.add([from, holder].sort().join('|'));
+    for (const prefix of REFERENCE_PREFIXES) {
       const ext = interaction.properties[`${prefix}ExternalId`];
       const src = interaction.properties[`${prefix}Source`];
       if (typeof ext !== 'string' || from === undefined) continue;
       let to: string | undefined;
       if (typeof src === 'string') to = ownerOf.get(`${src}\u0000${ext}`);
       else if (byExternalId.get(ext) === 1) {
-        for (const source of ['pos', 'web', 'callcentre', 'billing', 'shipping'])
-          to ??= ownerOf.get(`${source}\u0000${ext}`);
+        for (const source of SOURCE_SYSTEMS) to ??= ownerOf.get(`${source}\u0000${ext}`);
       }
       if (to !== undefined && to !== from) links.add([from, to].sort().join('|'));
     }
@@ -211,7 +223,10 @@ async function benchWorldRecords(people: number): Promise<Figure[]> {
   const { value: result, seconds } = await timed(async () =>
     resolveIdentities(engine.records, {
       groups: engine.groups,
-      connected: (a, b) => links.has([a.slice(0, 36), b.slice(0, 36)].sort().join('|')),
+      links: toRecordLinks(
+        engine.records,
+        [...links].map((l) => l.split('|') as [string, string]),
+      ),
     }),
   );
   const scores = computeClusteringScores(truth, Array.from(result.clusterOf));

@@ -58,13 +58,15 @@ describe(`demo identity against the world's truth (${ENGINE})`, () => {
     expect(scores.people).toBe(CUSTOMERS);
     expect(summary.identity.merged).toBeGreaterThan(0);
     expect(scores.precision).toBeGreaterThanOrEqual(0.99);
-    expect(scores.mixedClusters).toBeLessThanOrEqual(1);
+    expect(scores.mixedClusters).toBe(0);
   });
 
-  it('finds most of the same people across systems', () => {
-    // The evidence ceiling of this world: pairs of records that share nothing but a name (namesakes are
-    // as common as not) are asked about, never merged; see BENCHMARKS.md for the measured figures.
-    expect(first.scores.recall).toBeGreaterThanOrEqual(0.8);
+  it('finds the same people across systems, up to what their records give evidence of', () => {
+    // This world's evidence ceiling is 0.959: 23 of its 558 same-person pairs are linked by nothing but
+    // a name, directly or through the person's other records (no birth date, contact point, address or
+    // linking interaction), and names alone are namesakes' as often as not, so those are asked about,
+    // never merged; see BENCHMARKS.md for the measured figures.
+    expect(first.scores.recall).toBeGreaterThanOrEqual(0.94);
   });
 
   it('puts every interaction on a customer holding a record of its own person', () => {

@@ -62,4 +62,13 @@ describe('computeCandidatePairs', () => {
     expect(capped.length).toBeLessThan(all.length);
     expect(capped.length).toBeGreaterThan(0);
   });
+
+  it('compares linked records whatever their keys', () => {
+    const records = [
+      person('a', { givenName: 'Jonathan', surname: 'Campbelll' }),
+      person('b', { givenName: 'Johnny', surname: 'Kempbell', city: 'San Jose' }),
+    ];
+    expect(pairs(records)).toEqual([]);
+    expect(pairs(records, { linked: [[1, 0]] })).toEqual(['0-1']);
+  });
 });

@@ -80,6 +80,11 @@ export interface BlockingOptions {
   maxBlockSize?: number;
   /** Neighbours each record is compared with inside an oversized block. */
   window?: number;
+  /**
+   * Pairs of records (indices) compared whatever their keys: something besides their fields connects
+   * them (an order of one shipped by the other), so a misspelled name must not keep them apart.
+   */
+  linked?: readonly (readonly [number, number])[];
 }
 
 /** Candidate pairs (`a[k] < b[k]`, each pair once, sorted) and how many each key proposed. */
@@ -161,6 +166,12 @@ export function computeCandidatePairs(
       }
     }
     proposedByKey[key.name] = buffer.length - before;
+  }
+
+  if (options.linked !== undefined) {
+    const before = buffer.length;
+    for (const [x, y] of options.linked) if (x !== y && x < n && y < n) buffer.push(x, y);
+    proposedByKey.linked = buffer.length - before;
   }
 
   const packed = buffer.sortedUnique();

@@ -115,6 +115,12 @@ describe('compareNameInfo', () => {
     expect(compareNameInfo(info('j'), info('james'))).toBe(1);
     expect(compareNameInfo(info('james'), info('olga'))).toBe(0);
   });
+
+  it('finds a mistyped name among the parts of a longer one, and folds letters without marks', () => {
+    expect(compareNameInfo(info('Rebecca Katherine'), info('rebbecca'))).toBe(3);
+    expect(normaliseName('Michał Yıldırım Đỗ')).toBe('michal yildirim do');
+    expect(compareNameInfo(info('Yıldırım'), info('YILDIRIM'))).toBe(4);
+  });
 });
 
 describe('birth dates', () => {

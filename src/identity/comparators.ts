@@ -4,6 +4,18 @@
  * into weights. Inputs are expected already normalised (see `normaliseName`, `normaliseAddress`).
  */
 
+/** Letters that do not decompose into a base letter and a mark, and their plain forms. */
+const LETTER_FOLDS: Readonly<Record<string, string>> = {
+  ł: 'l',
+  ı: 'i',
+  đ: 'd',
+  ð: 'd',
+  ø: 'o',
+  æ: 'ae',
+  œ: 'oe',
+  þ: 'th',
+};
+
 /** Lower-case, diacritics removed, anything but letters and digits turned into single spaces. */
 export function normaliseText(value: string): string {
   return value
@@ -11,6 +23,7 @@ export function normaliseText(value: string): string {
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/ß/g, 'ss')
+    .replace(/[łıđðøæœþ]/g, (c) => LETTER_FOLDS[c] ?? c)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
@@ -323,8 +336,14 @@ export function compareNameInfo(a: NameInfo, b: NameInfo): number {
   if (jw >= 0.92) return 3;
   if (Math.min(la, lb) >= 4 && withinOneEdit(a.compact, b.compact)) return 3;
   if (a.tokens.length > 1 || b.tokens.length > 1) {
-    // "mary ann" against "mary", "garcia lopez" against "garcia": one name is part of the other.
-    for (const ta of a.tokens) for (const tb of b.tokens) if (ta.length > 1 && ta === tb) return 3;
+    // "mary ann" against "mary", "garcia lopez" against "garcia": one name is part of the other, as
+    // typed ("rebecca katherine" against "rebbecca").
+    for (const ta of a.tokens) {
+      for (const tb of b.tokens) {
+        if (ta.length < 2 || tb.length < 2) continue;
+        if (ta === tb || (Math.min(ta.length, tb.length) >= 4 && withinOneEdit(ta, tb))) return 3;
+      }
+    }
   }
   if (jw >= 0.84 || (a.phonetic.length > 0 && a.phonetic === b.phonetic)) return 2;
   return 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessEvidence, isIdentityConflict } from './evidence.ts';
+import { assessEvidence, isIdentityConflict, restsOnBirthDateAlone } from './evidence.ts';
 import { FIELD_COUNT, FIELD_LEVELS, MATCH_FIELDS, type MatchField, MISSING } from './features.ts';
 
 /** A comparison vector from level names; fields not named are missing on one side. */
@@ -26,7 +26,7 @@ describe('assessEvidence', () => {
       { email: 'exact' },
       { email: 'close' },
       { address: 'close' },
-      { birthDate: 'near' },
+      { birthDate: 'exact' },
       { governmentId: 'exact' },
     ]) {
       expect(assessEvidence(vector({ ...names, ...extra }), 0)).toBeNull();
@@ -49,10 +49,11 @@ describe('assessEvidence', () => {
   it('takes one mistyped identifier for a typo when the other identifier agrees', () => {
     expect(assessEvidence(vector({ ...names, birthDate: 'exact', governmentId: 'different' }), 0)).toBeNull();
     expect(assessEvidence(vector({ ...names, birthDate: 'different', governmentId: 'exact' }), 0)).toBeNull();
-    // A given name that is not even a nickname, with the birth date agreeing: a typo.
-    expect(
-      assessEvidence(vector({ givenName: 'different', surname: 'exact', birthDate: 'exact' }), 0),
-    ).toBeNull();
+    // A given name that is not even a nickname, with the birth date agreeing: a typo, when a contact
+    // point agrees too; the birth date alone is spent on outweighing the given name.
+    const typo = { givenName: 'different', surname: 'exact', birthDate: 'exact' } as const;
+    expect(assessEvidence(vector({ ...typo, email: 'exact' }), 0)).toBeNull();
+    expect(assessEvidence(vector(typo), 0)).toBe('names_only');
     // A new surname (marriage) with everything else agreeing is the same person.
     expect(
       assessEvidence(vector({ givenName: 'exact', surname: 'different', phone: 'exact' }), 0),
@@ -65,6 +66,23 @@ describe('assessEvidence', () => {
     two.set(vector({ ...names, phone: 'exact' }), FIELD_COUNT);
     expect(assessEvidence(two, 0)).toBe('names_only');
     expect(assessEvidence(two, FIELD_COUNT)).toBeNull();
+  });
+});
+
+describe('assessEvidence in a large customer base', () => {
+  it('does not let a birth date one digit or a swap away corroborate names alone', () => {
+    expect(assessEvidence(vector({ ...names, birthDate: 'near' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, birthDate: 'near', phone: 'exact' }), 0)).toBeNull();
+  });
+
+  it('does not let a phone shared by records whose emails or homes differ corroborate names', () => {
+    expect(assessEvidence(vector({ ...names, phone: 'exact', email: 'different' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'different' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'area' }), 0)).toBe('names_only');
+    expect(assessEvidence(vector({ ...names, phone: 'exact', address: 'partial' }), 0)).toBeNull();
+    expect(
+      assessEvidence(vector({ ...names, phone: 'exact', email: 'different', address: 'exact' }), 0),
+    ).toBeNull();
   });
 });
 
@@ -90,5 +108,14 @@ describe('assessEvidence on names and a birth date', () => {
     expect(
       assessEvidence(vector({ ...names, birthDate: 'exact', phone: 'different', email: 'exact' }), 0),
     ).toBeNull();
+  });
+});
+
+describe('restsOnBirthDateAlone', () => {
+  it('is names and a birth date with nothing else agreeing', () => {
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'exact' }), 0)).toBe(true);
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'exact', email: 'exact' }), 0)).toBe(false);
+    expect(restsOnBirthDateAlone(vector({ ...names, birthDate: 'near' }), 0)).toBe(false);
+    expect(restsOnBirthDateAlone(vector(names), 0)).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import {
   parseBirthDate,
   phoneKey,
 } from './comparators.ts';
-import { nicknameGroups } from './nicknames.ts';
+import { nicknameGroupsAsTyped } from './nicknames.ts';
 import type { PersonRecord } from './records.ts';
 
 /**
@@ -199,8 +199,8 @@ export function computeFeatures(records: readonly PersonRecord[]): RecordFeature
 
   const nameInfos: NameInfo[] = names.values.map((text) => {
     const tokens = text.split(' ');
-    const groups = new Set<number>(nicknameGroups(text));
-    for (const t of tokens) for (const g of nicknameGroups(t)) groups.add(g);
+    const groups = new Set<number>(nicknameGroupsAsTyped(text));
+    for (const t of tokens) for (const g of nicknameGroupsAsTyped(t)) groups.add(g);
     return { text, compact: compact(text), phonetic: nysiis(text), tokens, nicknameGroups: [...groups] };
   });
   const toCounts = (map: Map<number, number>) => {

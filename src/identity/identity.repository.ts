@@ -202,14 +202,17 @@ export async function listSourceRecordsForMatching(
 }
 
 /** Property prefixes by which an interaction names another: `<prefix>ExternalId` and `<prefix>Source`. */
-export const REFERENCE_PREFIXES = ['related', 'order', 'shipment'] as const;
+export const REFERENCE_PREFIXES = ['related', 'order', 'shipment', 'original'] as const;
 
 /**
- * Pairs of active customers one of whose interactions names an interaction of the other in its
- * properties (`relatedExternalId` with `relatedSource`, `orderExternalId` with `orderSource`,
- * `shipmentExternalId` with `shipmentSource`): the shipment of an order, the pickup of a web order in a
- * store, the complaint about a purchase. Without the source, the external id must name exactly one
- * interaction of the workspace.
+ * Pairs of active customers one of whose interactions names, in its properties, an interaction or an
+ * account of the other:
+ * - an interaction by `<prefix>ExternalId` with `<prefix>Source` (prefixes `related`, `order`,
+ *   `shipment`, `original`): the shipment of an order, the pickup of a web order in a store, the return
+ *   of a purchase, the complaint about it. Without the source, the external id must name exactly one
+ *   interaction of the workspace;
+ * - an account by `accountId` (with `accountSource` when given): the external id of exactly one
+ *   customer identity, as a membership cancelled by telephone names the billing account.
  */
 export async function listInteractionLinks(tx: Tx, workspaceId: string): Promise<[string, string][]> {
   const { rows } = await sql<{ a: string; b: string }>`
@@ -217,6 +220,10 @@ export async function listInteractionLinks(tx: Tx, workspaceId: string): Promise
       SELECT i.customer_id, i.properties ->> (p || 'ExternalId') AS ext, i.properties ->> (p || 'Source') AS src
       FROM interactions i, unnest(${[...REFERENCE_PREFIXES]}::text[]) AS p
       WHERE i.workspace_id = ${workspaceId} AND i.properties ? (p || 'ExternalId')
+    ), accounts AS (
+      SELECT DISTINCT i.customer_id, i.properties ->> 'accountId' AS ext, i.properties ->> 'accountSource' AS src
+      FROM interactions i
+      WHERE i.workspace_id = ${workspaceId} AND i.properties ? 'accountId'
     )
     SELECT DISTINCT r.customer_id AS a, t.customer_id AS b
     FROM refs r
@@ -225,7 +232,18 @@ export async function listInteractionLinks(tx: Tx, workspaceId: string): Promise
     WHERE t.customer_id <> r.customer_id
       AND (r.src IS NOT NULL OR NOT EXISTS (
         SELECT 1 FROM interactions o
-        WHERE o.workspace_id = ${workspaceId} AND o.external_id = r.ext AND o.id <> t.id))`.execute(tx);
+        WHERE o.workspace_id = ${workspaceId} AND o.external_id = r.ext AND o.id <> t.id))
+    UNION
+    SELECT r.customer_id AS a, ci.customer_id AS b
+    FROM accounts r
+    JOIN customer_identities ci ON ci.workspace_id = ${workspaceId} AND ci.external_id = r.ext
+      AND (r.src IS NULL OR ci.source = r.src)
+    WHERE ci.customer_id <> r.customer_id
+      AND (r.src IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM customer_identities o
+        WHERE o.workspace_id = ${workspaceId} AND o.external_id = r.ext AND o.source <> ci.source))`.execute(
+    tx,
+  );
   return rows.map((r) => [r.a, r.b]);
 }
 
@@ -436,13 +454,14 @@ export async function listContactPointImages(
   }));
 }
 
-/** The consent projection of one customer. */
-export async function listConsentStateImages(
+/** The consent projections of customers, by customer (one statement). */
+export async function listConsentStateImagesOf(
   tx: Tx,
   workspaceId: string,
-  customerId: string,
-): Promise<ConsentStateImage[]> {
+  customerIds: readonly string[],
+): Promise<Map<string, ConsentStateImage[]>> {
   const { rows } = await sql<{
+    customer_id: string;
     purpose: string;
     channel: string;
     status: ConsentStateImage['status'];
@@ -451,36 +470,52 @@ export async function listConsentStateImages(
     effective_from: string;
     record_id: string;
   }>`
-    SELECT purpose, channel, status, explicit, ${microOrNull('expires_at')} AS expires_at,
+    SELECT customer_id, purpose, channel, status, explicit, ${microOrNull('expires_at')} AS expires_at,
       ${micro('effective_from')} AS effective_from, record_id
-    FROM consent_state WHERE workspace_id = ${workspaceId} AND customer_id = ${customerId}
-    ORDER BY purpose, channel`.execute(tx);
-  return rows.map((r) => ({
-    purpose: r.purpose,
-    channel: r.channel,
-    status: r.status,
-    explicit: r.explicit,
-    expiresAt: r.expires_at,
-    effectiveFrom: r.effective_from,
-    recordId: r.record_id,
-  }));
+    FROM consent_state WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${customerIds}::uuid[])
+    ORDER BY customer_id, purpose, channel`.execute(tx);
+  const out = new Map<string, ConsentStateImage[]>(customerIds.map((id) => [id, []]));
+  for (const r of rows) {
+    out.get(r.customer_id)?.push({
+      purpose: r.purpose,
+      channel: r.channel,
+      status: r.status,
+      explicit: r.explicit,
+      expiresAt: r.expires_at,
+      effectiveFrom: r.effective_from,
+      recordId: r.record_id,
+    });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The writes of a merge and an unmerge
 // ---------------------------------------------------------------------------------------------------------
 
-/** Moves every interaction of one customer to another; returns the ids moved. */
-export async function moveAllInteractions(
+/**
+ * Moves everything that hangs off one customer by its id to another, in one statement: interactions,
+ * field value rows and identities. Returns the ids of the interactions moved.
+ */
+export async function moveCustomerRows(
   tx: Tx,
   workspaceId: string,
   fromId: string,
   toId: string,
 ): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    UPDATE interactions SET customer_id = ${toId}
-    WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
-    RETURNING id`.execute(tx);
+    WITH moved AS (
+      UPDATE interactions SET customer_id = ${toId}
+      WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
+      RETURNING id
+    ), field_values AS (
+      UPDATE customer_field_values SET customer_id = ${toId}
+      WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
+    ), identities AS (
+      UPDATE customer_identities SET customer_id = ${toId}
+      WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
+    )
+    SELECT id FROM moved`.execute(tx);
   return rows.map((r) => r.id).sort();
 }
 
@@ -515,13 +550,6 @@ export async function listInteractionsReceivedAfter(
   return rows;
 }
 
-/** Moves every field value row of one customer to another. */
-export async function moveFieldValues(tx: Tx, workspaceId: string, fromId: string, toId: string) {
-  await sql`
-    UPDATE customer_field_values SET customer_id = ${toId}
-    WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}`.execute(tx);
-}
-
 /** Marks field value rows superseded now. */
 export async function supersedeFieldValues(tx: Tx, workspaceId: string, ids: readonly string[]) {
   if (ids.length === 0) return;
@@ -545,16 +573,38 @@ export async function restoreFieldValues(
     WHERE f.workspace_id = ${workspaceId} AND f.id = r.id`.execute(tx);
 }
 
-/** Writes a customer's golden fields, privacy columns, merge pointer and update time as given. */
-export async function writeCustomerImage(tx: Tx, workspaceId: string, image: CustomerImage) {
+/**
+ * Writes customers' golden fields, privacy columns, merge pointers and update times as given, in one
+ * statement.
+ */
+export async function writeCustomerImages(tx: Tx, workspaceId: string, images: readonly CustomerImage[]) {
+  if (images.length === 0) return;
+  const rows = images.map((i) => ({
+    id: i.id,
+    given_name: i.givenName,
+    family_name: i.familyName,
+    preferred_name: i.preferredName,
+    language: i.language,
+    birth_date: i.birthDate,
+    intimacy_level: i.intimacyLevel,
+    processing_restricted: i.restricted,
+    objections: i.objections,
+    updated_at: i.updatedAt,
+    merged_into: i.mergedInto,
+  }));
   await sql`
-    UPDATE customers SET
-      given_name = ${image.givenName}, family_name = ${image.familyName},
-      preferred_name = ${image.preferredName}, language = ${image.language},
-      birth_date = ${image.birthDate}::date, intimacy_level = ${image.intimacyLevel},
-      processing_restricted = ${image.restricted}, objections = ${image.objections}::text[],
-      updated_at = ${image.updatedAt}::timestamptz, merged_into = ${image.mergedInto}::uuid
-    WHERE workspace_id = ${workspaceId} AND id = ${image.id}`.execute(tx);
+    UPDATE customers c SET
+      given_name = r.given_name, family_name = r.family_name,
+      preferred_name = r.preferred_name, language = r.language,
+      birth_date = r.birth_date, intimacy_level = r.intimacy_level,
+      processing_restricted = r.processing_restricted,
+      objections = ARRAY(SELECT jsonb_array_elements_text(r.objections)),
+      updated_at = r.updated_at, merged_into = r.merged_into
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
+      id uuid, given_name text, family_name text, preferred_name text, language text, birth_date date,
+      intimacy_level integer, processing_restricted boolean, objections jsonb, updated_at timestamptz,
+      merged_into uuid)
+    WHERE c.workspace_id = ${workspaceId} AND c.id = r.id`.execute(tx);
 }
 
 /** Sets golden fields of a customer (columns named by field). */
@@ -572,13 +622,6 @@ export async function setGoldenFields(
   await sql`
     UPDATE customers SET ${sql.join(sets, sql`, `)}
     WHERE workspace_id = ${workspaceId} AND id = ${customerId}`.execute(tx);
-}
-
-/** Moves every identity of one customer to another. */
-export async function moveAllIdentities(tx: Tx, workspaceId: string, fromId: string, toId: string) {
-  await sql`
-    UPDATE customer_identities SET customer_id = ${toId}
-    WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}`.execute(tx);
 }
 
 /** Moves the given identities (those still on `fromId`) back to `toId`; returns how many moved. */

@@ -36,7 +36,7 @@ import {
   patternKey,
 } from './merge.ts';
 import { DEFAULT_THRESHOLDS, type ResolvedPair, resolveIdentities } from './resolve.ts';
-import { customerOfRecord, toPersonRecords } from './workspace-records.ts';
+import { customerOfRecord, toPersonRecords, toRecordLinks } from './workspace-records.ts';
 
 /**
  * Use-cases of identity resolution in the database: resolving a workspace (automatic merges above the
@@ -228,8 +228,9 @@ async function performMerge(
   );
   if (refusal) throw guardRefusal(survivorId, absorbedId, refusal.reason, refusal);
   const contacts = await repo.listContactPointImages(tx, ws, [survivorId, absorbedId]);
-  const survivorConsent = await repo.listConsentStateImages(tx, ws, survivorId);
-  const absorbedConsent = await repo.listConsentStateImages(tx, ws, absorbedId);
+  const consents = await repo.listConsentStateImagesOf(tx, ws, [survivorId, absorbedId]);
+  const survivorConsent = consents.get(survivorId) ?? [];
+  const absorbedConsent = consents.get(absorbedId) ?? [];
 
   // Survivorship, field by field.
   const trust = scope.workspace.settings.sourceTrust;
@@ -276,10 +277,8 @@ async function performMerge(
     movedInteractionIds: [],
   };
 
-  before.movedInteractionIds = await repo.moveAllInteractions(tx, ws, absorbedId, survivorId);
-  await repo.moveFieldValues(tx, ws, absorbedId, survivorId);
+  before.movedInteractionIds = await repo.moveCustomerRows(tx, ws, absorbedId, survivorId);
   await repo.supersedeFieldValues(tx, ws, supersede);
-  await repo.moveAllIdentities(tx, ws, absorbedId, survivorId);
 
   // Contact points: a value both hold stays once, on the survivor, verified when either was.
   const own = new Map(
@@ -303,12 +302,10 @@ async function performMerge(
   const consentsChanged = mergeConsentStates(survivorConsent, absorbedConsent);
   await repo.upsertConsentStates(tx, ws, survivorId, consentsChanged);
 
-  await repo.writeCustomerImage(tx, ws, after);
-  await repo.writeCustomerImage(tx, ws, {
-    ...absorbed,
-    mergedInto: survivorId,
-    updatedAt: scope.now.toISOString(),
-  });
+  await repo.writeCustomerImages(tx, ws, [
+    after,
+    { ...absorbed, mergedInto: survivorId, updatedAt: scope.now.toISOString() },
+  ]);
 
   const id = newId();
   const mergedAt = await repo.insertMerge(tx, ws, {
@@ -534,8 +531,7 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
     survivorImage.restricted = nowSurvivor.restricted;
     survivorImage.objections = nowSurvivor.objections;
   }
-  await repo.writeCustomerImage(tx, ws, survivorImage);
-  await repo.writeCustomerImage(tx, ws, before.absorbed);
+  await repo.writeCustomerImages(tx, ws, [survivorImage, before.absorbed]);
 
   // Each side's own consent: the survivor's projection as it was, moved on by its own later records.
   await repo.replaceConsentStates(tx, ws, survivorId, before.survivorConsentState);
@@ -674,7 +670,7 @@ export async function resolveWorkspace(
   const started = performance.now();
   const customers = await repo.listCustomersForMatching(tx, ws, GOVERNMENT_ID_SOURCE_PREFIX);
   const sourced = await repo.listSourceRecordsForMatching(tx, ws);
-  const links = new Set((await repo.listInteractionLinks(tx, ws)).map(([a, b]) => pairKey(a, b)));
+  const links = await repo.listInteractionLinks(tx, ws);
   const labels = computeLearnedDecisions(await repo.listDecisionLabels(tx, ws));
   const queuedBefore = await repo.listQueuedPairKeys(tx, ws);
   const last = await repo.findLastResolution(tx, ws);
@@ -707,7 +703,7 @@ export async function resolveWorkspace(
           reviewThreshold,
           seed: options.seed ?? 1,
           groups: engine.groups,
-          connected: (a, b) => links.has(pairKey(customerOfRecord(a), customerOfRecord(b))),
+          links: toRecordLinks(engine.records, links),
         })
       : null;
   const resolved = performance.now();

@@ -128,6 +128,10 @@ export type {
   SourceRecordForMatching,
 } from './identity.repository.ts';
 export {
+  /** Property prefixes by which an interaction names another (`<prefix>ExternalId`, `<prefix>Source`). */
+  REFERENCE_PREFIXES,
+} from './identity.repository.ts';
+export {
   /** Body of a manual merge. */
   MergeBody,
   /** What a merge did (response schema). */
@@ -260,4 +264,6 @@ export {
 export {
   /** The engine's records of a workspace: one per customer and source system, grouped by customer. */
   toPersonRecords,
+  /** Links between customers as links between their engine records. */
+  toRecordLinks,
 } from './workspace-records.ts';

@@ -1,3 +1,5 @@
+import { withinOneEdit } from './comparators.ts';
+
 /**
  * Given names that stand for each other: a formal name with its usual short forms and pet names, and
  * spelling variants across languages. A name may belong to several groups ("alex" is Alexander and
@@ -10,7 +12,7 @@ const GROUPS: readonly (readonly string[])[] = [
   ['richard', 'rick', 'rich', 'dick', 'ricky', 'richie'],
   ['james', 'jim', 'jimmy', 'jamie', 'jem'],
   ['john', 'jack', 'johnny', 'jon', 'jonny'],
-  ['jonathan', 'jon', 'jonny', 'nathan'],
+  ['jonathan', 'jon', 'jonny', 'johnny', 'nathan'],
   ['michael', 'mike', 'mick', 'mikey', 'mickey', 'mitch'],
   ['thomas', 'tom', 'tommy'],
   ['charles', 'charlie', 'chuck', 'chas', 'chaz'],
@@ -77,7 +79,7 @@ const GROUPS: readonly (readonly string[])[] = [
   ['josephine', 'jo', 'josie', 'jody'],
   ['kimberly', 'kim'],
   ['madeline', 'maddie', 'maddy', 'madeleine', 'madelyn'],
-  ['natalie', 'nat', 'natasha', 'tasha', 'natalia'],
+  ['natalie', 'nathalie', 'nat', 'natasha', 'tasha', 'natalia'],
   ['pamela', 'pam'],
   ['rosemary', 'rose', 'rosie'],
   ['sarah', 'sally', 'sadie', 'sara'],
@@ -99,6 +101,7 @@ const GROUPS: readonly (readonly string[])[] = [
   ['enrique', 'quique', 'kike', 'henry'],
   ['guillermo', 'memo', 'guille', 'william'],
   ['alejandro', 'alex', 'alejo', 'jandro'],
+  ['javier', 'javi'],
   ['dolores', 'lola', 'lolita'],
   ['concepcion', 'concha', 'conchita'],
   ['manuel', 'manolo', 'manu', 'emmanuel'],
@@ -109,7 +112,9 @@ const GROUPS: readonly (readonly string[])[] = [
   ['joao', 'john', 'juan'],
   ['mercedes', 'merche', 'meche'],
   // German, Dutch, Scandinavian
-  ['johann', 'johannes', 'hans', 'jan', 'john'],
+  ['johann', 'johannes', 'hans', 'hannes', 'jan', 'john'],
+  ['maximilian', 'max', 'maxi'],
+  ['franziska', 'franzi'],
   ['wolfgang', 'wolf'],
   ['friedrich', 'fritz', 'frederick'],
   ['wilhelm', 'willi', 'willy', 'william'],
@@ -125,14 +130,21 @@ const GROUPS: readonly (readonly string[])[] = [
   // Italian
   ['giuseppe', 'beppe', 'peppe', 'pino', 'joseph'],
   ['giovanni', 'gianni', 'vanni', 'john'],
-  ['francesco', 'franco', 'cecco', 'frank'],
+  ['francesco', 'franco', 'cecco', 'checco', 'frank'],
+  ['salvatore', 'toto', 'turi', 'salva'],
+  ['vincenzo', 'enzo'],
+  ['alessandra', 'sandra', 'ale'],
   ['alessandro', 'sandro', 'ale', 'alexander'],
   ['antonella', 'nella'],
   // Polish and Russian
   ['aleksander', 'olek', 'alek', 'alexander'],
   ['aleksandr', 'sasha', 'sanya', 'alexander'],
   ['katarzyna', 'kasia', 'kate', 'katherine'],
-  ['malgorzata', 'gosia', 'margaret'],
+  ['malgorzata', 'gosia', 'malgosia', 'margaret'],
+  ['aleksandra', 'ola', 'olka', 'alexandra'],
+  ['agnieszka', 'aga'],
+  ['krzysztof', 'krzysiek', 'christopher'],
+  ['jakub', 'kuba', 'jacob'],
   ['wojciech', 'wojtek'],
   ['stanislaw', 'staszek', 'stan'],
   ['ekaterina', 'katya', 'katherine'],
@@ -150,7 +162,8 @@ const GROUPS: readonly (readonly string[])[] = [
   ['ibrahim', 'abraham'],
   ['fatima', 'fatma', 'fatimah'],
   ['aisha', 'ayesha', 'ayse', 'aysha'],
-  ['abdullah', 'abdallah', 'abdulla'],
+  ['abdullah', 'abdallah', 'abdulla', 'abdul'],
+  ['mohammed', 'hamada'],
   // Indian
   ['venkatesh', 'venky'],
   ['subramanian', 'subbu', 'mani'],
@@ -171,7 +184,11 @@ const GROUPS: readonly (readonly string[])[] = [
   ['ngozi', 'ngo'],
   ['babatunde', 'tunde'],
   ['adebayo', 'bayo'],
+  ['temitope', 'tope'],
+  ['ikechukwu', 'ike'],
 ];
+
+const TYPO_MIN_LENGTH = 5;
 
 const GROUPS_BY_NAME: ReadonlyMap<string, readonly number[]> = (() => {
   const map = new Map<string, number[]>();
@@ -191,6 +208,28 @@ const GROUPS_BY_NAME: ReadonlyMap<string, readonly number[]> = (() => {
  */
 export function nicknameGroups(name: string): readonly number[] {
   return GROUPS_BY_NAME.get(name) ?? [];
+}
+
+/** Names of the table long enough for a mistyped spelling of them to be recognised. */
+const TYPO_TOLERANT = [...GROUPS_BY_NAME.keys()].filter((name) => name.length >= TYPO_MIN_LENGTH);
+
+/**
+ * The nickname groups of a normalised given name as typed: its own, or, for a name outside the table
+ * (of at least five letters), those of the table's names one edit away ("eddei" is "eddie", so
+ * Edward; "margarett" is Margaret). Two table names one edit apart give no groups (it is not known
+ * which was meant).
+ */
+export function nicknameGroupsAsTyped(name: string): readonly number[] {
+  const own = GROUPS_BY_NAME.get(name);
+  if (own !== undefined || name.length < TYPO_MIN_LENGTH) return own ?? [];
+  let found: readonly number[] = [];
+  let matches = 0;
+  for (const known of TYPO_TOLERANT) {
+    if (Math.abs(known.length - name.length) > 1 || !withinOneEdit(known, name)) continue;
+    matches++;
+    found = GROUPS_BY_NAME.get(known) ?? [];
+  }
+  return matches === 1 ? found : [];
 }
 
 /** True when two normalised given names are nicknames or variants of each other. */

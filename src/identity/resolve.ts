@@ -1,7 +1,13 @@
 import { invalid } from '../shared/errors.ts';
 import { type BlockingOptions, computeCandidatePairs } from './blocking.ts';
 import { computeClusters } from './cluster.ts';
-import { assessEvidence, type EvidenceRefusal, isIdentityConflict } from './evidence.ts';
+import {
+  assessEvidence,
+  BIRTH_DATE_ALONE_PROBABILITY,
+  type EvidenceRefusal,
+  isIdentityConflict,
+  restsOnBirthDateAlone,
+} from './evidence.ts';
 import {
   C_BIRTH,
   C_GOVERNMENT_ID,
@@ -52,11 +58,12 @@ export interface ResolveOptions {
    */
   groups?: readonly (string | null)[];
   /**
-   * True when something besides the records' fields connects two records (by id): an interaction of
-   * one naming an interaction of the other. It counts as the second agreement names need (see
-   * `evidence.ts`); it never outweighs a disagreement on who they are.
+   * Pairs of records (by id) that something besides their fields connects: an interaction of one
+   * naming an interaction or an account of the other. Linked records are always compared, and the link
+   * counts as the second agreement names need (see `evidence.ts`); it never outweighs a disagreement
+   * on who they are.
    */
-  connected?: (a: string, b: string) => boolean;
+  links?: readonly (readonly [string, string])[];
 }
 
 /** Default posterior thresholds: merge when a match is more likely than not, review from 10 %. */
@@ -158,6 +165,27 @@ function computeGroups(
   });
 }
 
+/** The linked pairs as record indices, and a test of whether two indices are linked. */
+function computeLinkedIndices(
+  records: readonly PersonRecord[],
+  links: readonly (readonly [string, string])[] | undefined,
+): { pairs: [number, number][]; has: (a: number, b: number) => boolean } {
+  if (links === undefined || links.length === 0) return { pairs: [], has: () => false };
+  const index = new Map(records.map((r, i) => [r.id, i]));
+  const pairs: [number, number][] = [];
+  const keys = new Set<number>();
+  const n = records.length;
+  for (const [x, y] of links) {
+    const a = index.get(x);
+    const b = index.get(y);
+    if (a === undefined || b === undefined || a === b) continue;
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    pairs.push([lo, hi]);
+    keys.add(lo * n + hi);
+  }
+  return { pairs, has: (a, b) => keys.has(a < b ? a * n + b : b * n + a) };
+}
+
 /** Resolves records into people. Throws RECORD_ID_DUPLICATE when two records share an id. */
 export function resolveIdentities(
   records: readonly PersonRecord[],
@@ -177,7 +205,8 @@ export function resolveIdentities(
   const features = computeFeatures(records);
   const featuresMs = lap();
 
-  const candidates = computeCandidatePairs(features, options.blocking);
+  const linked = computeLinkedIndices(records, options.links);
+  const candidates = computeCandidatePairs(features, { ...options.blocking, linked: linked.pairs });
   const pairCount = candidates.a.length;
   const blockingMs = lap();
 
@@ -221,6 +250,7 @@ export function resolveIdentities(
   // Automatic merges, strongest first, so the guard keeps the best-supported links.
   const autoScore = Math.log2(autoThreshold / (1 - autoThreshold));
   const reviewScore = Math.log2(reviewThreshold / (1 - reviewThreshold));
+  const birthAloneScore = Math.log2(BIRTH_DATE_ALONE_PROBABILITY / (1 - BIRTH_DATE_ALONE_PROBABILITY));
   const autoIndex: number[] = [];
   const bandIndex: number[] = [];
   const held: { p: number; why: EvidenceRefusal }[] = [];
@@ -228,11 +258,15 @@ export function resolveIdentities(
     const s = scores[p] ?? Number.NEGATIVE_INFINITY;
     if (s >= autoScore) {
       let why = assessEvidence(levels, p * FIELD_COUNT);
-      if (why === 'names_only' && options.connected !== undefined) {
-        const a = records[candidates.a[p] ?? 0]?.id ?? '';
-        const b = records[candidates.b[p] ?? 0]?.id ?? '';
-        if (options.connected(a, b)) why = null;
-      }
+      const isLinked = linked.has(candidates.a[p] ?? 0, candidates.b[p] ?? 0);
+      if (why === 'names_only' && isLinked) why = null;
+      else if (
+        why === null &&
+        s < birthAloneScore &&
+        !isLinked &&
+        restsOnBirthDateAlone(levels, p * FIELD_COUNT)
+      )
+        why = 'names_only';
       if (why === null) autoIndex.push(p);
       else held.push({ p, why });
     } else if (s >= reviewScore) bandIndex.push(p);

@@ -99,3 +99,23 @@ export function toPersonRecords(
   }
   return { records, groups };
 }
+
+/**
+ * The links between customers (pairs of customer ids) as links between their engine records: every
+ * record of one with every record of the other.
+ */
+export function toRecordLinks(
+  records: readonly PersonRecord[],
+  customerLinks: Iterable<readonly [string, string]>,
+): [string, string][] {
+  const byCustomer = new Map<string, string[]>();
+  for (const r of records) {
+    const customer = customerOfRecord(r.id);
+    byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), r.id]);
+  }
+  const out: [string, string][] = [];
+  for (const [a, b] of customerLinks) {
+    for (const x of byCustomer.get(a) ?? []) for (const y of byCustomer.get(b) ?? []) out.push([x, y]);
+  }
+  return out;
+}
