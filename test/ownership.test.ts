@@ -39,6 +39,7 @@ const OWNERS: Record<string, string> = {
   value_profiles: 'value',
   segments: 'segments',
   segment_members: 'segments',
+  facts: 'facts',
 };
 
 /**
