@@ -45,7 +45,11 @@ const STORAGE_TABLE: ReadonlyArray<{
     expect: { declared: 3, observed: 'FACT_NOT_DECLARED', derived: 'FACT_NOT_DECLARED', inferred: 4 },
   },
   // Behavioural: derived at 1 and above; its intimacy binds outreach only, not memory.
-  { category: 'behavioral.order_day', consent: [], expect: { declared: 0, observed: 0, derived: 1, inferred: 4 } },
+  {
+    category: 'behavioral.order_day',
+    consent: [],
+    expect: { declared: 0, observed: 0, derived: 1, inferred: 4 },
+  },
   // Special categories: declared with explicit consent for stated purposes, never otherwise.
   {
     category: 'special.religion',
@@ -119,13 +123,21 @@ describe('fact values', () => {
 
   it('reads partial dates with and without a year, and refuses days that do not exist', () => {
     expect(parsePartialDate('--02-29', 'value')).toEqual({ ok: true, value: { month: 2, day: 29 } });
-    expect(parsePartialDate({ month: 12, day: 24, label: 'anniversary' }, 'value')).toMatchObject({ ok: true });
-    expect(parsePartialDate('2024-02-29', 'value')).toEqual({ ok: true, value: { month: 2, day: 29, year: 2024 } });
+    expect(parsePartialDate({ month: 12, day: 24, label: 'anniversary' }, 'value')).toMatchObject({
+      ok: true,
+    });
+    expect(parsePartialDate('2024-02-29', 'value')).toEqual({
+      ok: true,
+      value: { month: 2, day: 29, year: 2024 },
+    });
     expect(parsePartialDate({ month: 2, day: 31 }, 'value')).toMatchObject({
       ok: false,
       problems: [{ path: 'value.day' }],
     });
-    expect(parsePartialDate('2023-02-29', 'value')).toMatchObject({ ok: false, problems: [{ path: 'value.day' }] });
+    expect(parsePartialDate('2023-02-29', 'value')).toMatchObject({
+      ok: false,
+      problems: [{ path: 'value.day' }],
+    });
     expect(parsePartialDate({ month: 13, day: 1 }, 'value')).toMatchObject({
       ok: false,
       problems: [{ path: 'value.month' }],
@@ -138,13 +150,20 @@ describe('fact values', () => {
 
   it('checks each type and names the JSON path', () => {
     expect(normaliseFactValue(def('receipt'), 'Paper', 'value')).toEqual({ ok: true, value: 'paper' });
-    expect(normaliseFactValue(def('receipt'), 3, 'value')).toMatchObject({ ok: false, problems: [{ path: 'value' }] });
+    expect(normaliseFactValue(def('receipt'), 3, 'value')).toMatchObject({
+      ok: false,
+      problems: [{ path: 'value' }],
+    });
     expect(normaliseFactValue(def('language'), 'es_mx', 'value')).toEqual({ ok: true, value: 'es-MX' });
-    expect(normaliseFactValue(def('household_member'), { name: 'Mia', relation: 'Daughter' }, 'value')).toEqual({
+    expect(
+      normaliseFactValue(def('household_member'), { name: 'Mia', relation: 'Daughter' }, 'value'),
+    ).toEqual({
       ok: true,
       value: { name: 'Mia', relation: 'daughter' },
     });
-    expect(normaliseFactValue(def('life_event'), { event: 'moved_house', date: '--02-31' }, 'v')).toMatchObject({
+    expect(
+      normaliseFactValue(def('life_event'), { event: 'moved_house', date: '--02-31' }, 'v'),
+    ).toMatchObject({
       ok: false,
       problems: [{ path: 'v.date.day' }],
     });
@@ -161,7 +180,7 @@ describe('memory on read', () => {
   const now = new Date('2026-06-01T00:00:00Z');
   const service = { name: 'service', outreach: false };
   const marketing = { name: 'marketing', outreach: true };
-  const fact = { status: 'active' as const, minIntimacy: 2, expiresAt: null };
+  const fact = { status: 'active' as const, minIntimacy: 2 as const, expiresAt: null };
 
   it('hides a fact above a lowered level at once, and stale facts from outreach only', () => {
     expect(memoryHold(fact, undefined, 2, service, now)).toBeNull();

@@ -38,6 +38,8 @@ export {
   type GovernedFact,
 } from './fact-gate.ts';
 export {
+  /** What capture did with the fact an interaction carried. */
+  type CapturedFact,
   /** Corrects, confirms, rejects or marks a fact; audited. */
   changeFactGoverned,
   /** Recomputes the behavioural facts of a workspace in one scan (the scheduled job). */

@@ -119,7 +119,7 @@ export async function ingestGoverned(
   scope: AccessScope,
   items: readonly unknown[],
   options: { atomic: boolean; pathPrefix?: string },
-): Promise<IngestResult[]> {
+): Promise<(IngestResult & { fact?: CapturedFact })[]> {
   assertPermitted(scope.actor, 'interactions.record');
   // Consent interactions are held to the consent ledger's rules before anything is stored.
   const rules = purposeRules(scope.taxonomy);
