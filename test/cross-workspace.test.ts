@@ -27,6 +27,7 @@ interface Owned {
   recipient: string;
   merge: string;
   key: string;
+  fact: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -67,6 +68,18 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
       params: { id: ids.segment, customerId: ids.customer },
     },
     'DELETE /v1/keys/{id}': { params: { id: ids.key } },
+    'GET /v1/customers/{id}/facts': { params: customer },
+    'POST /v1/customers/{id}/facts': {
+      params: customer,
+      body: { key: 'receipt', value: 'email', sourceKind: 'declared', source: 'store' },
+    },
+    'GET /v1/customers/{id}/facts/{factId}/history': { params: { id: ids.customer, factId: ids.fact } },
+    'PATCH /v1/customers/{id}/facts/{factId}': {
+      params: { id: ids.customer, factId: ids.fact },
+      body: { value: 'email' },
+    },
+    'DELETE /v1/customers/{id}/facts/{factId}': { params: { id: ids.customer, factId: ids.fact } },
+    'POST /v1/customers/{id}/prefill': { params: customer, body: { fields: ['receipt'], purpose: 'legal' } },
   };
   return calls[route];
 }
@@ -151,6 +164,13 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
     });
     expect(merge.statusCode, merge.body).toBe(200);
     const keys = await send('GET', '/v1/keys', victim.apiKey);
+    const fact = await send('POST', `/v1/customers/${a}/facts?purpose=service`, victim.apiKey, {
+      key: 'receipt',
+      value: 'paper',
+      sourceKind: 'declared',
+      source: 'store',
+    });
+    expect(fact.statusCode, fact.body).toBe(201);
     ids = {
       customer: a ?? '',
       other: b ?? '',
@@ -159,6 +179,7 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       recipient: recipient.json().recipient.id,
       merge: merge.json().merge.id,
       key: keys.json().keys[0].id,
+      fact: fact.json().fact.id,
     };
   });
 
