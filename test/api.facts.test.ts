@@ -435,4 +435,40 @@ describe(`facts over HTTP (${ENGINE})`, () => {
     );
     expect(none.created).toBe(0);
   });
+
+  it('segments filter over the facts the purpose may use; a forgotten or hidden fact leaves them at once', async () => {
+    const segmentWs = await createTestWorkspace(t.database);
+    const previous = ws;
+    ws = segmentWs;
+    try {
+      const a = await newCustomer(2);
+      const b = await newCustomer(2);
+      const fa = await record(a, { key: 'receipt', value: 'paper', sourceKind: 'declared', source: 'pos' });
+      await record(b, { key: 'receipt', value: 'paper', sourceKind: 'declared', source: 'pos' });
+      await record(b, { key: 'interest', value: 'orchids', sourceKind: 'declared', source: 'store' });
+      const count = async (definition: object, purpose = 'service') => {
+        const response = await call('POST', '/v1/segments/preview', reader(ws.apiKey, purpose), {
+          definition,
+        });
+        expect(response.statusCode, response.body).toBe(200);
+        return response.json().count as number;
+      };
+      expect(await count({ fact: 'receipt', op: 'eq', value: 'paper' })).toBe(2);
+      expect(await count({ fact: 'interest', op: 'exists', value: true })).toBe(1);
+      expect(await count({ not: { fact: 'interest', op: 'exists', value: true } })).toBe(1);
+      await call('DELETE', `/v1/customers/${a}/facts/${fa.json().fact.id}`, bearer(ws.apiKey));
+      expect(await count({ fact: 'receipt', op: 'eq', value: 'paper' })).toBe(1);
+      await setLevel(b, 1);
+      expect(await count({ fact: 'interest', op: 'exists', value: true })).toBe(0);
+      const bad = await call('POST', '/v1/segments/preview', reader(ws.apiKey), {
+        definition: { fact: 'receipt', op: 'gt', value: 3 },
+      });
+      expect(bad.json().error).toMatchObject({
+        code: 'SEGMENT_DEFINITION_INVALID',
+        details: { errors: [{ path: 'definition.op' }] },
+      });
+    } finally {
+      ws = previous;
+    }
+  });
 });
