@@ -41,7 +41,7 @@ async function seed(database: Database, workspaceId: string, interactions: numbe
                        captured_by, captured_at, confidence, min_intimacy)
     SELECT ${workspaceId}::uuid, f, ${id}, f, 'language', 'preference.language',
            to_jsonb((ARRAY['es', 'pt', 'de'])[1 + g % 3]), 'declared', 'active', 'atm', 'bench', now(), 1, 1
-    FROM generate_series(1, ${customers}) g, LATERAL (SELECT gen_random_uuid() AS f) x`.execute(db);
+    FROM (SELECT g, gen_random_uuid() AS f FROM generate_series(1, ${customers}) g) x`.execute(db);
   // Per customer: 7 purchases (receipt and payment habits held 9 times in 10), 2 shipments, 1 call.
   const inserted = await sql`
     INSERT INTO interactions (workspace_id, id, customer_id, type, channel, initiated_by, occurred_at, source,

@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveFactsForCustomers, maintainFacts } from '../src/governance/index.ts';
+import { exportWorkspace, planImport, runImport } from '../src/imports/index.ts';
+import { operatorActor } from '../src/workspaces/index.ts';
 import {
   bearer,
   createTestKey,
@@ -469,6 +475,60 @@ describe(`facts over HTTP (${ENGINE})`, () => {
       });
     } finally {
       ws = previous;
+    }
+  });
+
+  it('exports the facts the purpose may see after their customer, and restores them', async () => {
+    const id = await newCustomer(2);
+    await record(id, { key: 'receipt', value: 'email', sourceKind: 'declared', source: 'pos' });
+    const gone = await record(id, {
+      key: 'interest',
+      value: 'chess',
+      sourceKind: 'declared',
+      source: 'store',
+    });
+    await call('DELETE', `/v1/customers/${id}/facts/${gone.json().fact.id}`, bearer(ws.apiKey));
+    let text = '';
+    const out = new Writable({
+      write(chunk, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    await exportWorkspace(
+      t.database.db,
+      {
+        actor: operatorActor(ws.workspace.id),
+        purpose: 'service',
+        fileName: 'facts-export',
+        format: 'records',
+      },
+      out,
+    );
+    const lines = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { record: string; customerId?: string; key?: string; id?: string });
+    const own = lines.filter((l) => l.record === 'fact' && l.customerId === id);
+    expect(own.map((l) => l.key)).toEqual(['receipt']);
+    expect(text).not.toContain('chess');
+    const dir = mkdtempSync(join(tmpdir(), 'facts-export-'));
+    try {
+      const file = join(dir, 'export.ndjson');
+      writeFileSync(file, text);
+      const target = await createTestWorkspace(t.database);
+      const restored = await runImport(
+        t.database.db,
+        operatorActor(target.workspace.id),
+        await planImport({ kind: 'workspace', file, batchSize: 500 }),
+      );
+      expect(restored.rejected).toBe(0);
+      const read = await call('GET', `/v1/customers/${id}/facts`, reader(target.apiKey));
+      expect(read.json().facts.map((f: { key: string; value: string }) => [f.key, f.value])).toEqual([
+        ['receipt', 'email'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
