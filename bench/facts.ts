@@ -21,7 +21,11 @@ const PER_CUSTOMER = 10;
 const PREFILL_REQUESTS = { smoke: 2_000, small: 20_000, large: 20_000 } as const;
 const FIELDS = ['givenName', 'familyName', 'address', 'language', 'birthday'];
 
-async function seed(database: Database, workspaceId: string, interactions: number): Promise<number> {
+export async function seedForProfile(
+  database: Database,
+  workspaceId: string,
+  interactions: number,
+): Promise<number> {
   const db = database.db;
   const customers = Math.ceil(interactions / PER_CUSTOMER);
   const id = sql.raw(`('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid`);
@@ -84,7 +88,7 @@ export async function benchFacts(
 ): Promise<Figure[]> {
   const figures: Figure[] = [];
   const { workspace } = await createWorkspace(database.db, { name: 'bench-facts' });
-  const stored = await seed(database, workspace.id, INTERACTIONS[scaleName]);
+  const stored = await seedForProfile(database, workspace.id, INTERACTIONS[scaleName]);
   const customers = Math.ceil(INTERACTIONS[scaleName] / PER_CUSTOMER);
   const derived = await timed(() =>
     inWorkspace(database.db, workspace.id, (tx) => deriveAllFacts(tx, workspace.id)),

@@ -62,37 +62,47 @@ function toFact(row: Selectable<FactsTable>): StoredFact {
   };
 }
 
-/** Inserts fact versions in multi-row statements. */
+/**
+ * Inserts fact versions: one statement per 5,000 rows, the rows passed as one JSON document and read by
+ * `jsonb_to_recordset` (a multi-row VALUES of 21 parameters a row was several times slower in bulk).
+ */
 export async function insertFacts(tx: Tx, workspaceId: string, rows: readonly FactRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) {
-    await tx
-      .insertInto('facts')
-      .values(
-        rows.slice(i, i + 500).map((r) => ({
-          workspace_id: workspaceId,
-          id: r.id,
-          customer_id: r.customerId,
-          fact_id: r.factId,
-          key: r.key,
-          category: r.category,
-          value: JSON.stringify(r.value),
-          source_kind: r.sourceKind,
-          status: r.status,
-          source: r.source,
-          interaction_id: r.interactionId,
-          captured_by: r.capturedBy,
-          captured_at: r.capturedAt,
-          confidence: r.confidence,
-          evidence: JSON.stringify(r.evidence ?? null),
-          consent_purposes: [...r.consentPurposes],
-          min_intimacy: r.minIntimacy,
-          valid_from: r.validFrom,
-          expires_at: r.expiresAt,
-          remember: r.remember,
-          supersedes: r.supersedes,
-        })),
-      )
-      .execute();
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows.slice(i, i + 5000).map((r) => ({
+      id: r.id,
+      customer_id: r.customerId,
+      fact_id: r.factId,
+      key: r.key,
+      category: r.category,
+      value: r.value ?? null,
+      source_kind: r.sourceKind,
+      status: r.status,
+      source: r.source,
+      interaction_id: r.interactionId,
+      captured_by: r.capturedBy,
+      captured_at: r.capturedAt,
+      confidence: r.confidence,
+      evidence: r.evidence ?? null,
+      consent_purposes: [...r.consentPurposes],
+      min_intimacy: r.minIntimacy,
+      valid_from: r.validFrom,
+      expires_at: r.expiresAt,
+      remember: r.remember,
+      supersedes: r.supersedes,
+    }));
+    await sql`
+      INSERT INTO facts (workspace_id, id, customer_id, fact_id, key, category, value, source_kind, status, source,
+        interaction_id, captured_by, captured_at, confidence, evidence, consent_purposes, min_intimacy, valid_from,
+        expires_at, remember, supersedes)
+      SELECT ${workspaceId}::uuid, r.id, r.customer_id, r.fact_id, r.key, r.category, r.value, r.source_kind, r.status,
+        r.source, r.interaction_id, r.captured_by, r.captured_at, r.confidence, r.evidence,
+        ARRAY(SELECT jsonb_array_elements_text(r.consent_purposes)), r.min_intimacy, r.valid_from, r.expires_at,
+        r.remember, r.supersedes
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS r (
+        id uuid, customer_id uuid, fact_id uuid, key text, category text, value jsonb, source_kind text, status text,
+        source text, interaction_id uuid, captured_by text, captured_at timestamptz, confidence real, evidence jsonb,
+        consent_purposes jsonb, min_intimacy smallint, valid_from timestamptz, expires_at timestamptz,
+        remember boolean, supersedes uuid)`.execute(tx);
   }
 }
 
