@@ -1,4 +1,5 @@
 import { normaliseLanguage } from '../customers/index.ts';
+import { LIFE_EVENTS } from '../interactions/index.ts';
 import {
   type CategoryDef,
   type FieldSource,
@@ -57,17 +58,8 @@ export interface FactKeyDef {
   description: string;
 }
 
-/** The life events a customer may declare (the interaction type's list). */
-export const LIFE_EVENT_KINDS = [
-  'moved_house',
-  'married',
-  'new_baby',
-  'bereavement',
-  'retired',
-  'new_job',
-  'graduated',
-  'other',
-] as const;
+/** The life events a customer may declare: the `life_event_declared` interaction's list. */
+const LIFE_EVENT_KINDS: readonly string[] = LIFE_EVENTS;
 
 const CHANNELS = ['email', 'phone', 'sms', 'post', 'app', 'web', 'store', 'chat'] as const;
 const PAYMENT_METHODS = ['card', 'cash', 'mobile', 'wallet', 'bank_transfer', 'invoice'] as const;
@@ -391,7 +383,7 @@ export function normaliseFactValue(
     case 'life_event': {
       if (!isPlainObject(value)) return fail('must be {"event", "date"?}');
       const problems = unknownKeys(value, ['event', 'date'], path);
-      if (!(LIFE_EVENT_KINDS as readonly unknown[]).includes(value.event))
+      if (typeof value.event !== 'string' || !LIFE_EVENT_KINDS.includes(value.event))
         problems.push({ path: `${path}.event`, message: `must be one of ${LIFE_EVENT_KINDS.join(', ')}` });
       let date: PartialDate | undefined;
       if (value.date !== undefined) {
