@@ -479,6 +479,18 @@ describe(`facts over HTTP (${ENGINE})`, () => {
   });
 
   it('exports the facts the purpose may see after their customer, and restores them', async () => {
+    // A workspace of its own: a records export carries no intimacy level, so a restore (default level 1)
+    // refuses facts above it, as the memory rules say; here every fact is an operational one.
+    const previous = ws;
+    ws = await createTestWorkspace(t.database);
+    try {
+      await exportAndRestore();
+    } finally {
+      ws = previous;
+    }
+  });
+
+  async function exportAndRestore(): Promise<void> {
     const id = await newCustomer(2);
     await record(id, { key: 'receipt', value: 'email', sourceKind: 'declared', source: 'pos' });
     const gone = await record(id, {
@@ -530,5 +542,5 @@ describe(`facts over HTTP (${ENGINE})`, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }
 });
