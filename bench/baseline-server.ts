@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 
 /**
- * The baseline for read benchmarks: the same timeline data read by one hand-written SQL query on a
+ * The baseline for read benchmarks: the same timeline (or prefill) data read by one hand-written SQL query on a
  * bare HTTP server (no framework, no authentication, no row-level security), so the ratio against
  * Cornerstore measures what the product's layers cost.
  */
@@ -10,7 +10,34 @@ import pg from 'pg';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const workspaceId = process.env.BENCH_WORKSPACE_ID ?? '';
 
+const prefillSql = process.env.BENCH_PREFILL_SQL ?? '';
+
+/** The prefill baseline: the same values by one hand-written query, answered as the API shapes them. */
+async function prefill(id: string): Promise<unknown> {
+  const { rows } = await pool.query(prefillSql, [workspaceId, id]);
+  const row = rows[0];
+  if (!row) return { values: {}, withheld: [], unknown: [] };
+  const values: Record<string, unknown> = {};
+  if (row.given_name !== null) values.givenName = { value: row.given_name, from: 'customer' };
+  if (row.family_name !== null) values.familyName = { value: row.family_name, from: 'customer' };
+  if (row.address !== null) values.address = { value: JSON.parse(row.address), from: 'customer' };
+  const language = row.language_fact ?? row.language;
+  if (language !== null) values.language = { value: language, from: row.language_fact ? 'fact' : 'customer' };
+  return { values, withheld: [{ field: 'birthday', reason: 'FACT_NOT_FOR_PURPOSE' }], unknown: [] };
+}
+
 const server = createServer(async (req, res) => {
+  const prefillMatch = req.url?.match(/^\/prefill\/([0-9a-f-]{36})/);
+  if (prefillMatch?.[1]) {
+    try {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(await prefill(prefillMatch[1])));
+    } catch (error) {
+      res.writeHead(500).end(String(error));
+    }
+    return;
+  }
   const match = req.url?.match(/^\/timeline\/([0-9a-f-]{36})/);
   if (!match?.[1]) {
     res.writeHead(404).end();

@@ -11,6 +11,7 @@ import { planImport, runImport } from '../src/imports/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index.ts';
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
+import { benchFacts } from './facts.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
 import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
@@ -20,7 +21,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks,facts]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -41,7 +42,7 @@ const { values: args } = parseArgs({
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
 const only = new Set(
-  (args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks').split(','),
+  (args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks,facts').split(','),
 );
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
@@ -371,6 +372,17 @@ async function main(): Promise<void> {
       process.stdout.write('webhook delivery: signed POSTs to a local receiver, logged and disclosed\n');
       for (const figure of await benchWebhooks(database, scaleName, join(workDir, 'audit-keys')))
         record(figure);
+    }
+    if (only.has('facts')) {
+      process.stdout.write(
+        'facts: derivation over every interaction, and prefill against hand-written SQL\n',
+      );
+      const server = await startServer(bench.url);
+      try {
+        for (const figure of await benchFacts(database, bench.url, scaleName, server)) record(figure);
+      } finally {
+        await server.stop();
+      }
     }
     let importWorkspace: string | undefined;
     if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);

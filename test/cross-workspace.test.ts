@@ -30,6 +30,7 @@ interface Owned {
   key: string;
   webhook: string;
   delivery: string;
+  fact: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -74,6 +75,18 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     'POST /v1/recipients/{id}/rotate-secret': { params: { id: ids.webhook } },
     'POST /v1/recipients/{id}/enable': { params: { id: ids.webhook } },
     'POST /v1/deliveries/{id}/replay': { params: { id: ids.delivery } },
+    'GET /v1/customers/{id}/facts': { params: customer },
+    'POST /v1/customers/{id}/facts': {
+      params: customer,
+      body: { key: 'receipt', value: 'email', sourceKind: 'declared', source: 'store' },
+    },
+    'GET /v1/customers/{id}/facts/{factId}/history': { params: { id: ids.customer, factId: ids.fact } },
+    'PATCH /v1/customers/{id}/facts/{factId}': {
+      params: { id: ids.customer, factId: ids.fact },
+      body: { value: 'email' },
+    },
+    'DELETE /v1/customers/{id}/facts/{factId}': { params: { id: ids.customer, factId: ids.fact } },
+    'POST /v1/customers/{id}/prefill': { params: customer, body: { fields: ['receipt'], purpose: 'legal' } },
   };
   return calls[route];
 }
@@ -181,6 +194,13 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
     );
     expect(deliveries.statusCode, deliveries.body).toBe(200);
     const keys = await send('GET', '/v1/keys', victim.apiKey);
+    const fact = await send('POST', `/v1/customers/${a}/facts?purpose=service`, victim.apiKey, {
+      key: 'receipt',
+      value: 'paper',
+      sourceKind: 'declared',
+      source: 'store',
+    });
+    expect(fact.statusCode, fact.body).toBe(201);
     ids = {
       customer: a ?? '',
       other: b ?? '',
@@ -191,6 +211,7 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       key: keys.json().keys[0].id,
       webhook: webhook.json().recipient.id,
       delivery: deliveries.json().deliveries[0].id,
+      fact: fact.json().fact.id,
     };
   });
 

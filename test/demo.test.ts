@@ -178,7 +178,7 @@ describe(`cornerstore demo (${ENGINE})`, () => {
 
   it('points its highlights at existing customers with the stated property', async () => {
     const kinds = first.highlights.map((h) => h.kind);
-    expect(kinds).toEqual(['same_person', 'complaint', 'cancellation_request', 'slipping_away']);
+    expect(kinds).toEqual(['same_person', 'complaint', 'cancellation_request', 'prefill', 'slipping_away']);
     const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
     const actor = operatorActor(first.workspace.id);
 
@@ -191,6 +191,19 @@ describe(`cornerstore demo (${ENGINE})`, () => {
         expect(h.timelineUrl).toBe(`${BASE_URL}/v1/customers/${customer.id}/timeline`);
       }
       const byKind = new Map(first.highlights.map((h) => [h.kind, h]));
+
+      // The world's stated preferences and life events became declared facts at ingest, behaviour's
+      // habits derived ones; the prefill highlight fills a form from them, each value with provenance.
+      const facts = await sql<{ kind: string; n: number }>`
+        SELECT source_kind AS kind, count(*)::int AS n FROM facts WHERE superseded_at IS NULL GROUP BY 1`.execute(
+        tx,
+      );
+      const byFactKind = new Map(facts.rows.map((r) => [r.kind, r.n]));
+      expect(byFactKind.get('declared') ?? 0).toBeGreaterThan(0);
+      expect(byFactKind.get('derived') ?? 0).toBeGreaterThan(0);
+      const prefilled = Object.values(byKind.get('prefill')?.prefill ?? {}) as { provenance: unknown }[];
+      expect(prefilled.length).toBeGreaterThan(0);
+      for (const value of prefilled) expect(value.provenance).toBeDefined();
 
       // The same person, by the generator's ground truth, in several systems: every one of their records
       // is in this one customer, and the customer holds no record of anyone else.

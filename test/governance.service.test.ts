@@ -15,10 +15,14 @@ import { loadPrivacySubjects, recordConsent, setIntimacyLevel } from '../src/con
 import type { Tx } from '../src/db/index.ts';
 import {
   createGovernedCustomer,
+  type GovernedFact,
   listGovernedCustomers,
+  prefillGoverned,
   purposeRules,
   readCustomer,
+  readFacts,
   readTimeline,
+  recordFactGoverned,
   withAccess,
 } from '../src/governance/index.ts';
 import { exportWorkspace, planImport, runImport } from '../src/imports/index.ts';
@@ -106,6 +110,59 @@ async function applyState(tx: Tx, actor: Actor, customerId: string, state: Drawn
             WHERE id = ${customerId}`.execute(tx);
 }
 
+/** Facts of every category and source kind the API takes, for the oracle. */
+const ORACLE_FACTS = [
+  { key: 'receipt', value: 'paper', sourceKind: 'declared', source: 'pos' },
+  { key: 'channel', value: 'sms', sourceKind: 'observed', source: 'store' },
+  {
+    key: 'delivery_window',
+    value: 'weekday_evening',
+    sourceKind: 'declared',
+    source: 'web',
+    expiresAt: '2021-01-01T00:00:00Z',
+  },
+  {
+    key: 'household_member',
+    value: { name: 'Mia', relation: 'daughter' },
+    sourceKind: 'declared',
+    source: 'store',
+  },
+  { key: 'birthday', value: '--07-14', sourceKind: 'declared', source: 'store' },
+  { key: 'life_event', value: { event: 'new_baby' }, sourceKind: 'declared', source: 'web' },
+  {
+    key: 'no_interest_bearing_products',
+    value: true,
+    sourceKind: 'declared',
+    source: 'branch',
+    consentPurposes: ['service', 'billing'],
+  },
+  {
+    key: 'accessibility_need',
+    value: 'step-free access',
+    sourceKind: 'declared',
+    source: 'store',
+    consentPurposes: ['marketing'],
+  },
+] as const;
+
+/** Fields a form asks for in the oracle: every fact key above, through prefill. */
+const PREFILL_FIELDS = [
+  'receipt',
+  'channel',
+  'delivery_window',
+  'household_member',
+  'birthday',
+  'life_event',
+  'no_interest_bearing_products',
+  'accessibility_need',
+  'language',
+];
+
+/** Prefill answers values, not facts: the fact each came from, by id, as stored. */
+const ORACLE_STORED = new Map<
+  string,
+  Pick<GovernedFact, 'key' | 'category' | 'sourceKind' | 'consentPurposes' | 'minIntimacy' | 'stale'>
+>();
 describe(`data policy in the data layer (${ENGINE})`, () => {
   it('no read path returns a field the decision denies', async () => {
     const ws = await createTestWorkspace(t.database);
@@ -125,10 +182,38 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
           identities: [{ source: 'pos', externalId: `L-${i}` }],
         });
         ids.push(customer.id);
+        // Facts of every kind are stored at the closest level; the drawn state may lower it after.
+        await setIntimacyLevel(scope.tx, owner, customer.id, { level: 4 });
+        for (const fact of ORACLE_FACTS) await recordFactGoverned(scope, customer.id, fact);
         await applyState(scope.tx, owner, customer.id, state);
       }
     });
+    const stored = await inTestWorkspace(t.database, ws, (tx) =>
+      sql<{
+        fact_id: string;
+        key: string;
+        category: string;
+        source_kind: string;
+        consent_purposes: string[];
+        min_intimacy: number;
+        expires_at: Date | null;
+      }>`
+        SELECT fact_id, key, category, source_kind, consent_purposes, min_intimacy, expires_at
+        FROM facts WHERE superseded_at IS NULL`.execute(tx),
+    );
+    for (const f of stored.rows) {
+      ORACLE_STORED.set(f.fact_id, {
+        key: f.key,
+        category: f.category,
+        sourceKind: f.source_kind,
+        consentPurposes: f.consent_purposes,
+        minIntimacy: f.min_intimacy,
+        stale: f.expires_at !== null && new Date(f.expires_at).getTime() <= Date.now(),
+      });
+    }
+    expect(ORACLE_STORED.size).toBe(states.length * ORACLE_FACTS.length);
 
+    let factsShown = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ROLES), fc.constantFrom(...PURPOSES), async (role, purpose) => {
         const actor = actorOf(ws, role);
@@ -141,7 +226,26 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
             const listed = await listGovernedCustomers(scope, { limit: 100 });
             const single = await Promise.all(ids.map((id) => readCustomer(scope, id)));
             const subjects = await loadPrivacySubjects(scope.tx, ws.workspace.id, ids);
-            return { listed: listed.customers, single, subjects };
+            // Every read path of facts: the customer read, the facts list, and prefill.
+            const facts: [
+              string,
+              Pick<
+                GovernedFact,
+                'key' | 'category' | 'sourceKind' | 'consentPurposes' | 'minIntimacy' | 'stale'
+              >,
+            ][] = [];
+            for (const c of single) for (const f of c.facts ?? []) facts.push([c.id, f]);
+            for (const id of ids) {
+              for (const f of (await readFacts(scope, id)).facts) facts.push([id, f]);
+              const prefill = await prefillGoverned(scope, id, PREFILL_FIELDS);
+              for (const value of Object.values(prefill.values)) {
+                if (value.from !== 'fact') continue;
+                const stored = ORACLE_STORED.get(value.provenance.factId ?? '');
+                if (!stored) throw new Error('prefill named a fact that is not stored');
+                facts.push([id, stored]);
+              }
+            }
+            return { listed: listed.customers, single, subjects, facts };
           },
         ).catch((error: { code?: string }) => {
           // The purpose itself is refused to the role: nothing at all is read.
@@ -172,6 +276,23 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
             else if (decision.allowed) expect(customer.withheld.some((w) => w.field === field)).toBe(false);
           }
         }
+        // No read path returns a fact the decision denies, or one the customer's level no longer keeps.
+        factsShown += outcome.facts.length;
+        for (const [id, fact] of outcome.facts) {
+          const subject = outcome.subjects.get(id);
+          if (!subject) throw new Error('subject missing');
+          const ref = {
+            category: fact.category,
+            source: fact.sourceKind as 'declared',
+            consentPurposes: fact.consentPurposes,
+          };
+          const decision = decide(BASE_TAXONOMY, actor, purpose, subject, ref, now);
+          expect(decision, `${role}/${purpose}/${fact.key}`).toEqual({ allowed: true });
+          expect(fact.minIntimacy, `${role}/${purpose}/${fact.key}`).toBeLessThanOrEqual(
+            subject.intimacyLevel,
+          );
+          if (BASE_TAXONOMY.purposes.get(purpose)?.outreach) expect(fact.stale).toBe(false);
+        }
         // A list holds exactly the customers the purpose may process.
         for (const id of ids) {
           const subject = outcome.subjects.get(id);
@@ -182,6 +303,8 @@ describe(`data policy in the data layer (${ENGINE})`, () => {
       }),
       { numRuns: 40, seed: 7 },
     );
+    // The property held over facts actually shown, not over empty reads.
+    expect(factsShown).toBeGreaterThan(0);
   }, 120_000);
 
   it('filters a customer exactly as the decision says, field by field', async () => {

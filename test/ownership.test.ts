@@ -42,6 +42,7 @@ const OWNERS: Record<string, string> = {
   webhook_endpoints: 'webhooks',
   webhook_deliveries: 'webhooks',
   webhook_attempts: 'webhooks',
+  facts: 'facts',
 };
 
 /**

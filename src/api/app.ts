@@ -16,6 +16,7 @@ import { registerInputBounds } from './input-bounds.ts';
 import { privateLogging } from './logging.ts';
 import { registerClientRequestIds } from './request-ids.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { factRoutes } from './routes/facts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -147,6 +148,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(systemRoutes(deps, options.version));
   await app.register(workspaceRoutes(deps), { prefix: '/v1' });
   await app.register(customerRoutes(deps), { prefix: '/v1' });
+  await app.register(factRoutes(deps), { prefix: '/v1' });
   await app.register(identityRoutes(deps), { prefix: '/v1' });
   await app.register(interactionRoutes(deps), { prefix: '/v1' });
   await app.register(privacyRoutes(deps), { prefix: '/v1' });

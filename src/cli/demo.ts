@@ -27,6 +27,8 @@ function progressLine(progress: DemoProgress): string {
       return progress.status === 'fitted'
         ? `Customer value: models fitted, ${progress.customers} value profiles scored as of ${progress.asOf} (${progress.seconds} s).`
         : `Customer value: ${progress.status}. ${progress.reason ?? ''} (${progress.seconds} s).`;
+    case 'facts':
+      return `Facts from behaviour: ${progress.created} derived, ${progress.replaced} changed (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -70,6 +72,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   interactions: 'Interactions',
   identity: 'Identity    ',
   value: 'Value       ',
+  facts: 'Facts       ',
   highlights: 'Highlights  ',
 };
 

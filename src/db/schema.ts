@@ -505,4 +505,35 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+/** One version of a fact about a customer (0017); the current versions have no `superseded_at`. */
+export interface FactsTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  fact_id: string;
+  key: string;
+  category: string;
+  /** JSON; null once the fact was forgotten. */
+  value: Json<unknown | null>;
+  source_kind: string;
+  status: string;
+  source: string;
+  interaction_id: string | null;
+  captured_by: string;
+  captured_at: Timestamp;
+  confidence: number;
+  evidence: Json<unknown | null>;
+  consent_purposes: ColumnType<string[], string[] | undefined, string[]>;
+  min_intimacy: number;
+  valid_from: Timestamp | null;
+  expires_at: Timestamp | null;
+  remember: Generated<boolean>;
+  supersedes: string | null;
+  superseded_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DB {
+  facts: FactsTable;
 }

@@ -136,3 +136,21 @@ export async function listIdentityKeys(tx: Tx, customerId: string): Promise<stri
     .execute();
   return rows.map((r) => `${r.source}/${r.external_id}`);
 }
+
+/**
+ * A customer with a declared language and a fact derived from behaviour (the richest prefill), else one
+ * with any declared preference; ties: the lowest id.
+ */
+export async function findCustomerWithFacts(tx: Tx): Promise<{ customerId: string } | undefined> {
+  const row = await sql<{ customer_id: string }>`
+    SELECT f.customer_id FROM facts f
+    WHERE f.workspace_id = ${WORKSPACE} AND f.superseded_at IS NULL AND f.status IN ('active', 'confirmed')
+      AND f.source_kind = 'declared' AND f.key IN ('language', 'receipt', 'delivery_window', 'channel')
+    ORDER BY (f.key = 'language') DESC,
+      EXISTS (SELECT 1 FROM facts d WHERE d.workspace_id = f.workspace_id AND d.customer_id = f.customer_id
+              AND d.source_kind = 'derived' AND d.superseded_at IS NULL) DESC,
+      f.customer_id
+    LIMIT 1`.execute(tx);
+  const first = row.rows[0];
+  return first && { customerId: first.customer_id };
+}

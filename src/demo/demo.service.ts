@@ -7,7 +7,9 @@ import { type Database, type DB, inWorkspace, refreshStatistics } from '../db/in
 import {
   type AccessScope,
   createGovernedCustomers,
+  deriveAllFacts,
   ingestGoverned,
+  prefillGoverned,
   readCustomer,
   readTimeline,
   runValueRefit,
@@ -170,6 +172,18 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
   };
   step(single('value', 1));
   report({ phase: 'value', ...value, seconds: secondsSince(valueStarted) });
+
+  // Stated preferences and life events became facts at ingest; behaviour's facts are derived once here.
+  const factsStarted = performance.now();
+  step(single('facts', 0));
+  const derived = await inWorkspace(db, workspace.id, (tx) => deriveAllFacts(tx, workspace.id));
+  step(single('facts', 1));
+  report({
+    phase: 'facts',
+    created: derived.created,
+    replaced: derived.replaced,
+    seconds: secondsSince(factsStarted),
+  });
 
   const highlightsStarted = performance.now();
   step(single('highlights', 0));
@@ -633,6 +647,34 @@ async function findHighlights(
             : 'Asked to cancel',
         ),
       );
+    }
+
+    const remembered = await repo.findCustomerWithFacts(tx);
+    if (remembered) {
+      const customer = await readCustomer(scope, remembered.customerId);
+      const form = [
+        'givenName',
+        'address',
+        'language',
+        'receipt',
+        'channel',
+        'delivery_window',
+        'payment_method',
+      ];
+      const { values } = await prefillGoverned(scope, customer.id, form);
+      const said = Object.entries(values).map(([field, v]) => {
+        const evidence =
+          v.provenance.sourceKind === 'derived' ? ' from behaviour' : ` (${v.provenance.source})`;
+        return `${field} ${typeof v.value === 'string' ? v.value : 'known'}${evidence}`;
+      });
+      highlights.push({
+        ...make(
+          customer,
+          'prefill',
+          `A service form prefilled without asking again: ${said.join(', ')}; each value with its provenance and freshness (POST /v1/customers/${customer.id}/prefill).`,
+        ),
+        prefill: values,
+      });
     }
 
     const slipping = await repo.findValuedCustomerSlippingAway(tx, SLIPPING);

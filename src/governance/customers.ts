@@ -13,18 +13,24 @@ import {
   listFieldHistory,
   updateCustomer,
 } from '../customers/index.ts';
+import { listCurrentFacts } from '../facts/index.ts';
 import { CUSTOMER_FIELD_CATEGORIES, keyedHash } from '../policy/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { AppError, forbidden, invalid } from '../shared/errors.ts';
 import { findValueProfile, type StoredValueProfile } from '../value/index.ts';
 import { getWorkspaceSecret } from '../workspaces/index.ts';
+import { filterFacts, type GovernedFact } from './fact-gate.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
 import type { AccessScope } from './scope.ts';
 
 /** Customers read and written under an access scope: every field decided, every access audited. */
 
 /** A customer as a purpose may see it, with what was withheld and why (a read adds the value profile, if any). */
-export type GovernedCustomer = Customer & { withheld: Withheld[]; value?: GovernedValue };
+export type GovernedCustomer = Customer & {
+  withheld: Withheld[];
+  value?: GovernedValue;
+  facts?: GovernedFact[];
+};
 
 /** The value profile in a customer read: withheld fields are null (behavioral scores, transaction figures). */
 export type GovernedValue = {
@@ -129,6 +135,10 @@ export async function readCustomer(scope: AccessScope, id: string): Promise<Gove
     ? await findValueProfile(scope.tx, scope.actor.workspaceId, customer.id)
     : undefined;
   if (profile) governed.value = filterValue(profile, gate);
+  if (gate.open) {
+    const stored = await listCurrentFacts(scope.tx, scope.actor.workspaceId, [customer.id]);
+    governed.facts = filterFacts(scope, gate, subject, stored);
+  }
   auditRead(scope, 'customer.read', [customer.id], gate.used);
   return governed;
 }

@@ -30,6 +30,38 @@ export {
   updateGovernedCustomer,
 } from './customers.ts';
 export {
+  /** The field name a fact is decided, audited and withheld under (`facts.<key>`). */
+  factField,
+  /** Applies the memory rules and the decision to a customer's facts. */
+  filterFacts,
+  /** A fact as a purpose may see it. */
+  type GovernedFact,
+} from './fact-gate.ts';
+export {
+  /** What capture did with the fact an interaction carried. */
+  type CapturedFact,
+  /** Corrects, confirms, rejects or marks a fact; audited. */
+  changeFactGoverned,
+  /** Recomputes the behavioural facts of a workspace in one scan (the scheduled job). */
+  deriveAllFacts,
+  /** Recomputes the behavioural facts of some customers (the `interaction_recorded` subscriber). */
+  deriveFactsForCustomers,
+  /** Forgets a fact everywhere; audited. */
+  forgetFactGoverned,
+  /** Expires stale facts and purges those hidden by a lowered intimacy level past the grace period. */
+  maintainFacts,
+  /** One prefilled value. */
+  type PrefillValue,
+  /** Known values for a form under a purpose, with provenance and freshness; audited. */
+  prefillGoverned,
+  /** The versions of one fact; audited. */
+  readFactHistory,
+  /** A customer's facts as the purpose may see them; audited. */
+  readFacts,
+  /** Records a declared or observed fact; audited. */
+  recordFactGoverned,
+} from './facts.ts';
+export {
   /** The per-customer decision and the SQL of the subject condition. */
   CustomerGate,
   subjectWhere,

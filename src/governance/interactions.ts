@@ -12,6 +12,7 @@ import {
 import { categoryOfPropertyKey, type FieldRef, INTERACTION_FIELD_CATEGORIES } from '../policy/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { checkConsentEvent, isConsentEvent, recordIngestedConsents } from './consent-events.ts';
+import { type CapturedFact, captureFactsFromIngest } from './facts.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
 import { type AccessScope, purposeRules } from './scope.ts';
 import { applyIngestToValueAndSegments } from './segments.ts';
@@ -118,7 +119,7 @@ export async function ingestGoverned(
   scope: AccessScope,
   items: readonly unknown[],
   options: { atomic: boolean; pathPrefix?: string },
-): Promise<IngestResult[]> {
+): Promise<(IngestResult & { fact?: CapturedFact })[]> {
   assertPermitted(scope.actor, 'interactions.record');
   // Consent interactions are held to the consent ledger's rules before anything is stored.
   const rules = purposeRules(scope.taxonomy);
@@ -146,11 +147,20 @@ export async function ingestGoverned(
     });
   }
   await recordIngestedConsents(scope, consents, results, rules);
+  // Stated preferences, declared life events and staff notes become facts in the same transaction.
+  const facts = await captureFactsFromIngest(scope, items, results);
   await applyIngestToValueAndSegments(scope, items, results);
+  const withFacts: (IngestResult & { fact?: CapturedFact })[] =
+    facts.size === 0
+      ? results
+      : results.map((r) => {
+          const fact = facts.get(r.index);
+          return fact ? { ...r, fact } : r;
+        });
   // A pseudonymised purpose reads no direct identifier, so its answer must not link the email, phone or
   // external id an item named its customer by to that customer's id.
   if (scope.taxonomy.purposes.get(scope.purpose)?.pseudonymised) {
-    return results.map(({ customerId: _customerId, ...result }) => result);
+    return withFacts.map(({ customerId: _customerId, ...result }) => result);
   }
-  return results;
+  return withFacts;
 }

@@ -49,6 +49,7 @@ export interface GovernedSegmentMember extends SegmentMemberRow {
 function readAccess(scope: AccessScope): SegmentReadAccess {
   return {
     purpose: scope.purpose,
+    outreach: scope.taxonomy.purposes.get(scope.purpose)?.outreach ?? true,
     now: scope.now,
     fieldRule: (ref) => scope.access.fieldRule(ref),
     where: subjectWhere(scope.access.subjectCondition),
@@ -59,7 +60,11 @@ function fieldsOf(segment: { definition: Segment['definition'] }): string[] {
   return [
     ...new Set(
       listConditions(segment.definition).map(({ condition }) =>
-        'field' in condition ? condition.field : `aggregate:${condition.aggregate}:${condition.type ?? '*'}`,
+        'fact' in condition
+          ? `facts.${condition.fact}`
+          : 'field' in condition
+            ? condition.field
+            : `aggregate:${condition.aggregate}:${condition.type ?? '*'}`,
       ),
     ),
   ];

@@ -6,10 +6,12 @@ import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
 import { listCustomersForExport } from '../customers/index.ts';
 import type { DB } from '../db/index.ts';
 import { createRecipient, getRecipient, type Recipient } from '../disclosures/index.ts';
+import { listCurrentFacts, type StoredFact } from '../facts/index.ts';
 import {
   type AccessScope,
   CustomerGate,
   filterExportedCustomer,
+  filterFacts,
   filterInteraction,
   subjectWhere,
   withAccess,
@@ -220,11 +222,24 @@ export async function exportWorkspace(
           );
           const lines: string[] = [];
           const written: string[] = [];
+          const facts = new Map<string, StoredFact[]>();
+          for (const fact of await listCurrentFacts(
+            tx,
+            scope.actor.workspaceId,
+            page.map((c) => c.id),
+          )) {
+            facts.set(fact.customerId, [...(facts.get(fact.customerId) ?? []), fact]);
+          }
           for (const customer of page) {
-            const gate = new CustomerGate(scope, subjects.get(customer.id) ?? DEFAULT_SUBJECT);
+            const subject = subjects.get(customer.id) ?? DEFAULT_SUBJECT;
+            const gate = new CustomerGate(scope, subject);
             const shown = filterExportedCustomer(customer, gate);
             if (!shown) continue;
             lines.push(`${JSON.stringify({ record: 'customer', ...shown })}\n`);
+            // The facts the purpose may see follow their customer (the memory rules and the decision apply).
+            for (const fact of filterFacts(scope, gate, subject, facts.get(customer.id) ?? [])) {
+              lines.push(`${JSON.stringify({ record: 'fact', customerId: customer.id, ...fact })}\n`);
+            }
             written.push(customer.id);
             scope.disclose([customer.id], [...gate.used], recipient.id);
           }

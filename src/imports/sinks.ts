@@ -1,6 +1,6 @@
 import { type ExportedCustomer, parseExportedCustomer, restoreCustomers } from '../customers/index.ts';
 import { classifyDatabaseError } from '../db/index.ts';
-import { type AccessScope, ingestGoverned } from '../governance/index.ts';
+import { type AccessScope, ingestGoverned, recordFactGoverned } from '../governance/index.ts';
 import { type IngestResult, type Interaction, toIngestItem } from '../interactions/index.ts';
 import { isAppError } from '../shared/errors.ts';
 import { withSavepoint } from './import.repository.ts';
@@ -160,6 +160,7 @@ export async function restoreBatch(scope: AccessScope, items: readonly RowItem[]
   const customers: { row: Row; customer: ExportedCustomer }[] = [];
   const interactionRows: Row[] = [];
   const interactions: unknown[] = [];
+  const facts: { row: Row; record: Record<string, unknown> }[] = [];
   for (const { row, value } of items) {
     const record = value as Record<string, unknown>;
     if (record.record === 'customer') {
@@ -170,6 +171,8 @@ export async function restoreBatch(scope: AccessScope, items: readonly RowItem[]
         const details = error.details === undefined ? {} : { details: error.details };
         stored.rejected.push({ row, error: { code: error.code, message: error.message, ...details } });
       }
+    } else if (record.record === 'fact') {
+      facts.push({ row, record });
     } else if (record.record === 'interaction') {
       interactions.push(toIngestItem(withoutRecord(record) as unknown as Interaction));
       interactionRows.push(row);
@@ -186,13 +189,48 @@ export async function restoreBatch(scope: AccessScope, items: readonly RowItem[]
         row,
         error: {
           code: 'EXPORT_RECORD_UNKNOWN',
-          message: 'Unknown record; each line of an export is a "customer" or an "interaction" record.',
+          message: 'Unknown record; each line of an export is a "customer", "fact" or "interaction" record.',
           details: { record: record.record ?? null },
         },
       });
     }
   }
   await restore(scope, customers, stored);
+  await restoreFacts(scope, facts, stored);
   await ingest(scope, interactionRows, interactions, stored);
   return stored;
+}
+
+/**
+ * Records exported facts again, with their source kind, source and time of capture, under the memory
+ * rules of the workspace restored into; the same fact twice is stored once. A fact refused (or of a
+ * customer not restored) is a rejected row with its code.
+ */
+async function restoreFacts(
+  scope: AccessScope,
+  facts: readonly { row: Row; record: Record<string, unknown> }[],
+  stored: StoredBatch,
+): Promise<void> {
+  for (const { row, record } of facts) {
+    const provenance = (record.provenance ?? {}) as Record<string, unknown>;
+    try {
+      const answer = await withSavepoint(scope.tx, () =>
+        recordFactGoverned(scope, String(record.customerId ?? ''), {
+          key: String(record.key ?? ''),
+          value: record.value,
+          sourceKind: (record.sourceKind as 'declared') ?? 'declared',
+          source: typeof provenance.source === 'string' ? provenance.source : 'import',
+          ...(typeof provenance.capturedAt === 'string' ? { capturedAt: provenance.capturedAt } : {}),
+          ...(typeof record.expiresAt === 'string' ? { expiresAt: record.expiresAt } : {}),
+          ...(record.remember === true ? { remember: true } : {}),
+          consentPurposes: Array.isArray(record.consentPurposes) ? (record.consentPurposes as string[]) : [],
+        }),
+      );
+      if (answer.outcome === 'unchanged') stored.duplicate++;
+      else stored.created++;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      stored.rejected.push({ row, error: { code: error.code, message: error.message } });
+    }
+  }
 }

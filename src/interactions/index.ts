@@ -8,6 +8,12 @@
  * adapters (api/, cli/), or open transactions: every function takes the caller's.
  */
 
+export {
+  /** One customer's count of one value of one behaviour. */
+  type BehaviourRow,
+  /** Counts, per customer, the values of the behaviours facts are derived from (one scan). */
+  countBehaviour,
+} from './behaviour.repository.ts';
 export type { ValidationOutcome } from './interaction.schema.ts';
 /** The built-in interaction types and the rules each must satisfy (the table is in interaction.schema.ts). */
 /** JSON schema of one interaction as sent to ingest, for API documentation. */

@@ -35,6 +35,8 @@ export interface Segment {
 /** How a live read applies the access decision: the purpose's field rule and the subject condition. */
 export interface SegmentReadAccess {
   purpose: string;
+  /** The purpose reaches out to customers: stale facts never count for it. */
+  outreach: boolean;
   now: Date;
   fieldRule: FieldRuleOf;
   /** Conditions on `c` every counted or listed customer must meet (the subject condition as SQL). */
@@ -114,8 +116,13 @@ export function fieldRuleFor(taxonomy: Taxonomy, purpose: string, now: Date): Fi
 /** The materialised filter of a segment: its own purpose's field rules, no subject condition. */
 function materialisedQuery(segment: Segment, taxonomy: Taxonomy, now: Date): repo.MatchQuery {
   const fieldRule = fieldRuleFor(taxonomy, segment.purpose, now);
+  const outreach = taxonomy.purposes.get(segment.purpose)?.outreach ?? true;
   return {
-    condition: compileSegment(segment.definition, { now, fieldRule }),
+    condition: compileSegment(segment.definition, {
+      now,
+      fieldRule,
+      purpose: { name: segment.purpose, outreach },
+    }),
     withValue: readsValue(segment.definition),
     where: [],
   };
@@ -123,7 +130,11 @@ function materialisedQuery(segment: Segment, taxonomy: Taxonomy, now: Date): rep
 
 function liveQuery(definition: SegmentNode, access: SegmentReadAccess): repo.MatchQuery {
   return {
-    condition: compileSegment(definition, { now: access.now, fieldRule: access.fieldRule }),
+    condition: compileSegment(definition, {
+      now: access.now,
+      fieldRule: access.fieldRule,
+      purpose: { name: access.purpose, outreach: access.outreach },
+    }),
     withValue: readsValue(definition),
     where: access.where,
   };
@@ -270,7 +281,11 @@ export async function explainSegmentMember(
 ): Promise<SegmentExplanation> {
   const id = customerId.toLowerCase();
   const conditions = listConditions(definition);
-  const ctx = { now: access.now, fieldRule: access.fieldRule };
+  const ctx = {
+    now: access.now,
+    fieldRule: access.fieldRule,
+    purpose: { name: access.purpose, outreach: access.outreach },
+  };
   const compiled = conditions.map(({ condition }) => explainConditionSql(condition, ctx));
   const row = UUID.test(id) ? await repo.explainFor(tx, workspaceId, id, access.where, compiled) : undefined;
   if (!row) {

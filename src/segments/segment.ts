@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { FACT_KEYS, type FactKeyDef, SOURCE_KINDS } from '../facts/index.ts';
 import { categoryOfType, TYPE_CATEGORIES } from '../interactions/index.ts';
 import type { FieldRef, FieldRule } from '../policy/index.ts';
 import { type FieldProblem, forbidden, invalid } from '../shared/errors.ts';
@@ -55,8 +56,32 @@ export interface AggregateCondition {
   value?: unknown;
 }
 
+/**
+ * A condition over the customer's facts (SPEC §6): `{"fact": "receipt", "op": "eq", "value": "paper"}` holds
+ * when a current, active or confirmed fact of the key has the value — one the purpose may use: the
+ * decision per source kind, the customer's current intimacy level (a fact above a lowered level is
+ * never seen), not stale for outreach, and a key serving the purpose. `exists` asks for any such fact.
+ */
+export interface FactCondition {
+  fact: string;
+  op: Operator;
+  value?: unknown;
+}
+
 /** A condition. */
-export type Condition = FieldCondition | AggregateCondition;
+export type Condition = FieldCondition | AggregateCondition | FactCondition;
+
+/** The catalog keys a fact condition may read: those whose values are single words or texts. */
+const FACT_FILTER_KEYS: ReadonlyMap<string, FactKeyDef> = new Map(
+  FACT_KEYS.filter(
+    (d) =>
+      d.type.kind === 'enum' ||
+      d.type.kind === 'text' ||
+      d.type.kind === 'language' ||
+      d.type.kind === 'boolean',
+  ).map((d) => [d.key, d]),
+);
+const FACT_OPERATORS: readonly Operator[] = ['eq', 'ne', 'in', 'exists'];
 
 /** A node of a definition. */
 export type SegmentNode = { all: SegmentNode[] } | { any: SegmentNode[] } | { not: SegmentNode } | Condition;
@@ -308,6 +333,7 @@ function checkOperator(kind: Kind, op: unknown, path: string, problems: FieldPro
 }
 
 const FIELD_KEYS = new Set(['field', 'op', 'value']);
+const FACT_CONDITION_KEYS = new Set(['fact', 'op', 'value']);
 const AGGREGATE_KEYS = new Set(['aggregate', 'type', 'channel', 'currency', 'within', 'op', 'value']);
 
 function checkKeys(node: Record<string, unknown>, keys: Set<string>, path: string, problems: FieldProblem[]) {
@@ -368,6 +394,25 @@ function checkNode(
       checkValue(def.kind, def, node.op, node.value, path, problems);
     return;
   }
+  if ('fact' in node) {
+    checkKeys(node, FACT_CONDITION_KEYS, path, problems);
+    const def = typeof node.fact === 'string' ? FACT_FILTER_KEYS.get(node.fact) : undefined;
+    if (!def) {
+      problems.push({
+        path: `${path}.fact`,
+        message: `must be one of ${[...FACT_FILTER_KEYS.keys()].join(', ')}`,
+      });
+      return;
+    }
+    if (typeof node.op !== 'string' || !FACT_OPERATORS.includes(node.op as Operator)) {
+      problems.push({ path: `${path}.op`, message: `must be one of ${FACT_OPERATORS.join(', ')}` });
+      return;
+    }
+    const value =
+      def.type.kind === 'boolean' && typeof node.value === 'boolean' ? String(node.value) : node.value;
+    checkValue('string', undefined, node.op as Operator, value, path, problems);
+    return;
+  }
   if ('aggregate' in node) {
     checkKeys(node, AGGREGATE_KEYS, path, problems);
     const aggregate = node.aggregate;
@@ -416,7 +461,7 @@ function checkNode(
     }
     return;
   }
-  problems.push({ path, message: 'must hold all, any, not, field or aggregate' });
+  problems.push({ path, message: 'must hold all, any, not, field, aggregate or fact' });
 }
 
 /**
@@ -471,6 +516,10 @@ function typelessScope(fieldRule: FieldRuleOf): { exclude: string[] } | { only: 
  * the purpose may always read (see `typelessScope`).
  */
 export function categoriesOf(condition: Condition): string[] {
+  if ('fact' in condition) {
+    const category = FACT_FILTER_KEYS.get(condition.fact)?.category;
+    return category ? [category] : [];
+  }
   if ('field' in condition) {
     const category = SEGMENT_FIELDS[condition.field]?.category;
     return category ? [category] : [];
@@ -483,7 +532,8 @@ export function categoriesOf(condition: Condition): string[] {
 /** Whether a definition reads interaction aggregates or value fields (so events can change it). */
 export function isDynamic(node: SegmentNode): boolean {
   return listConditions(node).some(
-    ({ condition }) => 'aggregate' in condition || SEGMENT_FIELDS[condition.field]?.source === 'value',
+    ({ condition }) =>
+      'aggregate' in condition || 'fact' in condition || SEGMENT_FIELDS[condition.field]?.source === 'value',
   );
 }
 
@@ -531,6 +581,8 @@ export function computeGateLevel(condition: Condition, fieldRule: FieldRuleOf): 
 export interface CompileContext {
   now: Date;
   fieldRule: FieldRuleOf;
+  /** The purpose compiled for: a fact key serves only its purposes; outreach never uses a stale fact. */
+  purpose?: { name: string; outreach: boolean } | undefined;
 }
 
 const CAST: Record<Kind, RawBuilder<unknown>> = {
@@ -609,9 +661,60 @@ function aggregateExpr(condition: AggregateCondition, ctx: CompileContext): RawB
   }
 }
 
+/** The rule of one source kind as SQL over `c`: allowed, denied, or from an intimacy level. */
+function ruleSql(rule: FieldRule): RawBuilder<boolean> {
+  if (rule.kind === 'allow') return sql<boolean>`true`;
+  if (rule.kind === 'deny') return sql<boolean>`false`;
+  return sql<boolean>`c.intimacy_level >= ${rule.level}`;
+}
+
+/** The facts of `c` a fact condition may read, as the WHERE of a correlated subquery on `f`. */
+function factsOf(condition: FactCondition, ctx: CompileContext): RawBuilder<unknown> | undefined {
+  const def = FACT_FILTER_KEYS.get(condition.fact);
+  if (!def) return undefined;
+  if (def.purposes && (!ctx.purpose || !def.purposes.includes(ctx.purpose.name))) return undefined;
+  const kinds = SOURCE_KINDS.map(
+    (kind) =>
+      sql`(f.source_kind = ${kind} AND ${ruleSql(ctx.fieldRule({ category: def.category, source: kind }))})`,
+  );
+  const parts: RawBuilder<unknown>[] = [
+    sql`f.workspace_id = c.workspace_id AND f.customer_id = c.id AND f.key = ${def.key}`,
+    sql`f.superseded_at IS NULL AND f.status IN ('active', 'confirmed') AND f.min_intimacy <= c.intimacy_level`,
+    sql`(${sql.join(kinds, sql` OR `)})`,
+  ];
+  if (ctx.purpose?.outreach !== false) {
+    parts.push(sql`(f.expires_at IS NULL OR f.expires_at > ${ctx.now.toISOString()}::timestamptz)`);
+  }
+  return sql.join(parts, sql` AND `);
+}
+
+function factSql(condition: FactCondition, ctx: CompileContext): RawBuilder<boolean> {
+  const where = factsOf(condition, ctx);
+  if (where === undefined) return sql<boolean>`(NULL::boolean)`;
+  const text = (v: unknown) => (typeof v === 'boolean' ? String(v) : v);
+  switch (condition.op) {
+    case 'exists': {
+      const exists = sql<boolean>`EXISTS (SELECT 1 FROM facts f WHERE ${where})`;
+      return condition.value === true ? exists : sql<boolean>`(NOT ${exists})`;
+    }
+    case 'in': {
+      const values = (condition.value as unknown[]).map(text);
+      return sql<boolean>`EXISTS (SELECT 1 FROM facts f WHERE ${where} AND f.value #>> '{}' = ANY(${values}::text[]))`;
+    }
+    default: {
+      const symbol = condition.op === 'ne' ? '<>' : '=';
+      return sql<boolean>`EXISTS (SELECT 1 FROM facts f WHERE ${where} AND f.value #>> '{}' ${sql.raw(symbol)} ${text(condition.value)}::text)`;
+    }
+  }
+}
+
 /** A condition as SQL, ungated; `negated` compiles its negation. */
 function conditionSql(condition: Condition, ctx: CompileContext, negated: boolean): RawBuilder<boolean> {
   const { now } = ctx;
+  if ('fact' in condition) {
+    const base = factSql(condition, ctx);
+    return negated ? sql<boolean>`(NOT ${base})` : base;
+  }
   if ('aggregate' in condition && condition.aggregate === 'count') {
     // "At least one" and "none" are an EXISTS on the timeline index instead of a count.
     const { op, value } = condition;
@@ -637,6 +740,12 @@ function conditionSql(condition: Condition, ctx: CompileContext, negated: boolea
 
 /** The value a condition reads, as SQL (for explanations). */
 export function conditionValueSql(condition: Condition, ctx: CompileContext): RawBuilder<unknown> {
+  if ('fact' in condition) {
+    const where = factsOf(condition, ctx);
+    return where === undefined
+      ? sql`NULL`
+      : sql`(SELECT f.value #>> '{}' FROM facts f WHERE ${where} ORDER BY f.created_at DESC LIMIT 1)`;
+  }
   if ('field' in condition) return SEGMENT_FIELDS[condition.field]?.expr ?? sql`NULL`;
   return aggregateExpr(condition, ctx);
 }
@@ -713,6 +822,7 @@ export function evaluateTruth(
 /** A short human reading of a condition, for explanations. */
 export function describeCondition(condition: Condition): string {
   const value = JSON.stringify(condition.value);
+  if ('fact' in condition) return `fact ${condition.fact} ${condition.op} ${value}`;
   if ('field' in condition) return `${condition.field} ${condition.op} ${value}`;
   const of = [
     condition.type ?? 'interactions',

@@ -1,6 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
-import { type AccessScope, ingestGoverned, readInteraction, readTimeline } from '../../governance/index.ts';
+import {
+  type AccessScope,
+  type CapturedFact,
+  ingestGoverned,
+  readInteraction,
+  readTimeline,
+} from '../../governance/index.ts';
 import { type IngestResult, InteractionInputSchema, MAX_BATCH_ITEMS } from '../../interactions/index.ts';
 import { AppError, type FieldProblem, invalid } from '../../shared/errors.ts';
 import { type ApiDeps, governedWrite, withCallerAccess } from '../context.ts';
@@ -100,7 +106,10 @@ const SingleResponse = (status: 'created' | 'duplicate') =>
   });
 
 /** What a single ingest keeps for a replay: the outcome, never the interaction. */
-type SingleReceipt = Pick<IngestResult, 'status' | 'dropped' | 'masked'> & { id: string };
+type SingleReceipt = Pick<IngestResult, 'status' | 'dropped' | 'masked'> & {
+  id: string;
+  fact?: CapturedFact;
+};
 
 /** What a batch ingest keeps for a replay: outcomes and codes; an error's message may quote the input. */
 function batchReceipt(results: readonly IngestResult[]): unknown {
@@ -288,6 +297,7 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               id: result.id,
               ...(result.dropped ? { dropped: result.dropped } : {}),
               ...(result.masked ? { masked: result.masked } : {}),
+              ...(result.fact ? { fact: result.fact } : {}),
             };
             return {
               status: result.status === 'created' ? 201 : 200,
