@@ -39,6 +39,10 @@ const OWNERS: Record<string, string> = {
   value_profiles: 'value',
   segments: 'segments',
   segment_members: 'segments',
+  relationship_rule_tables: 'relationships',
+  relationship_norms: 'relationships',
+  relationship_profiles: 'relationships',
+  relationship_changes: 'relationships',
 };
 
 /**
