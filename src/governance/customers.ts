@@ -19,12 +19,17 @@ import { AppError, forbidden, invalid } from '../shared/errors.ts';
 import { findValueProfile, type StoredValueProfile } from '../value/index.ts';
 import { getWorkspaceSecret } from '../workspaces/index.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
+import { type RelationshipSummary, summariseRelationship } from './relationships.ts';
 import type { AccessScope } from './scope.ts';
 
 /** Customers read and written under an access scope: every field decided, every access audited. */
 
 /** A customer as a purpose may see it, with what was withheld and why (a read adds the value profile, if any). */
-export type GovernedCustomer = Customer & { withheld: Withheld[]; value?: GovernedValue };
+export type GovernedCustomer = Customer & {
+  withheld: Withheld[];
+  value?: GovernedValue;
+  relationship?: RelationshipSummary;
+};
 
 /** The value profile in a customer read: withheld fields are null (behavioral scores, transaction figures). */
 export type GovernedValue = {
@@ -129,6 +134,9 @@ export async function readCustomer(scope: AccessScope, id: string): Promise<Gove
     ? await findValueProfile(scope.tx, scope.actor.workspaceId, customer.id)
     : undefined;
   if (profile) governed.value = filterValue(profile, gate);
+  const relationship = await summariseRelationship(scope, gate, customer.id, subject.intimacyLevel);
+  if (relationship) governed.relationship = relationship;
+  governed.withheld = gate.withheld;
   auditRead(scope, 'customer.read', [customer.id], gate.used);
   return governed;
 }

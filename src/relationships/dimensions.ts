@@ -132,13 +132,7 @@ export interface HighDemandRule {
 
 const DAY_MS = 86_400_000;
 const MONTH_MS = 30 * DAY_MS;
-const SERVICE_TYPES: ReadonlySet<string> = new Set([
-  'service_request',
-  'complaint',
-  'call',
-  'chat',
-  'email',
-]);
+const SERVICE_TYPES: ReadonlySet<string> = new Set(['service_request', 'complaint', 'call', 'chat', 'email']);
 const LOCKIN_OUTCOMES: ReadonlySet<string> = new Set(['refused', 'blocked', 'retained_by_contract']);
 const EVIDENCE_SHOWN = 5;
 

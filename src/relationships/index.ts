@@ -19,6 +19,8 @@ export {
   DEFAULT_INTENSITY_NORM,
   /** The dimensions a rule table may read. */
   DIMENSIONS,
+  /** Preference keys that ask for discretion. */
+  DISCRETION_KEYS,
   /** A relationship dimension. */
   type Dimension,
   /** Every dimension of a customer. */
@@ -27,8 +29,6 @@ export {
   type DimensionValue,
   /** A declared statement as disclosure reads it. */
   type Disclosure,
-  /** Preference keys that ask for discretion. */
-  DISCRETION_KEYS,
   /** Half-life of each dimension's evidence, in days. */
   HALF_LIFE_DAYS,
   /** The modifiers beside an archetype. */
@@ -53,14 +53,14 @@ export {
   getRuleTable,
   /** What an incremental recomputation did. */
   type RecomputeReport,
-  /** Incremental recomputation of the given customers (the event subscriber, merges, unmerges). */
-  recomputeRelationships,
-  /** Full recomputation of a workspace (the scheduled job). */
-  recomputeWorkspaceRelationships,
   /** A customer's relationship with guidance and history. */
   type Relationship,
   /** The relationship mix of a workspace. */
   type RelationshipMix,
+  /** Incremental recomputation of the given customers (the event subscriber, merges, unmerges). */
+  recomputeRelationships,
+  /** Full recomputation of a workspace (the scheduled job). */
+  recomputeWorkspaceRelationships,
   /** Validates and stores a new rule table version; an invalid one is refused whole. */
   setRuleTable,
   /** What a full recomputation did. */

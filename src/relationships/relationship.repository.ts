@@ -176,7 +176,9 @@ export async function findIntensityNorm(tx: Tx, workspaceId: string): Promise<nu
 
 /** The richness of a channel as a SQL CASE over `i.channel` (the same table the dimensions use). */
 function richnessSql(): RawBuilder<number> {
-  const cases = Object.entries(CHANNEL_RICHNESS).map(([channel, weight]) => sql`WHEN ${channel} THEN ${weight}::float8`);
+  const cases = Object.entries(CHANNEL_RICHNESS).map(
+    ([channel, weight]) => sql`WHEN ${channel} THEN ${weight}::float8`,
+  );
   return sql<number>`(CASE i.channel ${sql.join(cases, sql` `)} ELSE 0.3::float8 END)`;
 }
 
@@ -395,7 +397,11 @@ export async function insertChanges(
 }
 
 /** Removes the profiles of customers that are gone or merged into another (their history stays). */
-export async function deleteProfiles(tx: Tx, workspaceId: string, customerIds: readonly string[]): Promise<number> {
+export async function deleteProfiles(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+): Promise<number> {
   if (customerIds.length === 0) return 0;
   const result = await tx
     .deleteFrom('relationship_profiles')

@@ -358,7 +358,11 @@ export async function computeRelationshipMix(
     archetypes,
     movements: moves
       .filter((m) => isArchetype(m.from_archetype) && isArchetype(m.to_archetype))
-      .map((m) => ({ from: m.from_archetype as Archetype, to: m.to_archetype as Archetype, customers: m.customers })),
+      .map((m) => ({
+        from: m.from_archetype as Archetype,
+        to: m.to_archetype as Archetype,
+        customers: m.customers,
+      })),
     since: options.since.toISOString(),
     total: archetypes.reduce((n, a) => n + a.customers, 0),
   };

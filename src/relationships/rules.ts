@@ -130,7 +130,12 @@ const MAX_CONDITIONS = DIMENSIONS.length * 2;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function checkKeys(node: Record<string, unknown>, keys: readonly string[], path: string, out: FieldProblem[]) {
+function checkKeys(
+  node: Record<string, unknown>,
+  keys: readonly string[],
+  path: string,
+  out: FieldProblem[],
+) {
   for (const key of Object.keys(node)) {
     if (!keys.includes(key)) out.push({ path: `${path}.${key}`, message: 'is not a known key here' });
   }

@@ -74,7 +74,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (workspace_id, customer_id, id),
       FOREIGN KEY (workspace_id, customer_id) REFERENCES customers (workspace_id, id)
     )`.execute(db);
-  await sql`CREATE INDEX relationship_changes_at ON relationship_changes (workspace_id, changed_at)`.execute(db);
+  await sql`CREATE INDEX relationship_changes_at ON relationship_changes (workspace_id, changed_at)`.execute(
+    db,
+  );
 
   for (const table of TABLES) {
     const t = sql.table(table);
