@@ -27,6 +27,8 @@ function progressLine(progress: DemoProgress): string {
       return progress.status === 'fitted'
         ? `Customer value: models fitted, ${progress.customers} value profiles scored as of ${progress.asOf} (${progress.seconds} s).`
         : `Customer value: ${progress.status}. ${progress.reason ?? ''} (${progress.seconds} s).`;
+    case 'relationships':
+      return `Relationships: ${progress.customers} customers given an archetype; the ${progress.planted} planted personas recovered with macro-F1 ${progress.macroF1.toFixed(3)} (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -57,6 +59,9 @@ function humanSummary(summary: DemoSummary): string {
   for (const h of summary.highlights) {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
+    if (h.relationship) {
+      lines.push(`  curl -s "${h.relationship.relationshipUrl}?purpose=service" -H "Authorization: Bearer $KEY"`);
+    }
     lines.push(
       `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
       `  curl -s "${h.timelineUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
@@ -70,6 +75,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   interactions: 'Interactions',
   identity: 'Identity    ',
   value: 'Value       ',
+  relationships: 'Relations   ',
   highlights: 'Highlights  ',
 };
 

@@ -1,5 +1,6 @@
 import type { CustomerInput } from '../customers/index.ts';
 import { normalisePhone } from '../customers/index.ts';
+import type { PersonaRecovery } from '../relationships/index.ts';
 import { invalid } from '../shared/errors.ts';
 import type { SourceRecord } from '../synthetic/index.ts';
 
@@ -21,7 +22,12 @@ export const DEMO_KEY_FILE = 'demo-key';
 export const MAX_DEMO_CUSTOMERS = 1_000_000;
 
 /** Why a customer is worth looking at. */
-export type HighlightKind = 'same_person' | 'complaint' | 'cancellation_request' | 'slipping_away';
+export type HighlightKind =
+  | 'same_person'
+  | 'complaint'
+  | 'cancellation_request'
+  | 'slipping_away'
+  | 'relationship';
 
 /** A customer worth looking at, with the API addresses to look at it. */
 export interface Highlight {
@@ -34,6 +40,8 @@ export interface Highlight {
   timelineUrl: string;
   /** For `same_person`: each system's record of that person and the customer it became. */
   records?: { source: string; externalId: string; customerId: string }[];
+  /** For `relationship`: the persona the world planted and the archetype the customer was given. */
+  relationship?: { persona: string; archetype: string; relationshipUrl: string };
 }
 
 /** Counts of customers and interactions. */
@@ -68,6 +76,15 @@ export interface DemoSummary {
    * scored as of (the world's end when `--as-of` was given, otherwise now).
    */
   value: { status: string; customers: number; asOf: string; reason: string | null };
+  /**
+   * What the relationship recomputation did (as of the world's end), and how well the archetypes
+   * recovered the relationship personas the world planted: the confusion matrix and macro F1.
+   */
+  relationships: {
+    customers: number;
+    archetypes: Record<string, number>;
+    recovery: PersonaRecovery;
+  };
   highlights: Highlight[];
   seconds: number;
 }
@@ -93,10 +110,24 @@ export type DemoProgress =
       reason: string | null;
       seconds: number;
     }
+  | {
+      phase: 'relationships';
+      customers: number;
+      planted: number;
+      macroF1: number;
+      seconds: number;
+    }
   | { phase: 'highlights'; count: number; seconds: number };
 
 /** The phases of a run that take time, in order. */
-export const DEMO_PHASES = ['customers', 'interactions', 'identity', 'value', 'highlights'] as const;
+export const DEMO_PHASES = [
+  'customers',
+  'interactions',
+  'identity',
+  'value',
+  'relationships',
+  'highlights',
+] as const;
 
 /** A phase of a run that takes time. */
 export type DemoPhase = (typeof DEMO_PHASES)[number];

@@ -37,6 +37,14 @@ export {
   type Signal,
 } from './dimensions.ts';
 export {
+  /** Confusion matrix and F1 of assigned archetypes against planted personas. */
+  computePersonaRecovery,
+  /** The confusion matrix as text. */
+  formatPersonaRecovery,
+  /** How well archetypes recover planted personas. */
+  type PersonaRecovery,
+} from './evaluate.ts';
+export {
   /** What the given customers declared about themselves: the source of the disclosure dimension. */
   declaredDisclosures,
 } from './relationship.repository.ts';

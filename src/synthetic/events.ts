@@ -503,14 +503,15 @@ class PersonEvents {
         if (billing === undefined) return;
         const fee = MARKET_TABLE[person.market].membershipFee;
         const accountId = billing.record.externalId;
-        for (const at of this.every(start(330), end, 30.4)) {
+        const from = Math.max(start(330), billing.createdMs + DAY_MS);
+        for (const at of this.every(from, end, 30.4)) {
           this.add(at, 'billing_event', 'email', 'billing', this.identity(billing), 'company', {
             amount: fee,
             properties: { event: 'membership_charge', plan: 'plus_annual_contract', accountId },
           });
         }
-        for (const days of [300, 180, 60]) {
-          const at = end - rng.uniform(days - 20, days) * DAY_MS;
+        const asks = this.uniformTimes(3, Math.max(from + 20 * DAY_MS, end - 300 * DAY_MS), end - 20 * DAY_MS);
+        for (const at of asks) {
           this.contact(at, 'cancellation_request', CANCELLATION_CONTACTS, {
             text: rng.pick(CANCELLATION_TEXTS.membership ?? []),
             properties: { subject: 'membership', accountId, outcome: 'refused' },

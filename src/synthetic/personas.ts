@@ -55,7 +55,7 @@ export function choosePersona(ctx: WorldContext, person: PersonaCandidate): Rela
     weights.push(weight);
   };
   offer('adversary', tenureDays >= 150, 1);
-  offer('captive', has('billing', 330), 4);
+  offer('captive', tenureDays >= 200 && has('billing', 200), 6);
   offer('drifting_ex_friend', tenureDays >= 540 && has('pos', 480), 4);
   offer('business_partner', tenureDays >= 200, 1);
   offer('buddy', tenureDays >= 450 && !person.lifeEvents.some((e) => e.declared), 2);
