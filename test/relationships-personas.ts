@@ -1,8 +1,8 @@
 import {
   type Archetype,
-  computePersonaRecovery,
   computeArchetype,
   computeDimensions,
+  computePersonaRecovery,
   DEFAULT_INTENSITY_NORM,
   DEFAULT_RULE_TABLE,
   type Disclosure,
@@ -64,7 +64,10 @@ export function recoverFromTruth(options: { seed: string; customers: number }): 
       { now, intensityNorm: DEFAULT_INTENSITY_NORM },
       DEFAULT_RULE_TABLE.highDemand,
     );
-    pairs.push({ persona: person.persona, archetype: computeArchetype(DEFAULT_RULE_TABLE, dimensions).archetype });
+    pairs.push({
+      persona: person.persona,
+      archetype: computeArchetype(DEFAULT_RULE_TABLE, dimensions).archetype,
+    });
   }
   return computePersonaRecovery(pairs);
 }

@@ -60,7 +60,9 @@ function humanSummary(summary: DemoSummary): string {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
     if (h.relationship) {
-      lines.push(`  curl -s "${h.relationship.relationshipUrl}?purpose=service" -H "Authorization: Bearer $KEY"`);
+      lines.push(
+        `  curl -s "${h.relationship.relationshipUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
+      );
     }
     lines.push(
       `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,

@@ -30,7 +30,6 @@ import {
   updateSettings,
 } from '../workspaces/index.ts';
 import * as repo from './demo.repository.ts';
-import { type RecognisedPersona, recognisePersonas } from './relationships.service.ts';
 import {
   assertDemoOptions,
   computeToday,
@@ -47,6 +46,7 @@ import {
   parseDemoAsOf,
   toCustomerInput,
 } from './demo.ts';
+import { type RecognisedPersona, recognisePersonas } from './relationships.service.ts';
 
 /**
  * The demo use-case: a workspace filled with a synthetic world through the real write paths (the
@@ -182,8 +182,11 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     { purpose: 'analytics', requestId: null, mode: 'write', now: new Date(world.config.endMs) },
     (scope) => runRelationshipRecompute(scope),
   );
-  const personas = await withAccess(db, actor, { purpose: 'service', requestId: null, mode: 'read' }, (scope) =>
-    recognisePersonas(scope, world),
+  const personas = await withAccess(
+    db,
+    actor,
+    { purpose: 'service', requestId: null, mode: 'read' },
+    (scope) => recognisePersonas(scope, world),
   );
   const relationships = {
     customers: recomputed.recomputed,

@@ -1,10 +1,6 @@
-import { readRelationshipGoverned } from '../governance/index.ts';
 import type { AccessScope } from '../governance/index.ts';
-import {
-  computePersonaRecovery,
-  type PersonaRecovery,
-  type Relationship,
-} from '../relationships/index.ts';
+import { readRelationshipGoverned } from '../governance/index.ts';
+import { computePersonaRecovery, type PersonaRecovery, type Relationship } from '../relationships/index.ts';
 import type { RelationshipPersona, SyntheticWorld } from '../synthetic/index.ts';
 import * as repo from './demo.repository.ts';
 

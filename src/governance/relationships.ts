@@ -15,6 +15,7 @@ import {
   setRuleTable,
   type WorkspaceRecomputeReport,
 } from '../relationships/index.ts';
+import { type MembershipChange, refreshAllSegments } from '../segments/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { notFound } from '../shared/errors.ts';
 import { getWorkspaceSecret, operatorActor } from '../workspaces/index.ts';
@@ -226,10 +227,17 @@ export async function setRelationshipRulesGoverned(
   return active;
 }
 
-/** Full recomputation of the scope's workspace (the job); owners and admins only; audited. */
-export async function runRelationshipRecompute(scope: AccessScope): Promise<WorkspaceRecomputeReport> {
+/**
+ * Full recomputation of the scope's workspace (the job), then every segment re-materialised (they may
+ * filter on archetypes and dimensions); owners and admins only; audited.
+ */
+export async function runRelationshipRecompute(
+  scope: AccessScope,
+): Promise<WorkspaceRecomputeReport & { segments: Record<string, MembershipChange> }> {
   assertPermitted(scope.actor, 'relationships.configure');
-  const report = await recomputeWorkspaceRelationships(scope.tx, scope.actor.workspaceId, scope.now);
+  const recomputed = await recomputeWorkspaceRelationships(scope.tx, scope.actor.workspaceId, scope.now);
+  const segments = await refreshAllSegments(scope.tx, scope.actor.workspaceId, scope.taxonomy, scope.now);
+  const report = { ...recomputed, segments };
   scope.audit({
     action: 'relationship.recompute',
     purpose: scope.purpose,
@@ -244,7 +252,7 @@ export async function runRelationshipRecompute(scope: AccessScope): Promise<Work
 export interface WorkspaceRelationshipRun {
   workspaceId: string;
   workspaceName: string;
-  report: WorkspaceRecomputeReport;
+  report: WorkspaceRecomputeReport & { segments: Record<string, MembershipChange> };
 }
 
 /**

@@ -17,7 +17,9 @@ export interface PersonaRecovery {
 }
 
 /** Scores (persona, archetype) pairs: classes are the personas planted. */
-export function computePersonaRecovery(pairs: readonly { persona: string; archetype: string }[]): PersonaRecovery {
+export function computePersonaRecovery(
+  pairs: readonly { persona: string; archetype: string }[],
+): PersonaRecovery {
   const matrix: Record<string, Record<string, number>> = {};
   for (const { persona, archetype } of pairs) {
     matrix[persona] ??= {};
@@ -47,6 +49,9 @@ export function formatPersonaRecovery(recovery: PersonaRecovery): string {
     ([persona, row]) =>
       `${persona.padEnd(20)}${columns.map((c) => String(row[c] ?? 0).padStart(11)).join('')}  ${(recovery.perClass[persona]?.f1 ?? 0).toFixed(3)}`,
   );
-  return [head, ...rows, `macro-F1 ${recovery.macroF1.toFixed(3)} over ${recovery.planted} planted people`].join('\n');
+  return [
+    head,
+    ...rows,
+    `macro-F1 ${recovery.macroF1.toFixed(3)} over ${recovery.planted} planted people`,
+  ].join('\n');
 }
-

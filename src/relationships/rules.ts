@@ -364,7 +364,8 @@ const DAY_MS = 86_400_000;
  * becomes the label only when the same proposal has been made by `recomputations` consecutive
  * recomputations **and** for `days` days since it was first made. Both, because recomputation is
  * incremental (every event recomputes its customer): with the count alone, one bad week of three
- * complaints would flip a best friend. A proposal equal to the label clears the candidate.
+ * complaints would flip a best friend. A proposal equal to the label clears the candidate. A
+ * recomputation as of a time before the label was taken starts afresh.
  */
 export function applyHysteresis(
   state: LabelState,
@@ -373,7 +374,9 @@ export function applyHysteresis(
   rule: RuleTable['hysteresis'],
 ): LabelStep {
   const previous = state.archetype;
-  if (previous === null) {
+  // A recomputation as of a time before the label was taken (a replay of history, a world loaded as
+  // of a past date) is not bound by that label: it starts afresh.
+  if (previous === null || (state.since !== null && now.getTime() < state.since.getTime())) {
     return {
       state: { archetype: proposed, since: now, candidate: null, candidateCount: 0, candidateSince: null },
       changed: true,

@@ -482,7 +482,12 @@ class PersonEvents {
         times.forEach((at, k) => {
           const topic = rng.pick(['product_quality', 'refund', 'wait_time']);
           this.contact(at, 'complaint', COMPLAINT_CONTACTS, {
-            text: fill(rng.pick(COMPLAINT_TEXTS[topic] ?? []), this.someProduct(), '', this.storeFor(at).label),
+            text: fill(
+              rng.pick(COMPLAINT_TEXTS[topic] ?? []),
+              this.someProduct(),
+              '',
+              this.storeFor(at).label,
+            ),
             properties: { category: topic, severity: k < 2 ? 'medium' : 'high', escalation: k + 1 },
           });
         });
@@ -510,7 +515,11 @@ class PersonEvents {
             properties: { event: 'membership_charge', plan: 'plus_annual_contract', accountId },
           });
         }
-        const asks = this.uniformTimes(3, Math.max(from + 20 * DAY_MS, end - 300 * DAY_MS), end - 20 * DAY_MS);
+        const asks = this.uniformTimes(
+          3,
+          Math.max(from + 20 * DAY_MS, end - 300 * DAY_MS),
+          end - 20 * DAY_MS,
+        );
         for (const at of asks) {
           this.contact(at, 'cancellation_request', CANCELLATION_CONTACTS, {
             text: rng.pick(CANCELLATION_TEXTS.membership ?? []),
@@ -530,9 +539,14 @@ class PersonEvents {
       case 'newcomer': {
         // A second purchase soon after the first and a stated preference: early days.
         this.personaPurchase(person.acquiredMs + rng.uniform(3, 30) * DAY_MS);
-        this.contact(person.acquiredMs + rng.uniform(1, 20) * DAY_MS, 'preference_stated', DECLARATION_CONTACTS, {
-          properties: { key: 'contact_channel', value: rng.pick(['email', 'phone']) },
-        });
+        this.contact(
+          person.acquiredMs + rng.uniform(1, 20) * DAY_MS,
+          'preference_stated',
+          DECLARATION_CONTACTS,
+          {
+            properties: { key: 'contact_channel', value: rng.pick(['email', 'phone']) },
+          },
+        );
         return;
       }
       case 'business_partner': {
