@@ -26,7 +26,7 @@ const BATCH = 10_000;
 
 const customerUuid = (index: number) => `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 
-async function load(
+export async function loadRelationshipWorld(
   database: Database,
   workspaceId: string,
   scale: { customers: number; interactions: number },
@@ -89,7 +89,7 @@ export async function benchRelationships(
   const { workspace } = await createWorkspace(database.db, {
     name: `bench-relationships-${Date.now().toString(36)}`,
   });
-  const loaded = await timed(() => load(database, workspace.id, scale));
+  const loaded = await timed(() => loadRelationshipWorld(database, workspace.id, scale));
   const { customers, interactions, endMs } = loaded.value;
   process.stdout.write(
     `relationships: loaded ${customers.toLocaleString('en-US')} customers, ${interactions.toLocaleString('en-US')} interactions in ${loaded.seconds.toFixed(1)} s\n`,

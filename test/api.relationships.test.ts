@@ -58,7 +58,8 @@ async function ingest(ws: TestWorkspace, items: Record<string, unknown>[]): Prom
   const results = response.json().results as { status: string; customerId: string }[];
   results.forEach((r, i) => {
     expect(r.status, JSON.stringify(r)).toBe('created');
-    const account = (items[i]?.customer as { identity: { externalId: string } }).identity.externalId;
+    const account = (items[i] as { customer: { identity: { externalId: string } } }).customer.identity
+      .externalId;
     ids.set(account, r.customerId);
   });
   return ids;

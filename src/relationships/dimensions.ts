@@ -141,7 +141,7 @@ const decay = (ageMs: number, halfLifeDays: number): number =>
 
 const saturate = (x: number, k: number): number => 1 - Math.exp(-Math.max(0, x) / k);
 
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 

@@ -45,6 +45,13 @@ const num = (v: unknown): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** Appends to the list of a key, starting it when absent. */
+function pushTo<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+}
+
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
 
 /**
@@ -69,13 +76,7 @@ export async function listSignals(
     WHERE i.workspace_id = ${workspaceId} AND i.customer_id = ANY(${customerIds as string[]}::uuid[])
       AND i.occurred_at <= ${now.toISOString()}::timestamptz`.execute(tx);
   for (const r of result.rows) {
-    const customerId = String(r.customer_id);
-    let list = out.get(customerId);
-    if (!list) {
-      list = [];
-      out.set(customerId, list);
-    }
-    list.push({
+    pushTo(out, String(r.customer_id), {
       id: String(r.id),
       type: String(r.type),
       channel: String(r.channel),
@@ -117,13 +118,7 @@ export async function declaredDisclosures(
       AND i.type IN ('preference_stated', 'life_event_declared')
       AND i.occurred_at <= ${now.toISOString()}::timestamptz`.execute(tx);
   for (const r of result.rows) {
-    const customerId = String(r.customer_id);
-    let list = out.get(customerId);
-    if (!list) {
-      list = [];
-      out.set(customerId, list);
-    }
-    list.push({
+    pushTo(out, String(r.customer_id), {
       interactionId: String(r.id),
       kind: r.type === 'life_event_declared' ? 'life_event' : 'preference',
       key: String(r.key),
@@ -172,6 +167,38 @@ export async function findIntensityNorm(tx: Tx, workspaceId: string): Promise<nu
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
   return row === undefined ? undefined : Number(row.intensity_norm);
+}
+
+/** The active rule table (undefined: the default) and the stored intensity norm, in one statement. */
+export async function findRecomputeContext(
+  tx: Tx,
+  workspaceId: string,
+): Promise<{
+  rules: { version: number; rule_table: unknown; created_by: string; created_at: Date } | undefined;
+  norm: number | undefined;
+}> {
+  const result = await sql<{ rules: Record<string, unknown> | null; norm: number | null }>`
+    SELECT (SELECT jsonb_build_object('version', version, 'rule_table', rule_table, 'created_by', created_by,
+                                      'created_at', created_at)
+            FROM relationship_rule_tables WHERE workspace_id = ${workspaceId}
+            ORDER BY version DESC LIMIT 1) AS rules,
+           (SELECT intensity_norm FROM relationship_norms WHERE workspace_id = ${workspaceId}) AS norm`.execute(
+    tx,
+  );
+  const row = result.rows[0];
+  const rules = row?.rules ?? null;
+  return {
+    rules:
+      rules === null
+        ? undefined
+        : {
+            version: Number(rules.version),
+            rule_table: rules.rule_table,
+            created_by: String(rules.created_by),
+            created_at: new Date(String(rules.created_at)),
+          },
+    norm: row?.norm === null || row?.norm === undefined ? undefined : Number(row.norm),
+  };
 }
 
 /** The richness of a channel as a SQL CASE over `i.channel` (the same table the dimensions use). */
@@ -235,21 +262,31 @@ export async function listActiveCustomerIds(
   return rows.map((r) => r.id);
 }
 
-/** Which of the given customers are active (exist and are not merged into another). */
-export async function filterActiveCustomers(
+/**
+ * Which of the given customers are active (exist and are not merged into another), each with its
+ * stored label and hysteresis state when it has a profile: one statement.
+ */
+export async function listActiveWithStates(
   tx: Tx,
   workspaceId: string,
   customerIds: readonly string[],
-): Promise<Set<string>> {
-  if (customerIds.length === 0) return new Set();
-  const rows = await tx
-    .selectFrom('customers')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where(sql<boolean>`id = ANY(${customerIds as string[]}::uuid[])`)
-    .where('merged_into', 'is', null)
-    .execute();
-  return new Set(rows.map((r) => r.id));
+): Promise<Map<string, ProfileStateRow | undefined>> {
+  if (customerIds.length === 0) return new Map();
+  const result = await sql<ProfileStateRow & { id: string }>`
+    SELECT c.id, rp.customer_id, rp.archetype, rp.archetype_since, rp.candidate, rp.candidate_count,
+           rp.candidate_since
+    FROM customers c
+    LEFT JOIN relationship_profiles rp
+      ON rp.workspace_id = ${workspaceId} AND rp.customer_id = c.id
+         AND rp.customer_id = ANY(${customerIds as string[]}::uuid[])
+    WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${customerIds as string[]}::uuid[])
+      AND c.merged_into IS NULL`.execute(tx);
+  return new Map(
+    result.rows.map((r) => [
+      r.id,
+      r.customer_id === null ? undefined : { ...r, candidate_count: Number(r.candidate_count) },
+    ]),
+  );
 }
 
 const STATE_COLUMNS = [
@@ -260,22 +297,6 @@ const STATE_COLUMNS = [
   'candidate_count',
   'candidate_since',
 ] as const;
-
-/** The label and hysteresis state of the given customers. */
-export async function listProfileStates(
-  tx: Tx,
-  workspaceId: string,
-  customerIds: readonly string[],
-): Promise<Map<string, ProfileStateRow>> {
-  if (customerIds.length === 0) return new Map();
-  const rows = await tx
-    .selectFrom('relationship_profiles')
-    .select(STATE_COLUMNS)
-    .where('workspace_id', '=', workspaceId)
-    .where(sql<boolean>`customer_id = ANY(${customerIds as string[]}::uuid[])`)
-    .execute();
-  return new Map(rows.map((r) => [r.customer_id, { ...r, candidate_count: Number(r.candidate_count) }]));
-}
 
 /** A customer's stored profile, or undefined. */
 export async function findProfile(

@@ -27,7 +27,12 @@ export interface ActiveRuleTable {
 
 /** The workspace's active rule table (the built-in default, version 0, until one is set). */
 export async function getRuleTable(tx: Tx, workspaceId: string): Promise<ActiveRuleTable> {
-  const row = await repo.findActiveRuleTable(tx, workspaceId);
+  return activeOf(await repo.findActiveRuleTable(tx, workspaceId));
+}
+
+function activeOf(
+  row: { version: number; rule_table: unknown; created_by: string; created_at: Date } | undefined,
+): ActiveRuleTable {
   if (row === undefined) return { version: 0, table: DEFAULT_RULE_TABLE, createdBy: null, createdAt: null };
   return {
     version: row.version,
@@ -93,15 +98,12 @@ async function recomputeBatch(
   ctx: Context,
 ): Promise<RecomputeReport> {
   const ids = [...new Set(customerIds.map((id) => id.toLowerCase()))];
-  const active = await repo.filterActiveCustomers(tx, workspaceId, ids);
-  const gone = ids.filter((id) => !active.has(id));
+  const states = await repo.listActiveWithStates(tx, workspaceId, ids);
+  const gone = ids.filter((id) => !states.has(id));
   const removed = await repo.deleteProfiles(tx, workspaceId, gone);
-  const live = ids.filter((id) => active.has(id));
-  const [signals, disclosures, states] = await Promise.all([
-    repo.listSignals(tx, workspaceId, live, now),
-    repo.declaredDisclosures(tx, workspaceId, live, now),
-    repo.listProfileStates(tx, workspaceId, live),
-  ]);
+  const live = ids.filter((id) => states.has(id));
+  const signals = await repo.listSignals(tx, workspaceId, live, now);
+  const disclosures = await repo.declaredDisclosures(tx, workspaceId, live, now);
   const { table, version } = ctx.rules;
   const profiles: repo.ProfileWrite[] = [];
   const changes: repo.ChangeWrite[] = [];
@@ -128,7 +130,8 @@ async function recomputeBatch(
       candidateSince: step.state.candidateSince,
       ruleVersion: version,
       dimensions,
-      reasons,
+      // The evidence of a reason is its dimension's, stored once (findRelationship puts it back).
+      reasons: reasons.map((r) => ({ ...r, evidence: [] })),
       highDemand: modifiers.highDemand,
       discretion: modifiers.discretion,
     });
@@ -149,11 +152,8 @@ function reasonsFor(table: RuleTable, archetype: Archetype, dimensions: Dimensio
 }
 
 async function contextOf(tx: Tx, workspaceId: string): Promise<Context> {
-  const [rules, norm] = await Promise.all([
-    getRuleTable(tx, workspaceId),
-    repo.findIntensityNorm(tx, workspaceId),
-  ]);
-  return { rules, norm: norm ?? DEFAULT_INTENSITY_NORM };
+  const { rules, norm } = await repo.findRecomputeContext(tx, workspaceId);
+  return { rules: activeOf(rules), norm: norm ?? DEFAULT_INTENSITY_NORM };
 }
 
 /**
@@ -260,14 +260,18 @@ export async function findRelationship(
   const row = await repo.findProfile(tx, workspaceId, customerId);
   if (row === undefined || !isArchetype(row.archetype)) return undefined;
   const history = await repo.listChanges(tx, workspaceId, customerId, options.history ?? 20);
+  const dimensions = row.dimensions as unknown as Dimensions;
   return {
     customerId: row.customer_id,
     archetype: row.archetype,
     since: row.archetype_since.toISOString(),
     guidance: ARCHETYPE_GUIDANCE[row.archetype],
     modifiers: { highDemand: row.high_demand, discretion: row.discretion },
-    dimensions: row.dimensions as unknown as Dimensions,
-    reasons: row.reasons as Reason[],
+    dimensions,
+    reasons: (row.reasons as Reason[]).map((r) => ({
+      ...r,
+      evidence: dimensions[r.dimension]?.evidence ?? [],
+    })),
     pending:
       isArchetype(row.candidate) && row.candidate_since !== null
         ? {
