@@ -440,12 +440,14 @@ class PersonEvents {
     const web = pos === undefined ? this.recordAt('web', at) : undefined;
     const model = pos ?? web;
     if (model === undefined) return;
-    const amount = cents(Math.max(100, Math.round(this.rng.gamma(6, this.person.spendRate) * 100)));
     const placed = placeInDay(this.ctx, at, this.person.utcOffsetMs, this.rng.uniform(10, 19));
-    this.add(placed, 'purchase', pos ? 'store' : 'web', model.source, this.identity(model), 'customer', {
-      amount,
+    const basket = this.basket(placed);
+    const extra: Extra = {
+      amount: basket.amount,
       properties: pos ? { storeId: this.storeFor(placed).id } : {},
-    });
+    };
+    if (basket.lineItems !== undefined) extra.lineItems = basket.lineItems;
+    this.add(placed, 'purchase', pos ? 'store' : 'web', model.source, this.identity(model), 'customer', extra);
   }
 
   /** A visit to the home store, when the person has a store record then. */
