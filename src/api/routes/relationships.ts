@@ -9,6 +9,7 @@ import {
   withAccess,
 } from '../../governance/index.ts';
 import { ARCHETYPES, DIMENSIONS } from '../../relationships/index.ts';
+import { invalid } from '../../shared/errors.ts';
 import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
 import { errorResponses, IdParams, PurposeParam, PurposeQuery, WithheldSchema } from '../schemas.ts';
 
@@ -71,6 +72,15 @@ const RuleTableBody = Type.Object(
 );
 const RulesResponse = Type.Object({}, { additionalProperties: true });
 
+function parseSince(since: string | undefined): Date | undefined {
+  if (since === undefined) return undefined;
+  const at = new Date(since);
+  if (Number.isNaN(at.getTime())) {
+    throw invalid('SINCE_INVALID', 'since must be an ISO 8601 date-time.', { since });
+  }
+  return at;
+}
+
 /** Relationships: a customer's relationship, the workspace's mix, the rule table and the recompute job. */
 export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -115,9 +125,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (request) =>
         withCallerAccess(deps, request, 'read', (scope) =>
-          readRelationshipMixGoverned(scope, {
-            since: request.query.since === undefined ? undefined : new Date(request.query.since),
-          }),
+          readRelationshipMixGoverned(scope, { since: parseSince(request.query.since) }),
         ),
     );
 
