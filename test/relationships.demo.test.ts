@@ -34,7 +34,7 @@ describe(`relationship personas are recovered (${ENGINE})`, () => {
       baseUrl: 'http://127.0.0.1:3999',
       workspaceName: uniqueName('relationships'),
     });
-  }, 400_000);
+  }, 1_200_000);
 
   afterAll(async () => {
     await database?.close();
