@@ -447,7 +447,15 @@ class PersonEvents {
       properties: pos ? { storeId: this.storeFor(placed).id } : {},
     };
     if (basket.lineItems !== undefined) extra.lineItems = basket.lineItems;
-    this.add(placed, 'purchase', pos ? 'store' : 'web', model.source, this.identity(model), 'customer', extra);
+    this.add(
+      placed,
+      'purchase',
+      pos ? 'store' : 'web',
+      model.source,
+      this.identity(model),
+      'customer',
+      extra,
+    );
   }
 
   /** A visit to the home store, when the person has a store record then. */
