@@ -15,13 +15,14 @@ import { benchFacts } from './facts.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
 import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
+import { benchRelationships } from './relationships.ts';
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks,facts]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks,facts,relationships]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -42,7 +43,9 @@ const { values: args } = parseArgs({
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
 const only = new Set(
-  (args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks,facts').split(','),
+  (
+    args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks,facts,relationships'
+  ).split(','),
 );
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
@@ -383,6 +386,10 @@ async function main(): Promise<void> {
       } finally {
         await server.stop();
       }
+    }
+    if (only.has('relationships')) {
+      process.stdout.write('relationships: full recomputation and one customer after an event\n');
+      for (const figure of await benchRelationships(database, scaleName)) record(figure);
     }
     let importWorkspace: string | undefined;
     if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);

@@ -5,6 +5,7 @@ import { registerExportCommands } from './cli/export.ts';
 import { registerIdentityCommands } from './cli/identity.ts';
 import { registerImportCommands } from './cli/import.ts';
 import { registerPrivacyCommands } from './cli/privacy.ts';
+import { registerRelationshipCommands } from './cli/relationships.ts';
 import { registerSegmentCommands } from './cli/segments.ts';
 import { registerValueCommands } from './cli/value.ts';
 import { registerWebhookCommands } from './cli/webhooks.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerValueCommands(program);
   registerSegmentCommands(program);
   registerWebhookCommands(program);
+  registerRelationshipCommands(program);
   return program;
 }
 

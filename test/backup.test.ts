@@ -235,6 +235,12 @@ async function fill(ws: TestWorkspace): Promise<void> {
   });
   const refit = await request('POST', '/v1/value/refit', bearer(key), {});
   expect(refit.status).toBe('fitted');
+  // A rule table version of its own, relationship profiles, the norm and their history.
+  const rules = await request('GET', '/v1/relationships/rules', reader(key));
+  const set = await request('PUT', '/v1/relationships/rules', reader(key), rules.table);
+  expect(set.version).toBe(1);
+  const relationships = await request('POST', '/v1/relationships/recompute', bearer(key), {});
+  expect(relationships.recomputed).toBeGreaterThan(0);
   await request('POST', `/v1/customers/${ana}/merge`, bearer(key), {
     absorbedId: other,
     reason: 'same person',

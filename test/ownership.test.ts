@@ -43,6 +43,10 @@ const OWNERS: Record<string, string> = {
   webhook_deliveries: 'webhooks',
   webhook_attempts: 'webhooks',
   facts: 'facts',
+  relationship_rule_tables: 'relationships',
+  relationship_norms: 'relationships',
+  relationship_profiles: 'relationships',
+  relationship_changes: 'relationships',
 };
 
 /**

@@ -20,6 +20,7 @@ import { factRoutes } from './routes/facts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { relationshipRoutes } from './routes/relationships.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -154,6 +155,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(privacyRoutes(deps), { prefix: '/v1' });
   await app.register(segmentRoutes(deps), { prefix: '/v1' });
   await app.register(webhookRoutes(deps), { prefix: '/v1' });
+  await app.register(relationshipRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

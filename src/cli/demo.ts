@@ -29,6 +29,8 @@ function progressLine(progress: DemoProgress): string {
         : `Customer value: ${progress.status}. ${progress.reason ?? ''} (${progress.seconds} s).`;
     case 'facts':
       return `Facts from behaviour: ${progress.created} derived, ${progress.replaced} changed (${progress.seconds} s).`;
+    case 'relationships':
+      return `Relationships: ${progress.customers} customers given an archetype; the ${progress.planted} planted personas recovered with macro-F1 ${progress.macroF1.toFixed(3)} (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -59,6 +61,11 @@ function humanSummary(summary: DemoSummary): string {
   for (const h of summary.highlights) {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
+    if (h.relationship) {
+      lines.push(
+        `  curl -s "${h.relationship.relationshipUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
+      );
+    }
     lines.push(
       `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
       `  curl -s "${h.timelineUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
@@ -73,6 +80,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   identity: 'Identity    ',
   value: 'Value       ',
   facts: 'Facts       ',
+  relationships: 'Relations   ',
   highlights: 'Highlights  ',
 };
 

@@ -14,8 +14,9 @@ import * as m0011 from './migrations/0011_import_attempts.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
 import * as m0015 from './migrations/0015_append_only_state.ts';
-import * as m0023 from './migrations/0023_webhooks.ts';
 import * as m0017 from './migrations/0017_facts.ts';
+import * as m0018 from './migrations/0018_relationships.ts';
+import * as m0023 from './migrations/0023_webhooks.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_append_only_state': m0015,
   '0023_webhooks': m0023,
   '0017_facts': m0017,
+  '0018_relationships': m0018,
 };
 
 const provider: MigrationProvider = {

@@ -505,6 +505,8 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+}
+
 /** One version of a fact about a customer (0017); the current versions have no `superseded_at`. */
 export interface FactsTable {
   workspace_id: string;
@@ -536,4 +538,59 @@ export interface FactsTable {
 
 export interface DB {
   facts: FactsTable;
+}
+
+/** A version of a workspace's relationship rule table (0018); the newest is active. */
+export interface RelationshipRuleTablesTable {
+  workspace_id: string;
+  version: number;
+  rule_table: Json<unknown>;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+/** A workspace's intensity norm from its last full relationship recomputation (0018). */
+export interface RelationshipNormsTable {
+  workspace_id: string;
+  intensity_norm: number;
+  customers: number;
+  computed_at: Timestamp;
+}
+
+/** One customer's relationship profile (0018): dimensions, archetype with hysteresis state, modifiers. */
+export interface RelationshipProfilesTable {
+  workspace_id: string;
+  customer_id: string;
+  archetype: string;
+  archetype_since: Timestamp;
+  /** What the rules proposed at the last recomputation (may differ from the held archetype). */
+  proposed: string;
+  candidate: string | null;
+  candidate_count: Generated<number>;
+  candidate_since: Timestamp | null;
+  rule_version: number;
+  dimensions: Json<Record<string, unknown>>;
+  reasons: Json<unknown[]>;
+  high_demand: boolean;
+  discretion: boolean;
+  computed_at: Timestamp;
+}
+
+/** A change of a customer's archetype with its reasons (0018). */
+export interface RelationshipChangesTable {
+  workspace_id: string;
+  customer_id: string;
+  id: string;
+  changed_at: Timestamp;
+  from_archetype: string | null;
+  to_archetype: string;
+  rule_version: number;
+  reasons: Json<unknown[]>;
+}
+
+export interface DB {
+  relationship_rule_tables: RelationshipRuleTablesTable;
+  relationship_norms: RelationshipNormsTable;
+  relationship_profiles: RelationshipProfilesTable;
+  relationship_changes: RelationshipChangesTable;
 }

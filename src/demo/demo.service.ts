@@ -12,6 +12,7 @@ import {
   prefillGoverned,
   readCustomer,
   readTimeline,
+  runRelationshipRecompute,
   runValueRefit,
   type ScopeOptions,
   withAccess,
@@ -20,7 +21,7 @@ import { resolveWorkspace } from '../identity/index.ts';
 import type { Interaction } from '../interactions/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { SourceRecord, SyntheticCustomer, SyntheticWorld } from '../synthetic/index.ts';
-import { generateWorld } from '../synthetic/index.ts';
+import { generateWorld, RELATIONSHIP_PERSONAS } from '../synthetic/index.ts';
 import type { Actor, Workspace } from '../workspaces/index.ts';
 import {
   createApiKey,
@@ -47,6 +48,7 @@ import {
   parseDemoAsOf,
   toCustomerInput,
 } from './demo.ts';
+import { type RecognisedPersona, recognisePersonas } from './relationships.service.ts';
 
 /**
  * The demo use-case: a workspace filled with a synthetic world through the real write paths (the
@@ -185,10 +187,42 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     seconds: secondsSince(factsStarted),
   });
 
+  // Relationships as of the world's end, then the planted personas found again among the customers.
+  const relationshipsStarted = performance.now();
+  step(single('relationships', 0));
+  const recomputed = await withAccess(
+    db,
+    actor,
+    { purpose: 'analytics', requestId: null, mode: 'write', now: new Date(world.config.endMs) },
+    (scope) => runRelationshipRecompute(scope),
+  );
+  const personas = await withAccess(
+    db,
+    actor,
+    { purpose: 'service', requestId: null, mode: 'read' },
+    (scope) => recognisePersonas(scope, world),
+  );
+  const relationships = {
+    customers: recomputed.recomputed,
+    archetypes: recomputed.archetypes as Record<string, number>,
+    recovery: personas.recovery,
+  };
+  step(single('relationships', 1));
+  report({
+    phase: 'relationships',
+    customers: relationships.customers,
+    planted: personas.recovery.planted,
+    macroF1: personas.recovery.macroF1,
+    seconds: secondsSince(relationshipsStarted),
+  });
+
   const highlightsStarted = performance.now();
   step(single('highlights', 0));
   const links = customerLinks(options.baseUrl);
-  const highlights = await findHighlights(db, actor, workspace, people.candidates, links);
+  const highlights = [
+    ...(await findHighlights(db, actor, workspace, people.candidates, links)),
+    ...(await relationshipHighlights(db, actor, personas.found, options.baseUrl, links)),
+  ];
   step(single('highlights', 1));
   report({ phase: 'highlights', count: highlights.length, seconds: secondsSince(highlightsStarted) });
 
@@ -210,6 +244,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     policy: { dropped: interactions.dropped, masked: interactions.masked },
     identity: { merged: resolution.merges.length, queued: resolution.queued },
     value,
+    relationships,
     highlights,
     seconds: secondsSince(started),
   };
@@ -690,5 +725,52 @@ async function findHighlights(
       );
     }
     return highlights;
+  });
+}
+
+/** The reasons of an archetype in words: `friction 0.93 ≥ 0.6 (5 interactions)`. */
+function describeReasons(found: RecognisedPersona): string {
+  return found.relationship.reasons
+    .map((r) => {
+      const evidence = r.evidence.length === 0 ? '' : ` (${r.evidence.length} interactions as evidence)`;
+      return `${r.dimension} ${r.value.toFixed(2)} ${r.op === 'gte' ? '≥' : '≤'} ${r.threshold}${evidence}`;
+    })
+    .join(', ');
+}
+
+/**
+ * One customer per planted persona whose archetype recovered it, in the order of the personas: what the
+ * world planted, the archetype with its reasons, and the do and don't that go with it.
+ */
+async function relationshipHighlights(
+  db: Kysely<DB>,
+  actor: Actor,
+  found: readonly RecognisedPersona[],
+  baseUrl: string,
+  links: Links,
+): Promise<Highlight[]> {
+  const chosen = RELATIONSHIP_PERSONAS.map((persona) =>
+    found.find((f) => f.persona === persona && f.relationship.archetype === persona),
+  ).filter((f): f is RecognisedPersona => f !== undefined);
+  if (chosen.length === 0) return [];
+  return withAccess(db, actor, { purpose: 'service', requestId: null, mode: 'read' }, async (scope) => {
+    const out: Highlight[] = [];
+    for (const f of chosen) {
+      const customer = await readCustomer(scope, f.customerId);
+      const { guidance } = f.relationship;
+      out.push({
+        kind: 'relationship',
+        customerId: customer.id,
+        name: displayName(customer),
+        why: `Planted in the synthetic world as a ${f.persona.replaceAll('_', ' ')}; given the archetype ${f.relationship.archetype.replaceAll('_', ' ')} because ${describeReasons(f)}. Do: ${guidance.do}. Don't: ${guidance.dont}.`,
+        ...links(customer.id),
+        relationship: {
+          persona: f.persona,
+          archetype: f.relationship.archetype,
+          relationshipUrl: `${baseUrl}/v1/customers/${customer.id}/relationship`,
+        },
+      });
+    }
+    return out;
   });
 }

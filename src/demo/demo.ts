@@ -1,5 +1,6 @@
 import type { CustomerInput } from '../customers/index.ts';
 import { normalisePhone } from '../customers/index.ts';
+import type { PersonaRecovery } from '../relationships/index.ts';
 import { invalid } from '../shared/errors.ts';
 import type { SourceRecord } from '../synthetic/index.ts';
 
@@ -26,7 +27,8 @@ export type HighlightKind =
   | 'complaint'
   | 'cancellation_request'
   | 'slipping_away'
-  | 'prefill';
+  | 'prefill'
+  | 'relationship';
 
 /** A customer worth looking at, with the API addresses to look at it. */
 export interface Highlight {
@@ -41,6 +43,8 @@ export interface Highlight {
   records?: { source: string; externalId: string; customerId: string }[];
   /** For `prefill`: a form filled from what the customer already told us, each value with its provenance. */
   prefill?: Record<string, unknown>;
+  /** For `relationship`: the persona the world planted and the archetype the customer was given. */
+  relationship?: { persona: string; archetype: string; relationshipUrl: string };
 }
 
 /** Counts of customers and interactions. */
@@ -75,6 +79,15 @@ export interface DemoSummary {
    * scored as of (the world's end when `--as-of` was given, otherwise now).
    */
   value: { status: string; customers: number; asOf: string; reason: string | null };
+  /**
+   * What the relationship recomputation did (as of the world's end), and how well the archetypes
+   * recovered the relationship personas the world planted: the confusion matrix and macro F1.
+   */
+  relationships: {
+    customers: number;
+    archetypes: Record<string, number>;
+    recovery: PersonaRecovery;
+  };
   highlights: Highlight[];
   seconds: number;
 }
@@ -101,10 +114,25 @@ export type DemoProgress =
       seconds: number;
     }
   | { phase: 'facts'; created: number; replaced: number; seconds: number }
+  | {
+      phase: 'relationships';
+      customers: number;
+      planted: number;
+      macroF1: number;
+      seconds: number;
+    }
   | { phase: 'highlights'; count: number; seconds: number };
 
 /** The phases of a run that take time, in order. */
-export const DEMO_PHASES = ['customers', 'interactions', 'identity', 'value', 'facts', 'highlights'] as const;
+export const DEMO_PHASES = [
+  'customers',
+  'interactions',
+  'identity',
+  'value',
+  'facts',
+  'relationships',
+  'highlights',
+] as const;
 
 /** A phase of a run that takes time. */
 export type DemoPhase = (typeof DEMO_PHASES)[number];

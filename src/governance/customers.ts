@@ -21,6 +21,7 @@ import { findValueProfile, type StoredValueProfile } from '../value/index.ts';
 import { getWorkspaceSecret } from '../workspaces/index.ts';
 import { filterFacts, type GovernedFact } from './fact-gate.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
+import { type RelationshipSummary, summariseRelationship } from './relationships.ts';
 import type { AccessScope } from './scope.ts';
 
 /** Customers read and written under an access scope: every field decided, every access audited. */
@@ -30,6 +31,7 @@ export type GovernedCustomer = Customer & {
   withheld: Withheld[];
   value?: GovernedValue;
   facts?: GovernedFact[];
+  relationship?: RelationshipSummary;
 };
 
 /** The value profile in a customer read: withheld fields are null (behavioral scores, transaction figures). */
@@ -139,6 +141,9 @@ export async function readCustomer(scope: AccessScope, id: string): Promise<Gove
     const stored = await listCurrentFacts(scope.tx, scope.actor.workspaceId, [customer.id]);
     governed.facts = filterFacts(scope, gate, subject, stored);
   }
+  const relationship = await summariseRelationship(scope, gate, customer.id, subject.intimacyLevel);
+  if (relationship) governed.relationship = relationship;
+  governed.withheld = gate.withheld;
   auditRead(scope, 'customer.read', [customer.id], gate.used);
   return governed;
 }

@@ -113,6 +113,28 @@ export {
   type WorkspacePolicyInput,
 } from './privacy.ts';
 export {
+  /** A customer's relationship as a purpose may see it. */
+  type GovernedRelationship,
+  /** Whether the archetype may steer outreach for a customer, and why not. */
+  type OutreachUse,
+  /** The relationship in a customer read. */
+  type RelationshipSummary,
+  /** A customer's relationship under the decision (pseudonymised for analytics); audited. */
+  readRelationshipGoverned,
+  /** The relationship mix among the customers the purpose may process; audited. */
+  readRelationshipMixGoverned,
+  /** The active relationship rule table. */
+  readRelationshipRulesGoverned,
+  /** Full recomputation of the named workspaces (the scheduled job). */
+  recomputeRelationshipsOfWorkspaces,
+  /** Full recomputation of the scope's workspace; owners and admins. */
+  runRelationshipRecompute,
+  /** Sets a new relationship rule table version; refused whole when invalid. */
+  setRelationshipRulesGoverned,
+  /** One workspace's full recomputation. */
+  type WorkspaceRelationshipRun,
+} from './relationships.ts';
+export {
   /** The access scope of a transaction. */
   type AccessScope,
   /** Links audit events a busy moment left waiting into their chains (the server's timer). */

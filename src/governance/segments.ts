@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
 import type { DB } from '../db/index.ts';
 import type { IngestResult } from '../interactions/index.ts';
+import { recomputeRelationships } from '../relationships/index.ts';
 import {
   assertReadable,
   countSegmentDefinition,
@@ -28,7 +29,7 @@ import {
   refitWorkspaceValue,
   updateProfilesForCustomers,
 } from '../value/index.ts';
-import { listWorkspaces, operatorActor } from '../workspaces/index.ts';
+import { listWorkspaces, operatorActor, type Workspace } from '../workspaces/index.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
 import { type AccessScope, withAccess } from './scope.ts';
 
@@ -280,7 +281,8 @@ export async function applyIngestToValueAndSegments(
 
 /**
  * After merges or unmerges moved interactions between customers: their value profiles are recomputed
- * with the stored model and their segment memberships re-evaluated (merged customers leave segments).
+ * with the stored model, their relationships recomputed (a merged customer's profile is removed) and
+ * their segment memberships re-evaluated (merged customers leave segments).
  */
 export async function applyMergesToValueAndSegments(
   scope: AccessScope,
@@ -290,6 +292,8 @@ export async function applyMergesToValueAndSegments(
   if (ids.length === 0) return;
   const workspaceId = scope.actor.workspaceId;
   await updateProfilesForCustomers(scope.tx, workspaceId, ids, valueClockOf(scope));
+  // Before segments, which may filter on the archetype.
+  await recomputeRelationships(scope.tx, workspaceId, ids, scope.now);
   await refreshSegmentsForCustomers(scope.tx, workspaceId, ids, scope.taxonomy, scope.now);
 }
 
@@ -302,6 +306,21 @@ export interface WorkspaceRefit {
 }
 
 /**
+ * The workspaces named by id or name (all when none are named); 404 WORKSPACE_NOT_FOUND for a name
+ * that matches none.
+ */
+export async function chooseWorkspaces(db: Kysely<DB>, refs: readonly string[]): Promise<Workspace[]> {
+  const all = await listWorkspaces(db);
+  const unknown = refs.filter((ref) => !all.some((w) => w.id === ref || w.name === ref));
+  if (unknown.length > 0) {
+    throw notFound('WORKSPACE_NOT_FOUND', `No workspace with id or name "${unknown[0]}".`, {
+      workspaces: unknown,
+    });
+  }
+  return refs.length === 0 ? all : all.filter((w) => refs.includes(w.id) || refs.includes(w.name));
+}
+
+/**
  * Runs the value job for the named workspaces (id or name; all when none are named), each in its own
  * transaction as the operator for analytics, one after the other.
  */
@@ -310,14 +329,7 @@ export async function refitValueOfWorkspaces(
   refs: readonly string[] = [],
   options: RefitOptions = {},
 ): Promise<WorkspaceRefit[]> {
-  const all = await listWorkspaces(db);
-  const chosen = refs.length === 0 ? all : all.filter((w) => refs.includes(w.id) || refs.includes(w.name));
-  const unknown = refs.filter((ref) => !all.some((w) => w.id === ref || w.name === ref));
-  if (unknown.length > 0) {
-    throw notFound('WORKSPACE_NOT_FOUND', `No workspace with id or name "${unknown[0]}".`, {
-      workspaces: unknown,
-    });
-  }
+  const chosen = await chooseWorkspaces(db, refs);
   const out: WorkspaceRefit[] = [];
   for (const workspace of chosen) {
     const result = await withAccess(

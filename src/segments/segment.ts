@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { FACT_KEYS, type FactKeyDef, SOURCE_KINDS } from '../facts/index.ts';
 import { categoryOfType, TYPE_CATEGORIES } from '../interactions/index.ts';
 import type { FieldRef, FieldRule } from '../policy/index.ts';
+import { ARCHETYPES, DIMENSIONS } from '../relationships/index.ts';
 import { type FieldProblem, forbidden, invalid } from '../shared/errors.ts';
 import { isCurrencyCode } from '../shared/money.ts';
 import { RFM_SEGMENTS } from '../value/index.ts';
@@ -92,8 +93,8 @@ interface FieldDef {
   kind: Kind;
   /** Data category (null: not personal data). */
   category: string | null;
-  /** Where it lives: the customer row `c` or the value profile `vp`. */
-  source: 'customer' | 'value';
+  /** Where it lives: the customer row `c`, the value profile `vp`, or the relationship profile. */
+  source: 'customer' | 'value' | 'relationship';
   expr: RawBuilder<unknown>;
   values?: readonly string[];
   min?: number;
@@ -102,6 +103,54 @@ interface FieldDef {
 }
 
 const MONTHS = { min: 1, max: 12 };
+
+/** A relationship profile's value, as a scalar subquery on `c` (null before its first computation). */
+function relationshipExpr(select: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(SELECT ${select} FROM relationship_profiles rp
+    WHERE rp.workspace_id = c.workspace_id AND rp.customer_id = c.id)`;
+}
+
+/** Relationship fields: the archetype, the modifiers and every dimension (0..1), all behavioural data. */
+const RELATIONSHIP_FIELDS: Readonly<Record<string, FieldDef>> = {
+  'relationship.archetype': {
+    kind: 'enum',
+    category: 'behavioral',
+    source: 'relationship',
+    expr: relationshipExpr(sql`rp.archetype`),
+    values: ARCHETYPES,
+    description: 'the relationship archetype (adversary, captive, … best_friend)',
+  },
+  'relationship.highDemand': {
+    kind: 'enum',
+    category: 'behavioral',
+    source: 'relationship',
+    expr: relationshipExpr(sql`rp.high_demand::text`),
+    values: ['true', 'false'],
+    description: 'the high-demand modifier, "true" or "false"',
+  },
+  'relationship.discretion': {
+    kind: 'enum',
+    category: 'behavioral',
+    source: 'relationship',
+    expr: relationshipExpr(sql`rp.discretion::text`),
+    values: ['true', 'false'],
+    description: 'the customer asked for discretion, "true" or "false"',
+  },
+  ...Object.fromEntries(
+    DIMENSIONS.map((d): [string, FieldDef] => [
+      `relationship.${d}`,
+      {
+        kind: 'number',
+        category: 'behavioral',
+        source: 'relationship',
+        expr: relationshipExpr(sql`(rp.dimensions->${d}->>'value')::float8`),
+        min: 0,
+        max: 1,
+        description: `the relationship dimension ${d}, 0–1`,
+      },
+    ]),
+  ),
+};
 
 /** The fields a condition may read, with their category and SQL over `c` (customers) and `vp`. */
 export const SEGMENT_FIELDS: Readonly<Record<string, FieldDef>> = {
@@ -199,6 +248,7 @@ export const SEGMENT_FIELDS: Readonly<Record<string, FieldDef>> = {
     expr: sql`vp.last_purchase_at`,
     description: 'time of the last purchase',
   },
+  ...RELATIONSHIP_FIELDS,
 };
 
 function rfmScore(column: string, description: string): FieldDef {
@@ -529,11 +579,13 @@ export function categoriesOf(condition: Condition): string[] {
   return [...categories];
 }
 
-/** Whether a definition reads interaction aggregates or value fields (so events can change it). */
+/** Whether a definition reads interaction aggregates, value or relationship fields (so events can change it). */
 export function isDynamic(node: SegmentNode): boolean {
   return listConditions(node).some(
     ({ condition }) =>
-      'aggregate' in condition || 'fact' in condition || SEGMENT_FIELDS[condition.field]?.source === 'value',
+      'aggregate' in condition ||
+      'fact' in condition ||
+      SEGMENT_FIELDS[condition.field]?.source !== 'customer',
   );
 }
 

@@ -9,6 +9,7 @@ import type { WorldContext } from './context.ts';
 import { permute64 } from './ids.ts';
 import type { PersonModel, RecordModel } from './person.ts';
 import { categoryBoost, EVENT_STREAM, isoSeconds, placeInDay } from './person.ts';
+import type { RelationshipPersona } from './personas.ts';
 import type { PolicyProbeKind } from './probes.ts';
 import {
   CARD_PROPERTY_KEYS,
@@ -415,7 +416,184 @@ class PersonEvents {
     this.lifeEvents();
     this.drafts.sort((x, y) => x.at - y.at);
     this.probes();
+    // Added after the probes and from draws after every other, so a persona never changes the rest.
+    if (this.person.persona !== undefined) {
+      this.persona(this.person.persona);
+      this.drafts.sort((x, y) => x.at - y.at);
+    }
     return this.drafts;
+  }
+
+  /** Times every `everyDays` (jittered) from `from` to `to`. */
+  private every(from: number, to: number, everyDays: number): number[] {
+    const out: number[] = [];
+    for (let at = from + this.rng.uniform(0, everyDays) * DAY_MS; at < to; ) {
+      out.push(at);
+      at += this.rng.uniform(0.6, 1.4) * everyDays * DAY_MS;
+    }
+    return out;
+  }
+
+  /** A purchase in a store when the person has a store record then, else on the web. */
+  private personaPurchase(at: number): void {
+    const pos = this.recordAt('pos', at);
+    const web = pos === undefined ? this.recordAt('web', at) : undefined;
+    const model = pos ?? web;
+    if (model === undefined) return;
+    const placed = placeInDay(this.ctx, at, this.person.utcOffsetMs, this.rng.uniform(10, 19));
+    const basket = this.basket(placed);
+    const extra: Extra = {
+      amount: basket.amount,
+      properties: pos ? { storeId: this.storeFor(placed).id } : {},
+    };
+    if (basket.lineItems !== undefined) extra.lineItems = basket.lineItems;
+    this.add(
+      placed,
+      'purchase',
+      pos ? 'store' : 'web',
+      model.source,
+      this.identity(model),
+      'customer',
+      extra,
+    );
+  }
+
+  /** A visit to the home store, when the person has a store record then. */
+  private personaVisit(at: number): void {
+    const pos = this.recordAt('pos', at);
+    if (pos === undefined) return;
+    const placed = placeInDay(this.ctx, at, this.person.utcOffsetMs, this.rng.uniform(9.5, 20.5));
+    this.add(placed, 'visit', 'store', 'pos', this.identity(pos), 'customer', {
+      properties: { storeId: this.storeFor(placed).id, purpose: 'browse' },
+    });
+  }
+
+  private personaCompliment(at: number): void {
+    const text = fill(this.rng.pick(COMPLIMENT_TEXTS), this.someProduct(), '', this.storeFor(at).label);
+    this.contact(at, 'compliment', FEEDBACK_CONTACTS, { text, properties: {} });
+  }
+
+  private personaSuggestion(at: number): void {
+    this.contact(at, 'suggestion', FEEDBACK_CONTACTS, {
+      text: fill(this.rng.pick(SUGGESTION_TEXTS), this.someProduct(), '', ''),
+      properties: { category: this.rng.pick(['range', 'store', 'website', 'delivery', 'service']) },
+    });
+  }
+
+  /** The interactions of a relationship persona (personas.ts), added to the person's own. */
+  private persona(persona: RelationshipPersona): void {
+    const { rng, person } = this;
+    const end = this.endMs;
+    const start = (days: number) => Math.max(person.acquiredMs + 7 * DAY_MS, end - days * DAY_MS);
+    switch (persona) {
+      case 'adversary': {
+        // Complaints that escalate, a furious survey and a one-star review, over the last months.
+        const times = this.uniformTimes(4 + rng.int(3), start(110), end - 2 * DAY_MS).sort((a, b) => a - b);
+        times.forEach((at, k) => {
+          const topic = rng.pick(['product_quality', 'refund', 'wait_time']);
+          this.contact(at, 'complaint', COMPLAINT_CONTACTS, {
+            text: fill(
+              rng.pick(COMPLAINT_TEXTS[topic] ?? []),
+              this.someProduct(),
+              '',
+              this.storeFor(at).label,
+            ),
+            properties: { category: topic, severity: k < 2 ? 'medium' : 'high', escalation: k + 1 },
+          });
+        });
+        for (const at of this.uniformTimes(1 + rng.int(2), start(90), end - DAY_MS)) {
+          this.contact(at, 'survey_response', FEEDBACK_CONTACTS, {
+            properties: { survey: 'post_contact_nps', score: rng.intBetween(0, 2) },
+          });
+        }
+        this.contact(end - rng.uniform(2, 40) * DAY_MS, 'feedback', FEEDBACK_CONTACTS, {
+          text: rng.pick(FEEDBACK_TEXTS),
+          properties: { rating: 1 },
+        });
+        return;
+      }
+      case 'captive': {
+        // Asks to leave the membership three times and is refused; the charges keep coming.
+        const billing = this.bySource.billing[0];
+        if (billing === undefined) return;
+        const fee = MARKET_TABLE[person.market].membershipFee;
+        const accountId = billing.record.externalId;
+        const from = Math.max(start(330), billing.createdMs + DAY_MS);
+        for (const at of this.every(from, end, 30.4)) {
+          this.add(at, 'billing_event', 'email', 'billing', this.identity(billing), 'company', {
+            amount: fee,
+            properties: { event: 'membership_charge', plan: 'plus_annual_contract', accountId },
+          });
+        }
+        const asks = this.uniformTimes(
+          3,
+          Math.max(from + 20 * DAY_MS, end - 300 * DAY_MS),
+          end - 20 * DAY_MS,
+        );
+        for (const at of asks) {
+          this.contact(at, 'cancellation_request', CANCELLATION_CONTACTS, {
+            text: rng.pick(CANCELLATION_TEXTS.membership ?? []),
+            properties: { subject: 'membership', accountId, outcome: 'refused' },
+          });
+        }
+        return;
+      }
+      case 'drifting_ex_friend': {
+        // A regular of the store, every few days for a year, who then stopped coming five months ago.
+        const to = end - rng.uniform(150, 200) * DAY_MS;
+        for (const at of this.every(start(520), to, 5)) this.personaVisit(at);
+        for (const at of this.every(start(520), to, 12)) this.personaPurchase(at);
+        for (const at of this.uniformTimes(2, start(520), to)) this.personaCompliment(at);
+        return;
+      }
+      case 'newcomer': {
+        // A second purchase soon after the first and a stated preference: early days.
+        this.personaPurchase(person.acquiredMs + rng.uniform(3, 30) * DAY_MS);
+        this.contact(
+          person.acquiredMs + rng.uniform(1, 20) * DAY_MS,
+          'preference_stated',
+          DECLARATION_CONTACTS,
+          {
+            properties: { key: 'contact_channel', value: rng.pick(['email', 'phone']) },
+          },
+        );
+        return;
+      }
+      case 'business_partner': {
+        // Suggestions every month or so, and considered feedback: a customer who helps run the shop.
+        for (const at of this.every(start(400), end, 35)) this.personaSuggestion(at);
+        for (const at of this.every(start(400), end, 60)) {
+          this.contact(at, 'feedback', FEEDBACK_CONTACTS, {
+            text: rng.pick(FEEDBACK_TEXTS),
+            properties: { rating: 3 },
+          });
+        }
+        return;
+      }
+      case 'buddy': {
+        // Regular, warm, for well over a year; tells us nothing personal.
+        for (const at of this.every(start(520), end, 8)) this.personaVisit(at);
+        for (const at of this.every(start(520), end, 25)) this.personaPurchase(at);
+        for (const at of this.every(start(520), end, 80)) this.personaCompliment(at);
+        return;
+      }
+      case 'best_friend': {
+        // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts).
+        for (const at of this.every(start(600), end, 21)) this.personaPurchase(at);
+        for (const at of this.every(start(600), end, 50)) this.personaCompliment(at);
+        for (const at of this.every(start(600), end, 75)) this.personaSuggestion(at);
+        const personal: [string, string][] = [
+          ['favourite_category', this.rng.pick(this.ctx.categories)],
+          ['gift_wrapping', 'always'],
+        ];
+        for (const [key, value] of personal) {
+          this.contact(rng.uniform(start(500), end), 'preference_stated', DECLARATION_CONTACTS, {
+            properties: { key, value },
+          });
+        }
+        return;
+      }
+    }
   }
 
   private purchases(): void {

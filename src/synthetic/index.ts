@@ -27,6 +27,12 @@ export {
   type WorldOptions,
 } from './options.ts';
 export {
+  /** The relationship personas a share of people is given (named as the archetypes they should be recognised as). */
+  RELATIONSHIP_PERSONAS,
+  /** A relationship persona. */
+  type RelationshipPersona,
+} from './personas.ts';
+export {
   /** True when a number (spaces and dashes ignored) passes the Luhn check. */
   isLuhnValid,
   /** The kinds of forbidden data planted as policy probes. */

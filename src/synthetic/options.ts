@@ -63,6 +63,12 @@ export interface WorldOptions {
   policyProbeRate?: number;
   /** Attach line items to purchases. Default true. */
   lineItems?: boolean;
+  /**
+   * Share of people given a relationship persona (adversary, captive, drifting regular, best friend,
+   * business partner, buddy, newcomer): their persona's interactions are added to their own. Default 0.04;
+   * 0 plants none. Other people are unchanged whatever the share.
+   */
+  personaShare?: number;
 }
 
 /** The fully resolved options of a world. */
@@ -84,6 +90,7 @@ export interface WorldConfig {
   misspellingRate: number;
   policyProbeRate: number;
   lineItems: boolean;
+  personaShare: number;
 }
 
 /** Defaults for a mid-sized retailer. */
@@ -104,6 +111,7 @@ export const DEFAULT_WORLD_OPTIONS = {
   misspellingRate: 0.12,
   policyProbeRate: 0.002,
   lineItems: true,
+  personaShare: 0.04,
 } as const satisfies WorldOptions;
 
 const DAY_MS = 86_400_000;
@@ -211,6 +219,7 @@ export function resolveWorldConfig(options: WorldOptions = {}): WorldConfig {
     misspellingRate: probability('misspellingRate', options.misspellingRate, d.misspellingRate),
     policyProbeRate: probability('policyProbeRate', options.policyProbeRate, d.policyProbeRate),
     lineItems: options.lineItems ?? d.lineItems,
+    personaShare: probability('personaShare', options.personaShare, d.personaShare),
   };
   if (endMs - startMs < 7 * DAY_MS) problems.push('the window must be at least a week long');
   if (problems.length > 0) {

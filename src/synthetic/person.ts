@@ -6,6 +6,7 @@
  */
 import type { WorldContext } from './context.ts';
 import { padDecimal, permute64, permuteDecimal } from './ids.ts';
+import { choosePersona, PERSONA_STREAM, type RelationshipPersona } from './personas.ts';
 import { mix32, Rng } from './random.ts';
 import type { Category } from './tables/catalog.ts';
 import type { CultureCode } from './tables/names.ts';
@@ -110,6 +111,8 @@ export interface PersonModel {
   records: RecordModel[];
   traits: Traits;
   phone: PhoneParts | undefined;
+  /** The relationship persona planted in this person, if any (personas.ts). */
+  persona: RelationshipPersona | undefined;
 }
 
 export interface NameTruth {
@@ -743,6 +746,18 @@ export function buildPerson(ctx: WorldContext, index: number): PersonModel {
   if (rng.chance(0.2))
     preferences.push({ key: 'contact_channel', value: rng.pick(['email', 'phone', 'post', 'sms']) });
 
+  // A best friend tells us about their life: a wedding in the last year, declared.
+  const persona = choosePersona(ctx, { index, acquiredMs, records, lifeEvents });
+  if (persona === 'best_friend') {
+    const personaRng = new Rng(ctx.config.seed, index, PERSONA_STREAM, 1);
+    lifeEvents.push({
+      kind: 'married',
+      atMs: personaRng.uniform(Math.max(acquiredMs, endMs - 300 * DAY_MS), endMs - 30 * DAY_MS),
+      declared: true,
+    });
+    lifeEvents.sort((x, y) => x.atMs - y.atMs);
+  }
+
   return {
     personId,
     index,
@@ -771,6 +786,7 @@ export function buildPerson(ctx: WorldContext, index: number): PersonModel {
     records,
     traits,
     phone,
+    persona,
   };
 }
 
@@ -817,6 +833,7 @@ export function toCustomer(ctx: WorldContext, person: PersonModel): SyntheticCus
     preferences: person.preferences,
     behaviour,
     records: person.records.map((m) => m.record),
+    ...(person.persona !== undefined ? { persona: person.persona } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * The shapes the synthetic world produces: people with their ground truth, the records each source
  * system holds about them, and interactions in the shape of Cornerstore's interaction JSON (camelCase).
  */
+import type { RelationshipPersona } from './personas.ts';
 import type { PolicyProbeKind } from './probes.ts';
 import type { CultureCode } from './tables/names.ts';
 import type { MarketCode } from './tables/places.ts';
@@ -182,4 +183,6 @@ export interface SyntheticCustomer {
   preferences: HeldPreference[];
   behaviour: PurchaseBehaviour;
   records: SourceRecord[];
+  /** The relationship persona planted in this person (ground truth for relationship intelligence), if any. */
+  persona?: RelationshipPersona;
 }

@@ -37,6 +37,15 @@ const GovernedCustomerSchema = Type.Composite([
           'the purpose may not use it; absent before a first value refit.',
       }),
     ),
+    relationship: Type.Optional(
+      Type.Unknown({
+        description:
+          'In a single read, the relationship: archetype, since, guidance {do, dont}, modifiers, the top three ' +
+          'reasons with evidence, and `outreach` (whether the archetype may steer outreach). Behavioural data: ' +
+          'absent (and listed in withheld) when the purpose may not use it for this customer; absent before the ' +
+          'first computation.',
+      }),
+    ),
   }),
 ]);
 const CustomerResponse = Type.Object({ customer: GovernedCustomerSchema });
