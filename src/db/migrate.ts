@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import {
+  DEFAULT_MIGRATION_TABLE,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_customer_identity_lookup.ts';
@@ -48,6 +55,12 @@ export interface MigrationReport {
 
 /** Applies every pending migration; concurrent callers are serialised by a lock in the database. */
 export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> {
+  const names = Object.keys(MIGRATIONS).sort();
+  const latest = names[names.length - 1] ?? '';
+  // Every start passes here: on an up-to-date database two small reads answer, without the migrator's
+  // table checks and lock.
+  const applied = await findAppliedMigrations(db);
+  if (applied !== undefined && names.every((name) => applied.has(name))) return { applied: [], latest };
   const migrator = new Migrator({ db: db as unknown as Kysely<unknown>, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -60,9 +73,19 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> 
       { cause: error },
     );
   }
-  const names = Object.keys(MIGRATIONS).sort();
   return {
     applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
-    latest: names[names.length - 1] ?? '',
+    latest,
   };
+}
+
+/** The names of the migrations applied, or nothing when the database has no migration table yet. */
+async function findAppliedMigrations(db: Kysely<DB>): Promise<Set<string> | undefined> {
+  const exists = await sql<{ found: boolean }>`
+    SELECT to_regclass(${DEFAULT_MIGRATION_TABLE}) IS NOT NULL AS found`.execute(db);
+  if (exists.rows[0]?.found !== true) return undefined;
+  const { rows } = await sql<{
+    name: string;
+  }>`SELECT name FROM ${sql.table(DEFAULT_MIGRATION_TABLE)}`.execute(db);
+  return new Set(rows.map((row) => row.name));
 }
