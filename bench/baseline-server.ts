@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 
 /**
- * The baseline for read benchmarks: the same timeline data read by one hand-written SQL query on a
+ * The baseline for read benchmarks: the same timeline (or 360) data read by one hand-written SQL query on a
  * bare HTTP server (no framework, no authentication, no row-level security), so the ratio against
  * Cornerstore measures what the product's layers cost.
  */
@@ -10,7 +10,44 @@ import pg from 'pg';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const workspaceId = process.env.BENCH_WORKSPACE_ID ?? '';
 
+/**
+ * The customer 360 as one hand-written statement: the customer row, its contact points, identities and
+ * current field values, value profile, current consents, newest 50 interactions and segment memberships,
+ * aggregated to JSON by the database.
+ */
+const VIEW_360 = `
+  SELECT json_build_object(
+    'customer', (SELECT to_jsonb(c) FROM customers c WHERE c.workspace_id = $1 AND c.id = $2),
+    'contactPoints', (SELECT coalesce(json_agg(p ORDER BY p.created_at, p.id), '[]') FROM contact_points p
+                       WHERE p.workspace_id = $1 AND p.customer_id = $2),
+    'identities', (SELECT coalesce(json_agg(i ORDER BY i.created_at), '[]') FROM customer_identities i
+                    WHERE i.workspace_id = $1 AND i.customer_id = $2),
+    'provenance', (SELECT coalesce(json_agg(f ORDER BY f.field), '[]') FROM customer_field_values f
+                    WHERE f.workspace_id = $1 AND f.customer_id = $2 AND f.superseded_at IS NULL),
+    'value', (SELECT to_jsonb(v) FROM value_profiles v WHERE v.workspace_id = $1 AND v.customer_id = $2),
+    'consents', (SELECT coalesce(json_agg(s ORDER BY s.purpose, s.channel), '[]') FROM consent_state s
+                  WHERE s.workspace_id = $1 AND s.customer_id = $2),
+    'interactions', (SELECT coalesce(json_agg(x), '[]') FROM (
+                      SELECT id, customer_id, type, channel, initiated_by, occurred_at, source, external_id, amount,
+                             currency, sentiment, text, line_items, properties, received_at
+                        FROM interactions WHERE workspace_id = $1 AND customer_id = $2
+                       ORDER BY occurred_at DESC, id DESC LIMIT 50) x),
+    'segments', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name, 'since', m.since)), '[]')
+                   FROM segment_members m JOIN segments g ON g.workspace_id = m.workspace_id AND g.id = m.segment_id
+                  WHERE m.workspace_id = $1 AND m.customer_id = $2)
+  ) AS view`;
+
 const server = createServer(async (req, res) => {
+  const view = req.url?.match(/^\/360\/([0-9a-f-]{36})/);
+  if (view?.[1]) {
+    try {
+      const { rows } = await pool.query(VIEW_360, [workspaceId, view[1]]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows[0]?.view ?? null));
+    } catch (error) {
+      res.writeHead(500).end(String(error));
+    }
+    return;
+  }
   const match = req.url?.match(/^\/timeline\/([0-9a-f-]{36})/);
   if (!match?.[1]) {
     res.writeHead(404).end();

@@ -19,7 +19,7 @@ import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,customer360,identity,identity-demo,value,segments]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline,identity,identity-demo,value,segments').split(','));
+const only = new Set((args.only ?? 'import,http,timeline,customer360,identity,identity-demo,value,segments').split(','));
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -257,14 +257,47 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
   });
 }
 
-async function benchTimeline(
+/** A read workload: the product's route against the baseline server's hand-written query of the same data. */
+interface ReadWorkload {
+  /** What is read, for the progress line. */
+  title: string;
+  cornerstorePath: (id: string) => string;
+  baselinePath: (id: string) => string;
+  baselineName: string;
+  cornerstoreName: string;
+  target: string;
+}
+
+const READS: Record<'timeline' | 'customer360', ReadWorkload> = {
+  timeline: {
+    title: 'timeline read',
+    cornerstorePath: (id) => `/v1/customers/${id}/timeline?limit=50&purpose=service`,
+    baselinePath: (id) => `/timeline/${id}`,
+    baselineName: 'timeline read baseline: hand-written SQL on a bare HTTP server (32 clients)',
+    cornerstoreName:
+      'timeline read, last 50 interactions (API key auth, row-level security, purpose decision, audit, 32 clients)',
+    target: 'p99 ≤ 2× baseline',
+  },
+  customer360: {
+    title: 'customer 360 read',
+    cornerstorePath: (id) => `/v1/customers/${id}/360?purpose=service`,
+    baselinePath: (id) => `/360/${id}`,
+    baselineName: 'customer 360 baseline: one hand-written SQL statement on a bare HTTP server (32 clients)',
+    cornerstoreName:
+      'customer 360 (profile, value, consents, 50 interactions, segments; auth, row-level security, decision, audit, 32 clients)',
+    target: 'p99 ≤ 1.5× baseline',
+  },
+};
+
+async function benchRead(
   database: Database,
   url: string,
   workspaceId: string,
   cornerstore: { base: string; pid: number },
+  workload: ReadWorkload,
 ): Promise<void> {
   process.stdout.write(
-    `timeline read: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
+    `${workload.title}: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
   );
   const customerIds = await inWorkspace(database.db, workspaceId, async (tx) =>
     (
@@ -298,9 +331,8 @@ async function benchTimeline(
       },
     });
   try {
-    const viaCornerstore = (id: string) =>
-      `${cornerstore.base}/v1/customers/${id}/timeline?limit=50&purpose=service`;
-    const viaSql = (id: string) => `${baselineBase}/timeline/${id}`;
+    const viaCornerstore = (id: string) => `${cornerstore.base}${workload.cornerstorePath(id)}`;
+    const viaSql = (id: string) => `${baselineBase}${workload.baselinePath(id)}`;
     const auth = { authorization: `Bearer ${apiKey}` };
     await driveLoad({
       concurrency: 32,
@@ -318,7 +350,7 @@ async function benchTimeline(
     const cs = await run(viaCornerstore, auth);
     const baseP99 = percentile(base.latenciesMs, 99);
     record({
-      workload: 'timeline read baseline: hand-written SQL on a bare HTTP server (32 clients)',
+      workload: workload.baselineName,
       value: Number(baseP99.toFixed(2)),
       unit: 'ms p99',
       detail: `p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms, ${Math.round(base.requests / base.seconds)} req/s, ${base.errors} errors`,
@@ -326,13 +358,12 @@ async function benchTimeline(
     });
     const csP99 = percentile(cs.latenciesMs, 99);
     record({
-      workload:
-        'timeline read, last 50 interactions (API key auth, row-level security, purpose decision, audit, 32 clients)',
+      workload: workload.cornerstoreName,
       value: Number(csP99.toFixed(2)),
       unit: 'ms p99',
       detail: `p50 ${percentile(cs.latenciesMs, 50).toFixed(2)} ms, ${Math.round(cs.requests / cs.seconds)} req/s, ${cs.errors} errors`,
       ratio: csP99 / baseP99,
-      target: 'p99 ≤ 2× baseline',
+      target: workload.target,
       peakRssMiB: peakRssMiB(cornerstore.pid),
     });
   } finally {
@@ -365,13 +396,15 @@ async function main(): Promise<void> {
       for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);
     }
     let importWorkspace: string | undefined;
-    if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);
-    if (only.has('http') || only.has('timeline')) {
+    const reads = (['timeline', 'customer360'] as const).filter((name) => only.has(name));
+    if (only.has('import') || reads.length > 0) importWorkspace = await benchImport(database, bench.url);
+    if (only.has('http') || reads.length > 0) {
       const server = await startServer(bench.url);
       try {
         if (only.has('http')) await benchHttpIngest(database, server.base, server.pid);
-        if (only.has('timeline') && importWorkspace)
-          await benchTimeline(database, bench.url, importWorkspace, server);
+        for (const name of reads) {
+          if (importWorkspace) await benchRead(database, bench.url, importWorkspace, server, READS[name]);
+        }
       } finally {
         await server.stop();
       }
