@@ -26,6 +26,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       authFailuresPerMinute: config.authFailuresPerMinute,
       logger: { level: config.logLevel },
       version: VERSION,
+      sharedRateLimits: database.kind === 'postgres',
       budget: { requestMs: config.requestTimeoutMs, longRunningMs: config.longRequestTimeoutMs },
     },
   );

@@ -6,7 +6,7 @@ import type { Database } from '../src/db/index.ts';
 import {
   CITUS_REFERENCE_TABLES,
   planCitusDistribution,
-} from '../src/db/migrations/0021_citus_distribution.ts';
+} from '../src/db/migrations/0021_scale_out.ts';
 import { ENGINE, openTestDatabase } from './helpers.ts';
 
 /**

@@ -440,3 +440,14 @@ export interface DB {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
 }
+
+/** Request counts of rate limiting, shared by every node on one database (0021). Not a tenant table. */
+export interface RateLimitWindowsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
+export interface DB {
+  rate_limit_windows: RateLimitWindowsTable;
+}

@@ -3,7 +3,9 @@ import { listWorkspaceTables } from '../backup.ts';
 import type { Tx } from '../tx.ts';
 
 /**
- * On a Citus cluster (the `citus` extension present), distributes every tenant table by `workspace_id`
+ * Two steps past one machine. First, `rate_limit_windows`: the request counts of rate limiting, in the
+ * database so that every API node on it counts a key together (a key id is unique across workspaces, and
+ * the table holds no personal data, so it is not a tenant table). Then, on a Citus cluster (the `citus` extension present), distributes every tenant table by `workspace_id`
  * and replicates the small global ones to every node as reference tables; anywhere else (a plain
  * PostgreSQL server, the embedded engine) it changes nothing. Distribution by workspace works because
  * every primary key, unique constraint and foreign key between tenant tables includes `workspace_id`
@@ -17,6 +19,9 @@ import type { Tx } from '../tx.ts';
  */
 export const CITUS_REFERENCE_TABLES: readonly string[] = ['workspaces', 'api_keys'];
 
+/** Global tables written on every request, kept on the coordinator alone rather than replicated. */
+export const CITUS_LOCAL_TABLES: readonly string[] = ['rate_limit_windows'];
+
 /** The tables to replicate and to distribute, parents before children (foreign keys). */
 export async function planCitusDistribution(
   db: Kysely<unknown>,
@@ -25,7 +30,7 @@ export async function planCitusDistribution(
   const { rows: global } = await sql<{ name: string }>`
     SELECT t.table_name AS name FROM information_schema.tables t
     WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-      AND t.table_name NOT LIKE 'kysely_%' AND t.table_name <> ALL(${tables}::text[])
+      AND t.table_name NOT LIKE 'kysely_%' AND t.table_name <> ALL(${[...tables, ...CITUS_LOCAL_TABLES]}::text[])
     ORDER BY t.table_name`.execute(db);
   return {
     reference: [
@@ -37,6 +42,12 @@ export async function planCitusDistribution(
 }
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    CREATE TABLE rate_limit_windows (
+      key text PRIMARY KEY,
+      window_start timestamptz NOT NULL,
+      hits integer NOT NULL
+    )`.execute(db);
   const { rows } = await sql`SELECT 1 FROM pg_extension WHERE extname = 'citus'`.execute(db);
   if (rows.length === 0) return;
   const plan = await planCitusDistribution(db);
