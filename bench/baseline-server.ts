@@ -1,13 +1,48 @@
 import { createServer } from 'node:http';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /**
  * The baseline for read benchmarks: the same timeline (or 360) data read by one hand-written SQL query on a
  * bare HTTP server (no framework, no authentication, no row-level security), so the ratio against
- * Cornerstore measures what the product's layers cost.
+ * Cornerstore measures what the product's layers cost. On the PostgreSQL server named by DATABASE_URL, or
+ * with BENCH_DATA_DIR on the embedded engine's data directory (the same engine as the product's run).
  */
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+interface Engine {
+  query<T extends Record<string, unknown>>(text: string, params: unknown[]): Promise<{ rows: T[] }>;
+  end(): Promise<void>;
+}
+
+interface TimelineRow extends Record<string, unknown> {
+  id: string;
+  customer_id: string;
+  type: string;
+  channel: string;
+  initiated_by: string;
+  occurred_at: Date;
+  source: string;
+  external_id: string;
+  amount: string | number | null;
+  currency: string | null;
+  sentiment: string | null;
+  text: string | null;
+  line_items: unknown;
+  properties: unknown;
+  received_at: Date;
+}
+
+async function openEngine(): Promise<Engine> {
+  const dataDir = process.env.BENCH_DATA_DIR;
+  if (!dataDir) return new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+  const client = await PGlite.create(dataDir);
+  return {
+    query: <T>(text: string, params: unknown[]) => client.query<T>(text, params),
+    end: () => client.close(),
+  };
+}
+
+const pool = await openEngine();
 const workspaceId = process.env.BENCH_WORKSPACE_ID ?? '';
 
 /**
@@ -41,7 +76,7 @@ const server = createServer(async (req, res) => {
   const view = req.url?.match(/^\/360\/([0-9a-f-]{36})/);
   if (view?.[1]) {
     try {
-      const { rows } = await pool.query(VIEW_360, [workspaceId, view[1]]);
+      const { rows } = await pool.query<{ view: unknown }>(VIEW_360, [workspaceId, view[1]]);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows[0]?.view ?? null));
     } catch (error) {
       res.writeHead(500).end(String(error));
@@ -54,7 +89,7 @@ const server = createServer(async (req, res) => {
     return;
   }
   try {
-    const { rows } = await pool.query(
+    const { rows } = await pool.query<TimelineRow>(
       `SELECT id, customer_id, type, channel, initiated_by, occurred_at, source, external_id, amount, currency,
               sentiment, text, line_items, properties, received_at
          FROM interactions

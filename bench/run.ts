@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase } from '../src/db/index.ts';
@@ -13,7 +13,16 @@ import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
-import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
+import {
+  driveLoad,
+  type LoadResult,
+  peakRssMiB,
+  percentile,
+  ROOT,
+  startProcess,
+  stopProcess,
+  timed,
+} from './lib.ts';
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
@@ -35,17 +44,23 @@ const { values: args } = parseArgs({
     scale: { type: 'string', default: 'small' },
     only: { type: 'string' },
     'keep-files': { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'postgres' },
   },
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline,customer360,identity,identity-demo,value,segments').split(','));
+const only = new Set(
+  (args.only ?? 'import,http,timeline,customer360,identity,identity-demo,value,segments').split(','),
+);
+/** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
+const embedded = args.engine === 'embedded';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
 
 const figures: Figure[] = [];
-function record(figure: Figure): void {
+function record(measured: Figure): void {
+  const figure = embedded ? { ...measured, workload: `${measured.workload} [embedded engine]` } : measured;
   figures.push(figure);
   const ratio =
     figure.ratio === undefined ? '' : `  ratio ${figure.ratio.toFixed(2)} (target ${figure.target})`;
@@ -101,14 +116,28 @@ async function writeInteractions(
  * multi-row INSERTs (1,000 rows a statement) into a bare table with the same columns and a primary key,
  * without identity linking, validation, checkpoints or row-level security.
  */
-async function rawInsert(url: string, file: string): Promise<number> {
+/** Runs one statement with parameters on the baseline's engine. */
+type Execute = (text: string, params: unknown[]) => Promise<unknown>;
+
+/** The raw-INSERT baseline on a PostgreSQL server, through its own connection. */
+async function rawInsertOnServer(url: string, file: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query(`
-    CREATE TABLE bench_raw_interactions (
+  try {
+    return await rawInsert((text, params) => client.query(text, params), file);
+  } finally {
+    await client.end();
+  }
+}
+
+async function rawInsert(execute: Execute, file: string): Promise<number> {
+  await execute(
+    `CREATE TABLE bench_raw_interactions (
       id uuid PRIMARY KEY, customer_ref text NOT NULL, type text NOT NULL, channel text NOT NULL,
       initiated_by text NOT NULL, occurred_at timestamptz NOT NULL, source text NOT NULL, external_id text NOT NULL,
-      amount numeric(18, 4), currency char(3), text text, line_items jsonb, properties jsonb NOT NULL)`);
+      amount numeric(18, 4), currency char(3), text text, line_items jsonb, properties jsonb NOT NULL)`,
+    [],
+  );
   const columns = 13;
   let rows: unknown[] = [];
   let count = 0;
@@ -119,7 +148,7 @@ async function rawInsert(url: string, file: string): Promise<number> {
     for (let i = 0; i < n; i++) {
       tuples.push(`(${Array.from({ length: columns }, (_, j) => `$${i * columns + j + 1}`).join(',')})`);
     }
-    await client.query(`INSERT INTO bench_raw_interactions VALUES ${tuples.join(',')}`, rows);
+    await execute(`INSERT INTO bench_raw_interactions VALUES ${tuples.join(',')}`, rows);
     count += n;
     rows = [];
   };
@@ -145,11 +174,13 @@ async function rawInsert(url: string, file: string): Promise<number> {
     if (rows.length >= 1000 * columns) await flush();
   }
   await flush();
-  await client.end();
   return count;
 }
 
-async function benchImport(database: Database, url: string): Promise<string> {
+async function benchImport(
+  database: Database,
+  baselineInsert: (file: string) => Promise<number>,
+): Promise<string> {
   process.stdout.write(
     `bulk import: ${scale.interactions.toLocaleString()} interactions, ${scale.customers.toLocaleString()} customers\n`,
   );
@@ -161,7 +192,7 @@ async function benchImport(database: Database, url: string): Promise<string> {
     `  generated ${generated.value.rows.toLocaleString()} rows (${generated.value.references.toLocaleString()} distinct customer references) in ${generated.seconds.toFixed(1)} s\n`,
   );
 
-  const baseline = await timed(() => rawInsert(url, file));
+  const baseline = await timed(() => baselineInsert(file));
   const baselineRate = baseline.value / baseline.seconds;
   record({
     workload: 'bulk import baseline: raw multi-row INSERT into a bare table',
@@ -187,7 +218,13 @@ async function benchImport(database: Database, url: string): Promise<string> {
   return workspace.id;
 }
 
-async function startServer(url: string): Promise<{ base: string; stop: () => Promise<void>; pid: number }> {
+const ENGINE_NAME = embedded ? 'embedded' : 'PostgreSQL';
+
+/** The product's server on the bench database (a server's URL, or the embedded data directory). */
+async function startServer(target: {
+  url?: string;
+  dataDir?: string;
+}): Promise<{ base: string; stop: () => Promise<void>; pid: number }> {
   const { child, match } = await startProcess(
     process.execPath,
     // BENCH_SERVER_NODE_ARGS passes flags to the server's Node.js, e.g. --cpu-prof to profile it.
@@ -198,24 +235,43 @@ async function startServer(url: string): Promise<{ base: string; stop: () => Pro
     ],
     {
       ...process.env,
-      DATABASE_URL: url,
+      DATABASE_URL: target.url ?? '',
       PORT: '0',
       LOG_LEVEL: 'warn',
       CORNERSTORE_RATE_LIMIT: '100000000',
-      CORNERSTORE_DATA_DIR: join(workDir, 'server'),
+      CORNERSTORE_DATA_DIR: target.dataDir ?? join(workDir, 'server'),
     },
     /listening on (http:\/\/[^\s]+)/,
   );
   return { base: match[1] ?? '', pid: child.pid ?? 0, stop: () => stopProcess(child) };
 }
 
-async function benchHttpIngest(database: Database, base: string, serverPid: number): Promise<void> {
-  const batchSize = 5000;
-  process.stdout.write(
-    `HTTP batch ingest: ${scale.httpEvents.toLocaleString()} events in batches of ${batchSize}\n`,
+/** The baseline server's hand-written queries, on the same engine as the product's run. */
+function startBaselineServer(target: { url?: string; dataDir?: string }, workspaceId: string) {
+  return startProcess(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')],
+    {
+      ...process.env,
+      DATABASE_URL: target.url ?? '',
+      BENCH_DATA_DIR: target.dataDir ?? '',
+      BENCH_WORKSPACE_ID: workspaceId,
+    },
+    /listening on (http:\/\/[^\s]+)/,
   );
-  const { workspace, apiKey } = await createWorkspace(database.db, { name: 'bench-http' });
-  void workspace;
+}
+
+interface HttpIngest {
+  apiKey: string;
+  bodies: string[];
+  total: number;
+}
+
+const HTTP_BATCH = 5000;
+
+/** The workspace, key and request bodies of the HTTP ingest, made before the server starts. */
+async function prepareHttpIngest(database: Database): Promise<HttpIngest> {
+  const { apiKey } = await createWorkspace(database.db, { name: 'bench-http' });
   const world = generateWorld({ seed: 'bench-http', customers: Math.ceil(scale.httpEvents / 8) });
   const bodies: string[] = [];
   let batch: SyntheticInteraction[] = [];
@@ -224,23 +280,30 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
     if (total >= scale.httpEvents) break;
     batch.push(interaction);
     total++;
-    if (batch.length === batchSize) {
+    if (batch.length === HTTP_BATCH) {
       bodies.push(JSON.stringify({ interactions: batch }));
       batch = [];
     }
   }
   if (batch.length > 0) bodies.push(JSON.stringify({ interactions: batch }));
+  return { apiKey, bodies, total };
+}
+
+async function benchHttpIngest(ingest: HttpIngest, base: string, serverPid: number): Promise<void> {
+  process.stdout.write(
+    `HTTP batch ingest: ${scale.httpEvents.toLocaleString()} events in batches of ${HTTP_BATCH}\n`,
+  );
   let rejected = 0;
   const clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 4);
   const load = await driveLoad({
     concurrency: clients,
-    count: bodies.length,
+    count: ingest.bodies.length,
     maxSeconds: 600,
     send: async (i) => {
       const res = await fetch(`${base}/v1/interactions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: bodies[i] ?? '',
+        headers: { authorization: `Bearer ${ingest.apiKey}`, 'content-type': 'application/json' },
+        body: ingest.bodies[i] ?? '',
       });
       const body = (await res.json()) as { counts?: { rejected: number } };
       rejected += body.counts?.rejected ?? 0;
@@ -248,11 +311,11 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
     },
   });
   record({
-    workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, PostgreSQL)`,
-    value: Math.round(total / load.seconds),
+    workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, ${ENGINE_NAME})`,
+    value: Math.round(ingest.total / load.seconds),
     unit: 'events/s',
-    detail: `${total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,
-    target: '≥ 25,000 events/s',
+    detail: `${ingest.total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,
+    target: embedded ? 'reported (target on PostgreSQL)' : '≥ 25,000 events/s',
     peakRssMiB: peakRssMiB(serverPid),
   });
 }
@@ -289,17 +352,12 @@ const READS: Record<'timeline' | 'customer360', ReadWorkload> = {
   },
 };
 
-async function benchRead(
+/** The customers read and the agent key reading them, made before the servers start. */
+async function prepareReads(
   database: Database,
-  url: string,
   workspaceId: string,
-  cornerstore: { base: string; pid: number },
-  workload: ReadWorkload,
-): Promise<void> {
-  process.stdout.write(
-    `${workload.title}: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
-  );
-  const customerIds = await inWorkspace(database.db, workspaceId, async (tx) =>
+): Promise<{ ids: string[]; apiKey: string }> {
+  const ids = await inWorkspace(database.db, workspaceId, async (tx) =>
     (
       await sql<{
         id: string;
@@ -311,69 +369,170 @@ async function benchRead(
   const { apiKey } = await inWorkspace(database.db, workspaceId, (tx) =>
     createApiKey(tx, workspaceId, { role: 'agent', name: 'bench' }),
   );
-  const baseline = await startProcess(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')],
-    { ...process.env, DATABASE_URL: url, BENCH_WORKSPACE_ID: workspaceId },
-    /listening on (http:\/\/[^\s]+)/,
+  return { ids, apiKey };
+}
+
+/** Drives 32 clients at one server after a warm-up; the latencies of the counted requests. */
+async function measureRead(
+  ids: readonly string[],
+  url: (id: string) => string,
+  headers: Record<string, string>,
+): Promise<LoadResult> {
+  const pick = (i: number) => ids[(i * 7919) % ids.length] ?? '';
+  const send = async (i: number) => {
+    const res = await fetch(url(pick(i)), { headers });
+    await res.arrayBuffer();
+    return res.ok;
+  };
+  await driveLoad({ concurrency: 32, count: 2000, maxSeconds: 60, send });
+  return driveLoad({ concurrency: 32, count: scale.timelineRequests, maxSeconds: 180, send });
+}
+
+function recordRead(
+  workload: ReadWorkload,
+  base: { load: LoadResult; pid: number },
+  cs: { load: LoadResult; pid: number },
+): void {
+  const baseP99 = percentile(base.load.latenciesMs, 99);
+  const detail = (load: LoadResult) =>
+    `p50 ${percentile(load.latenciesMs, 50).toFixed(2)} ms, ${Math.round(load.requests / load.seconds)} req/s, ${load.errors} errors`;
+  record({
+    workload: workload.baselineName,
+    value: Number(baseP99.toFixed(2)),
+    unit: 'ms p99',
+    detail: detail(base.load),
+    peakRssMiB: peakRssMiB(base.pid),
+  });
+  const csP99 = percentile(cs.load.latenciesMs, 99);
+  record({
+    workload: workload.cornerstoreName,
+    value: Number(csP99.toFixed(2)),
+    unit: 'ms p99',
+    detail: detail(cs.load),
+    ratio: csP99 / baseP99,
+    target: workload.target,
+    peakRssMiB: peakRssMiB(cs.pid),
+  });
+}
+
+/** On a server both run at once: the baseline first, then the product, each against the same database. */
+async function benchRead(
+  database: Database,
+  url: string,
+  workspaceId: string,
+  cornerstore: { base: string; pid: number },
+  workload: ReadWorkload,
+): Promise<void> {
+  process.stdout.write(
+    `${workload.title}: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
   );
-  const baselineBase = baseline.match[1] ?? '';
-  const pick = (i: number) => customerIds[(i * 7919) % customerIds.length] ?? '';
-  const run = (path: (id: string) => string, headers: Record<string, string>) =>
-    driveLoad({
-      concurrency: 32,
-      count: scale.timelineRequests,
-      maxSeconds: 180,
-      send: async (i) => {
-        const res = await fetch(path(pick(i)), { headers });
-        await res.arrayBuffer();
-        return res.ok;
-      },
-    });
+  const { ids, apiKey } = await prepareReads(database, workspaceId);
+  const baseline = await startBaselineServer({ url }, workspaceId);
   try {
-    const viaCornerstore = (id: string) => `${cornerstore.base}${workload.cornerstorePath(id)}`;
-    const viaSql = (id: string) => `${baselineBase}${workload.baselinePath(id)}`;
-    const auth = { authorization: `Bearer ${apiKey}` };
-    await driveLoad({
-      concurrency: 32,
-      count: 2000,
-      maxSeconds: 60,
-      send: async (i) => (await fetch(viaSql(pick(i)))).ok,
+    const baselineBase = baseline.match[1] ?? '';
+    const base = await measureRead(ids, (id) => `${baselineBase}${workload.baselinePath(id)}`, {});
+    const cs = await measureRead(ids, (id) => `${cornerstore.base}${workload.cornerstorePath(id)}`, {
+      authorization: `Bearer ${apiKey}`,
     });
-    await driveLoad({
-      concurrency: 32,
-      count: 2000,
-      maxSeconds: 60,
-      send: async (i) => (await fetch(viaCornerstore(pick(i)), { headers: auth })).ok,
-    });
-    const base = await run(viaSql, {});
-    const cs = await run(viaCornerstore, auth);
-    const baseP99 = percentile(base.latenciesMs, 99);
-    record({
-      workload: workload.baselineName,
-      value: Number(baseP99.toFixed(2)),
-      unit: 'ms p99',
-      detail: `p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms, ${Math.round(base.requests / base.seconds)} req/s, ${base.errors} errors`,
-      peakRssMiB: peakRssMiB(baseline.child.pid ?? 0),
-    });
-    const csP99 = percentile(cs.latenciesMs, 99);
-    record({
-      workload: workload.cornerstoreName,
-      value: Number(csP99.toFixed(2)),
-      unit: 'ms p99',
-      detail: `p50 ${percentile(cs.latenciesMs, 50).toFixed(2)} ms, ${Math.round(cs.requests / cs.seconds)} req/s, ${cs.errors} errors`,
-      ratio: csP99 / baseP99,
-      target: workload.target,
-      peakRssMiB: peakRssMiB(cornerstore.pid),
-    });
+    recordRead(workload, { load: base, pid: baseline.child.pid ?? 0 }, { load: cs, pid: cornerstore.pid });
   } finally {
     await stopProcess(baseline.child);
   }
 }
 
+/**
+ * `--engine embedded`: the embedded engine holds its data directory in one process at a time, so the
+ * bench prepares everything, closes its database, then runs the product's server and, after it, the
+ * baseline server on the same directory.
+ */
+async function mainEmbedded(reads: readonly ('timeline' | 'customer360')[]): Promise<void> {
+  const dataDir = join(workDir, 'embedded');
+  const database = await openDatabase({ dataDir });
+  let importWorkspace: string | undefined;
+  let ingest: HttpIngest | undefined;
+  let readers: { ids: string[]; apiKey: string } | undefined;
+  try {
+    bindAuditKeys(database.db, loadAuditKeys(dataDir));
+    await migrateToLatest(database.db);
+    if (only.has('import') || reads.length > 0) {
+      importWorkspace = await benchImport(database, (file) =>
+        rawInsert((text, params) => database.db.executeQuery(CompiledQuery.raw(text, params)), file),
+      );
+    }
+    if (only.has('http')) ingest = await prepareHttpIngest(database);
+    if (importWorkspace && reads.length > 0) readers = await prepareReads(database, importWorkspace);
+  } finally {
+    await database.close();
+  }
+  const results = new Map<string, { load: LoadResult; pid: number }>();
+  if (ingest || readers) {
+    const server = await startServer({ dataDir });
+    try {
+      if (ingest) await benchHttpIngest(ingest, server.base, server.pid);
+      for (const name of reads) {
+        if (!readers) break;
+        process.stdout.write(
+          `${READS[name].title}: ${scale.timelineRequests.toLocaleString()} requests, 32 clients\n`,
+        );
+        const load = await measureRead(
+          readers.ids,
+          (id) => `${server.base}${READS[name].cornerstorePath(id)}`,
+          {
+            authorization: `Bearer ${readers.apiKey}`,
+          },
+        );
+        results.set(name, { load, pid: server.pid });
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  if (readers && importWorkspace && reads.length > 0) {
+    const baseline = await startBaselineServer({ dataDir }, importWorkspace);
+    try {
+      const baselineBase = baseline.match[1] ?? '';
+      for (const name of reads) {
+        const load = await measureRead(
+          readers.ids,
+          (id) => `${baselineBase}${READS[name].baselinePath(id)}`,
+          {},
+        );
+        const cs = results.get(name);
+        if (cs) recordRead(READS[name], { load, pid: baseline.child.pid ?? 0 }, cs);
+      }
+    } finally {
+      await stopProcess(baseline.child);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const started = new Date();
-  process.stdout.write(`Cornerstore benchmarks, scale ${scaleName}, ${started.toISOString()}\n`);
+  process.stdout.write(
+    `Cornerstore benchmarks, scale ${scaleName}, ${ENGINE_NAME}, ${started.toISOString()}\n`,
+  );
+  const reads = (['timeline', 'customer360'] as const).filter((name) => only.has(name));
+  if (embedded) {
+    try {
+      await mainEmbedded(reads);
+    } finally {
+      if (!args['keep-files']) rmSync(workDir, { recursive: true, force: true });
+    }
+  } else {
+    await mainOnServer(reads);
+  }
+  // A run on the embedded engine never replaces the server's figures in BENCHMARKS.md.
+  const complete = args.only === undefined && !embedded;
+  const path = writeReport(
+    { started, scale: scaleName, scaleDetail: scale, figures },
+    { markdown: complete },
+  );
+  process.stdout.write(
+    `results written to ${path}${complete ? ' and BENCHMARKS.md' : ' (partial or embedded run: BENCHMARKS.md unchanged)'}\n`,
+  );
+}
+
+async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Promise<void> {
   const bench = await createBenchDatabase();
   const database = await openDatabase({ databaseUrl: bench.url, poolSize: 4 });
   // The in-process import chains its audit events like any command: it needs the audit keys.
@@ -396,12 +555,14 @@ async function main(): Promise<void> {
       for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);
     }
     let importWorkspace: string | undefined;
-    const reads = (['timeline', 'customer360'] as const).filter((name) => only.has(name));
-    if (only.has('import') || reads.length > 0) importWorkspace = await benchImport(database, bench.url);
+    if (only.has('import') || reads.length > 0) {
+      importWorkspace = await benchImport(database, (file) => rawInsertOnServer(bench.url, file));
+    }
     if (only.has('http') || reads.length > 0) {
-      const server = await startServer(bench.url);
+      const ingest = only.has('http') ? await prepareHttpIngest(database) : undefined;
+      const server = await startServer({ url: bench.url });
       try {
-        if (only.has('http')) await benchHttpIngest(database, server.base, server.pid);
+        if (ingest) await benchHttpIngest(ingest, server.base, server.pid);
         for (const name of reads) {
           if (importWorkspace) await benchRead(database, bench.url, importWorkspace, server, READS[name]);
         }
@@ -414,14 +575,6 @@ async function main(): Promise<void> {
     await bench.drop();
     if (!args['keep-files']) rmSync(workDir, { recursive: true, force: true });
   }
-  const complete = args.only === undefined;
-  const path = writeReport(
-    { started, scale: scaleName, scaleDetail: scale, figures },
-    { markdown: complete },
-  );
-  process.stdout.write(
-    `results written to ${path}${complete ? ' and BENCHMARKS.md' : ' (partial run: BENCHMARKS.md unchanged)'}\n`,
-  );
 }
 
 await main();
