@@ -55,7 +55,14 @@ describe(`GET /v1/customers/{id}/360 (${ENGINE})`, () => {
     expect(consent.statusCode, consent.body).toBe(201);
     const segment = await post('/v1/segments', reader(ws.apiKey), {
       name: 'web buyers',
-      definition: { aggregate: 'count', type: 'purchase', channel: 'web', within: 'P365D', op: 'gte', value: 1 },
+      definition: {
+        aggregate: 'count',
+        type: 'purchase',
+        channel: 'web',
+        within: 'P365D',
+        op: 'gte',
+        value: 1,
+      },
     });
     expect(segment.statusCode, segment.body).toBe(201);
 
@@ -65,7 +72,9 @@ describe(`GET /v1/customers/{id}/360 (${ENGINE})`, () => {
 
     const single = (await get(`/v1/customers/${id}?purpose=service`, bearer(ws.apiKey))).json();
     expect(view.customer).toEqual(single.customer);
-    const timeline = (await get(`/v1/customers/${id}/timeline?purpose=service&limit=50`, bearer(ws.apiKey))).json();
+    const timeline = (
+      await get(`/v1/customers/${id}/timeline?purpose=service&limit=50`, bearer(ws.apiKey))
+    ).json();
     expect(view.interactions).toEqual(timeline.interactions);
     expect(view.interactions).toHaveLength(50);
     expect(view.interactionsCursor).toBe(timeline.nextCursor);
@@ -99,7 +108,10 @@ describe(`GET /v1/customers/{id}/360 (${ENGINE})`, () => {
   it('keeps consents and intimacy out of a purpose other than service and legal, and says so', async () => {
     const ws = await createTestWorkspace(t.database);
     const id = await customerWithHistory(ws, 2);
-    await post(`/v1/customers/${id}/consents`, reader(ws.apiKey), { purpose: 'marketing', status: 'granted' });
+    await post(`/v1/customers/${id}/consents`, reader(ws.apiKey), {
+      purpose: 'marketing',
+      status: 'granted',
+    });
     const view = (await get(`/v1/customers/${id}/360?purpose=marketing`, bearer(ws.apiKey))).json();
     expect(view.customer.givenName).toBe('Maria');
     expect(view.interactions).toHaveLength(2);

@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/index.ts';
-import {
-  CITUS_REFERENCE_TABLES,
-  planCitusDistribution,
-} from '../src/db/migrations/0021_scale_out.ts';
+import { CITUS_REFERENCE_TABLES, planCitusDistribution } from '../src/db/migrations/0021_scale_out.ts';
 import { ENGINE, openTestDatabase } from './helpers.ts';
 
 /**
