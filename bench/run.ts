@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase } from '../src/db/index.ts';
@@ -14,7 +14,16 @@ import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/
 import { benchFacts } from './facts.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
-import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
+import {
+  driveLoad,
+  type LoadResult,
+  peakRssMiB,
+  percentile,
+  ROOT,
+  startProcess,
+  stopProcess,
+  timed,
+} from './lib.ts';
 import { benchRelationships } from './relationships.ts';
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
@@ -22,7 +31,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,webhooks,facts,relationships]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -38,21 +47,26 @@ const { values: args } = parseArgs({
     scale: { type: 'string', default: 'small' },
     only: { type: 'string' },
     'keep-files': { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'postgres' },
   },
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
 const only = new Set(
   (
-    args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,webhooks,facts,relationships'
+    args.only ??
+    'import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships'
   ).split(','),
 );
+/** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
+const embedded = args.engine === 'embedded';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
 
 const figures: Figure[] = [];
-function record(figure: Figure): void {
+function record(measured: Figure): void {
+  const figure = embedded ? { ...measured, workload: `${measured.workload} [embedded engine]` } : measured;
   figures.push(figure);
   const ratio =
     figure.ratio === undefined ? '' : `  ratio ${figure.ratio.toFixed(2)} (target ${figure.target})`;
@@ -108,14 +122,28 @@ async function writeInteractions(
  * multi-row INSERTs (1,000 rows a statement) into a bare table with the same columns and a primary key,
  * without identity linking, validation, checkpoints or row-level security.
  */
-async function rawInsert(url: string, file: string): Promise<number> {
+/** Runs one statement with parameters on the baseline's engine. */
+type Execute = (text: string, params: unknown[]) => Promise<unknown>;
+
+/** The raw-INSERT baseline on a PostgreSQL server, through its own connection. */
+async function rawInsertOnServer(url: string, file: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query(`
-    CREATE TABLE bench_raw_interactions (
+  try {
+    return await rawInsert((text, params) => client.query(text, params), file);
+  } finally {
+    await client.end();
+  }
+}
+
+async function rawInsert(execute: Execute, file: string): Promise<number> {
+  await execute(
+    `CREATE TABLE bench_raw_interactions (
       id uuid PRIMARY KEY, customer_ref text NOT NULL, type text NOT NULL, channel text NOT NULL,
       initiated_by text NOT NULL, occurred_at timestamptz NOT NULL, source text NOT NULL, external_id text NOT NULL,
-      amount numeric(18, 4), currency char(3), text text, line_items jsonb, properties jsonb NOT NULL)`);
+      amount numeric(18, 4), currency char(3), text text, line_items jsonb, properties jsonb NOT NULL)`,
+    [],
+  );
   const columns = 13;
   let rows: unknown[] = [];
   let count = 0;
@@ -126,7 +154,7 @@ async function rawInsert(url: string, file: string): Promise<number> {
     for (let i = 0; i < n; i++) {
       tuples.push(`(${Array.from({ length: columns }, (_, j) => `$${i * columns + j + 1}`).join(',')})`);
     }
-    await client.query(`INSERT INTO bench_raw_interactions VALUES ${tuples.join(',')}`, rows);
+    await execute(`INSERT INTO bench_raw_interactions VALUES ${tuples.join(',')}`, rows);
     count += n;
     rows = [];
   };
@@ -152,11 +180,13 @@ async function rawInsert(url: string, file: string): Promise<number> {
     if (rows.length >= 1000 * columns) await flush();
   }
   await flush();
-  await client.end();
   return count;
 }
 
-async function benchImport(database: Database, url: string): Promise<string> {
+async function benchImport(
+  database: Database,
+  baselineInsert: (file: string) => Promise<number>,
+): Promise<string> {
   process.stdout.write(
     `bulk import: ${scale.interactions.toLocaleString()} interactions, ${scale.customers.toLocaleString()} customers\n`,
   );
@@ -168,7 +198,7 @@ async function benchImport(database: Database, url: string): Promise<string> {
     `  generated ${generated.value.rows.toLocaleString()} rows (${generated.value.references.toLocaleString()} distinct customer references) in ${generated.seconds.toFixed(1)} s\n`,
   );
 
-  const baseline = await timed(() => rawInsert(url, file));
+  const baseline = await timed(() => baselineInsert(file));
   const baselineRate = baseline.value / baseline.seconds;
   record({
     workload: 'bulk import baseline: raw multi-row INSERT into a bare table',
@@ -194,7 +224,13 @@ async function benchImport(database: Database, url: string): Promise<string> {
   return workspace.id;
 }
 
-async function startServer(url: string): Promise<{ base: string; stop: () => Promise<void>; pid: number }> {
+const ENGINE_NAME = embedded ? 'embedded' : 'PostgreSQL';
+
+/** The product's server on the bench database (a server's URL, or the embedded data directory). */
+async function startServer(target: {
+  url?: string;
+  dataDir?: string;
+}): Promise<{ base: string; stop: () => Promise<void>; pid: number }> {
   const { child, match } = await startProcess(
     process.execPath,
     // BENCH_SERVER_NODE_ARGS passes flags to the server's Node.js, e.g. --cpu-prof to profile it.
@@ -205,24 +241,43 @@ async function startServer(url: string): Promise<{ base: string; stop: () => Pro
     ],
     {
       ...process.env,
-      DATABASE_URL: url,
+      DATABASE_URL: target.url ?? '',
       PORT: '0',
       LOG_LEVEL: 'warn',
       CORNERSTORE_RATE_LIMIT: '100000000',
-      CORNERSTORE_DATA_DIR: join(workDir, 'server'),
+      CORNERSTORE_DATA_DIR: target.dataDir ?? join(workDir, 'server'),
     },
     /listening on (http:\/\/[^\s]+)/,
   );
   return { base: match[1] ?? '', pid: child.pid ?? 0, stop: () => stopProcess(child) };
 }
 
-async function benchHttpIngest(database: Database, base: string, serverPid: number): Promise<void> {
-  const batchSize = 5000;
-  process.stdout.write(
-    `HTTP batch ingest: ${scale.httpEvents.toLocaleString()} events in batches of ${batchSize}\n`,
+/** The baseline server's hand-written queries, on the same engine as the product's run. */
+function startBaselineServer(target: { url?: string; dataDir?: string }, workspaceId: string) {
+  return startProcess(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')],
+    {
+      ...process.env,
+      DATABASE_URL: target.url ?? '',
+      BENCH_DATA_DIR: target.dataDir ?? '',
+      BENCH_WORKSPACE_ID: workspaceId,
+    },
+    /listening on (http:\/\/[^\s]+)/,
   );
-  const { workspace, apiKey } = await createWorkspace(database.db, { name: 'bench-http' });
-  void workspace;
+}
+
+interface HttpIngest {
+  apiKey: string;
+  bodies: string[];
+  total: number;
+}
+
+const HTTP_BATCH = 5000;
+
+/** The workspace, key and request bodies of the HTTP ingest, made before the server starts. */
+async function prepareHttpIngest(database: Database): Promise<HttpIngest> {
+  const { apiKey } = await createWorkspace(database.db, { name: 'bench-http' });
   const world = generateWorld({ seed: 'bench-http', customers: Math.ceil(scale.httpEvents / 8) });
   const bodies: string[] = [];
   let batch: SyntheticInteraction[] = [];
@@ -231,23 +286,30 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
     if (total >= scale.httpEvents) break;
     batch.push(interaction);
     total++;
-    if (batch.length === batchSize) {
+    if (batch.length === HTTP_BATCH) {
       bodies.push(JSON.stringify({ interactions: batch }));
       batch = [];
     }
   }
   if (batch.length > 0) bodies.push(JSON.stringify({ interactions: batch }));
+  return { apiKey, bodies, total };
+}
+
+async function benchHttpIngest(ingest: HttpIngest, base: string, serverPid: number): Promise<void> {
+  process.stdout.write(
+    `HTTP batch ingest: ${scale.httpEvents.toLocaleString()} events in batches of ${HTTP_BATCH}\n`,
+  );
   let rejected = 0;
   const clients = Number(process.env.BENCH_HTTP_CLIENTS ?? 4);
   const load = await driveLoad({
     concurrency: clients,
-    count: bodies.length,
+    count: ingest.bodies.length,
     maxSeconds: 600,
     send: async (i) => {
       const res = await fetch(`${base}/v1/interactions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: bodies[i] ?? '',
+        headers: { authorization: `Bearer ${ingest.apiKey}`, 'content-type': 'application/json' },
+        body: ingest.bodies[i] ?? '',
       });
       const body = (await res.json()) as { counts?: { rejected: number } };
       rejected += body.counts?.rejected ?? 0;
@@ -255,25 +317,53 @@ async function benchHttpIngest(database: Database, base: string, serverPid: numb
     },
   });
   record({
-    workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, PostgreSQL)`,
-    value: Math.round(total / load.seconds),
+    workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, ${ENGINE_NAME})`,
+    value: Math.round(ingest.total / load.seconds),
     unit: 'events/s',
-    detail: `${total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,
-    target: '≥ 25,000 events/s',
+    detail: `${ingest.total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,
+    target: embedded ? 'reported (target on PostgreSQL)' : '≥ 25,000 events/s',
     peakRssMiB: peakRssMiB(serverPid),
   });
 }
 
-async function benchTimeline(
+/** A read workload: the product's route against the baseline server's hand-written query of the same data. */
+interface ReadWorkload {
+  /** What is read, for the progress line. */
+  title: string;
+  cornerstorePath: (id: string) => string;
+  baselinePath: (id: string) => string;
+  baselineName: string;
+  cornerstoreName: string;
+  target: string;
+}
+
+const READS: Record<'timeline' | 'customer360', ReadWorkload> = {
+  timeline: {
+    title: 'timeline read',
+    cornerstorePath: (id) => `/v1/customers/${id}/timeline?limit=50&purpose=service`,
+    baselinePath: (id) => `/timeline/${id}`,
+    baselineName: 'timeline read baseline: hand-written SQL on a bare HTTP server (32 clients)',
+    cornerstoreName:
+      'timeline read, last 50 interactions (API key auth, row-level security, purpose decision, audit, 32 clients)',
+    target: 'p99 ≤ 2× baseline',
+  },
+  customer360: {
+    title: 'customer 360 read',
+    cornerstorePath: (id) => `/v1/customers/${id}/360?purpose=service`,
+    baselinePath: (id) => `/360/${id}`,
+    baselineName: 'customer 360 baseline: one hand-written SQL statement on a bare HTTP server (32 clients)',
+    cornerstoreName:
+      'customer 360 (profile, value, consents, 50 interactions, segments; auth, row-level security, decision, audit, 32 clients)',
+    target: 'p99 ≤ 1.5× baseline',
+  },
+};
+
+/** The customers read and the agent key reading them, made before the servers start. */
+async function prepareReads(
   database: Database,
-  url: string,
   workspaceId: string,
-  cornerstore: { base: string; pid: number },
-): Promise<void> {
-  process.stdout.write(
-    `timeline read: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
-  );
-  const customerIds = await inWorkspace(database.db, workspaceId, async (tx) =>
+): Promise<{ ids: string[]; apiKey: string }> {
+  const ids = await inWorkspace(database.db, workspaceId, async (tx) =>
     (
       await sql<{
         id: string;
@@ -285,71 +375,170 @@ async function benchTimeline(
   const { apiKey } = await inWorkspace(database.db, workspaceId, (tx) =>
     createApiKey(tx, workspaceId, { role: 'agent', name: 'bench' }),
   );
-  const baseline = await startProcess(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')],
-    { ...process.env, DATABASE_URL: url, BENCH_WORKSPACE_ID: workspaceId },
-    /listening on (http:\/\/[^\s]+)/,
+  return { ids, apiKey };
+}
+
+/** Drives 32 clients at one server after a warm-up; the latencies of the counted requests. */
+async function measureRead(
+  ids: readonly string[],
+  url: (id: string) => string,
+  headers: Record<string, string>,
+): Promise<LoadResult> {
+  const pick = (i: number) => ids[(i * 7919) % ids.length] ?? '';
+  const send = async (i: number) => {
+    const res = await fetch(url(pick(i)), { headers });
+    await res.arrayBuffer();
+    return res.ok;
+  };
+  await driveLoad({ concurrency: 32, count: 2000, maxSeconds: 60, send });
+  return driveLoad({ concurrency: 32, count: scale.timelineRequests, maxSeconds: 180, send });
+}
+
+function recordRead(
+  workload: ReadWorkload,
+  base: { load: LoadResult; pid: number },
+  cs: { load: LoadResult; pid: number },
+): void {
+  const baseP99 = percentile(base.load.latenciesMs, 99);
+  const detail = (load: LoadResult) =>
+    `p50 ${percentile(load.latenciesMs, 50).toFixed(2)} ms, ${Math.round(load.requests / load.seconds)} req/s, ${load.errors} errors`;
+  record({
+    workload: workload.baselineName,
+    value: Number(baseP99.toFixed(2)),
+    unit: 'ms p99',
+    detail: detail(base.load),
+    peakRssMiB: peakRssMiB(base.pid),
+  });
+  const csP99 = percentile(cs.load.latenciesMs, 99);
+  record({
+    workload: workload.cornerstoreName,
+    value: Number(csP99.toFixed(2)),
+    unit: 'ms p99',
+    detail: detail(cs.load),
+    ratio: csP99 / baseP99,
+    target: workload.target,
+    peakRssMiB: peakRssMiB(cs.pid),
+  });
+}
+
+/** On a server both run at once: the baseline first, then the product, each against the same database. */
+async function benchRead(
+  database: Database,
+  url: string,
+  workspaceId: string,
+  cornerstore: { base: string; pid: number },
+  workload: ReadWorkload,
+): Promise<void> {
+  process.stdout.write(
+    `${workload.title}: ${scale.timelineRequests.toLocaleString()} requests, 32 concurrent clients\n`,
   );
-  const baselineBase = baseline.match[1] ?? '';
-  const pick = (i: number) => customerIds[(i * 7919) % customerIds.length] ?? '';
-  const run = (path: (id: string) => string, headers: Record<string, string>) =>
-    driveLoad({
-      concurrency: 32,
-      count: scale.timelineRequests,
-      maxSeconds: 180,
-      send: async (i) => {
-        const res = await fetch(path(pick(i)), { headers });
-        await res.arrayBuffer();
-        return res.ok;
-      },
-    });
+  const { ids, apiKey } = await prepareReads(database, workspaceId);
+  const baseline = await startBaselineServer({ url }, workspaceId);
   try {
-    const viaCornerstore = (id: string) =>
-      `${cornerstore.base}/v1/customers/${id}/timeline?limit=50&purpose=service`;
-    const viaSql = (id: string) => `${baselineBase}/timeline/${id}`;
-    const auth = { authorization: `Bearer ${apiKey}` };
-    await driveLoad({
-      concurrency: 32,
-      count: 2000,
-      maxSeconds: 60,
-      send: async (i) => (await fetch(viaSql(pick(i)))).ok,
+    const baselineBase = baseline.match[1] ?? '';
+    const base = await measureRead(ids, (id) => `${baselineBase}${workload.baselinePath(id)}`, {});
+    const cs = await measureRead(ids, (id) => `${cornerstore.base}${workload.cornerstorePath(id)}`, {
+      authorization: `Bearer ${apiKey}`,
     });
-    await driveLoad({
-      concurrency: 32,
-      count: 2000,
-      maxSeconds: 60,
-      send: async (i) => (await fetch(viaCornerstore(pick(i)), { headers: auth })).ok,
-    });
-    const base = await run(viaSql, {});
-    const cs = await run(viaCornerstore, auth);
-    const baseP99 = percentile(base.latenciesMs, 99);
-    record({
-      workload: 'timeline read baseline: hand-written SQL on a bare HTTP server (32 clients)',
-      value: Number(baseP99.toFixed(2)),
-      unit: 'ms p99',
-      detail: `p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms, ${Math.round(base.requests / base.seconds)} req/s, ${base.errors} errors`,
-      peakRssMiB: peakRssMiB(baseline.child.pid ?? 0),
-    });
-    const csP99 = percentile(cs.latenciesMs, 99);
-    record({
-      workload:
-        'timeline read, last 50 interactions (API key auth, row-level security, purpose decision, audit, 32 clients)',
-      value: Number(csP99.toFixed(2)),
-      unit: 'ms p99',
-      detail: `p50 ${percentile(cs.latenciesMs, 50).toFixed(2)} ms, ${Math.round(cs.requests / cs.seconds)} req/s, ${cs.errors} errors`,
-      ratio: csP99 / baseP99,
-      target: 'p99 ≤ 2× baseline',
-      peakRssMiB: peakRssMiB(cornerstore.pid),
-    });
+    recordRead(workload, { load: base, pid: baseline.child.pid ?? 0 }, { load: cs, pid: cornerstore.pid });
   } finally {
     await stopProcess(baseline.child);
   }
 }
 
+/**
+ * `--engine embedded`: the embedded engine holds its data directory in one process at a time, so the
+ * bench prepares everything, closes its database, then runs the product's server and, after it, the
+ * baseline server on the same directory.
+ */
+async function mainEmbedded(reads: readonly ('timeline' | 'customer360')[]): Promise<void> {
+  const dataDir = join(workDir, 'embedded');
+  const database = await openDatabase({ dataDir });
+  let importWorkspace: string | undefined;
+  let ingest: HttpIngest | undefined;
+  let readers: { ids: string[]; apiKey: string } | undefined;
+  try {
+    bindAuditKeys(database.db, loadAuditKeys(dataDir));
+    await migrateToLatest(database.db);
+    if (only.has('import') || reads.length > 0) {
+      importWorkspace = await benchImport(database, (file) =>
+        rawInsert((text, params) => database.db.executeQuery(CompiledQuery.raw(text, params)), file),
+      );
+    }
+    if (only.has('http')) ingest = await prepareHttpIngest(database);
+    if (importWorkspace && reads.length > 0) readers = await prepareReads(database, importWorkspace);
+  } finally {
+    await database.close();
+  }
+  const results = new Map<string, { load: LoadResult; pid: number }>();
+  if (ingest || readers) {
+    const server = await startServer({ dataDir });
+    try {
+      if (ingest) await benchHttpIngest(ingest, server.base, server.pid);
+      for (const name of reads) {
+        if (!readers) break;
+        process.stdout.write(
+          `${READS[name].title}: ${scale.timelineRequests.toLocaleString()} requests, 32 clients\n`,
+        );
+        const load = await measureRead(
+          readers.ids,
+          (id) => `${server.base}${READS[name].cornerstorePath(id)}`,
+          {
+            authorization: `Bearer ${readers.apiKey}`,
+          },
+        );
+        results.set(name, { load, pid: server.pid });
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  if (readers && importWorkspace && reads.length > 0) {
+    const baseline = await startBaselineServer({ dataDir }, importWorkspace);
+    try {
+      const baselineBase = baseline.match[1] ?? '';
+      for (const name of reads) {
+        const load = await measureRead(
+          readers.ids,
+          (id) => `${baselineBase}${READS[name].baselinePath(id)}`,
+          {},
+        );
+        const cs = results.get(name);
+        if (cs) recordRead(READS[name], { load, pid: baseline.child.pid ?? 0 }, cs);
+      }
+    } finally {
+      await stopProcess(baseline.child);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const started = new Date();
-  process.stdout.write(`Cornerstore benchmarks, scale ${scaleName}, ${started.toISOString()}\n`);
+  process.stdout.write(
+    `Cornerstore benchmarks, scale ${scaleName}, ${ENGINE_NAME}, ${started.toISOString()}\n`,
+  );
+  const reads = (['timeline', 'customer360'] as const).filter((name) => only.has(name));
+  if (embedded) {
+    try {
+      await mainEmbedded(reads);
+    } finally {
+      if (!args['keep-files']) rmSync(workDir, { recursive: true, force: true });
+    }
+  } else {
+    await mainOnServer(reads);
+  }
+  // A run on the embedded engine never replaces the server's figures in BENCHMARKS.md.
+  const complete = args.only === undefined && !embedded;
+  const path = writeReport(
+    { started, scale: scaleName, scaleDetail: scale, figures },
+    { markdown: complete },
+  );
+  process.stdout.write(
+    `results written to ${path}${complete ? ' and BENCHMARKS.md' : ' (partial or embedded run: BENCHMARKS.md unchanged)'}\n`,
+  );
+}
+
+async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Promise<void> {
   const bench = await createBenchDatabase();
   const database = await openDatabase({ databaseUrl: bench.url, poolSize: 4 });
   // The in-process import chains its audit events like any command: it needs the audit keys.
@@ -380,7 +569,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         'facts: derivation over every interaction, and prefill against hand-written SQL\n',
       );
-      const server = await startServer(bench.url);
+      const server = await startServer({ url: bench.url });
       try {
         for (const figure of await benchFacts(database, bench.url, scaleName, server)) record(figure);
       } finally {
@@ -392,13 +581,17 @@ async function main(): Promise<void> {
       for (const figure of await benchRelationships(database, scaleName)) record(figure);
     }
     let importWorkspace: string | undefined;
-    if (only.has('import') || only.has('timeline')) importWorkspace = await benchImport(database, bench.url);
-    if (only.has('http') || only.has('timeline')) {
-      const server = await startServer(bench.url);
+    if (only.has('import') || reads.length > 0) {
+      importWorkspace = await benchImport(database, (file) => rawInsertOnServer(bench.url, file));
+    }
+    if (only.has('http') || reads.length > 0) {
+      const ingest = only.has('http') ? await prepareHttpIngest(database) : undefined;
+      const server = await startServer({ url: bench.url });
       try {
-        if (only.has('http')) await benchHttpIngest(database, server.base, server.pid);
-        if (only.has('timeline') && importWorkspace)
-          await benchTimeline(database, bench.url, importWorkspace, server);
+        if (ingest) await benchHttpIngest(ingest, server.base, server.pid);
+        for (const name of reads) {
+          if (importWorkspace) await benchRead(database, bench.url, importWorkspace, server, READS[name]);
+        }
       } finally {
         await server.stop();
       }
@@ -408,14 +601,6 @@ async function main(): Promise<void> {
     await bench.drop();
     if (!args['keep-files']) rmSync(workDir, { recursive: true, force: true });
   }
-  const complete = args.only === undefined;
-  const path = writeReport(
-    { started, scale: scaleName, scaleDetail: scale, figures },
-    { markdown: complete },
-  );
-  process.stdout.write(
-    `results written to ${path}${complete ? ' and BENCHMARKS.md' : ' (partial run: BENCHMARKS.md unchanged)'}\n`,
-  );
 }
 
 await main();

@@ -1,35 +1,20 @@
 import { Command } from 'commander';
-import { registerAdminCommands } from './cli/admin.ts';
-import { registerDemoCommands } from './cli/demo.ts';
-import { registerExportCommands } from './cli/export.ts';
-import { registerIdentityCommands } from './cli/identity.ts';
-import { registerImportCommands } from './cli/import.ts';
-import { registerPrivacyCommands } from './cli/privacy.ts';
-import { registerRelationshipCommands } from './cli/relationships.ts';
-import { registerSegmentCommands } from './cli/segments.ts';
-import { registerValueCommands } from './cli/value.ts';
-import { registerWebhookCommands } from './cli/webhooks.ts';
-import { VERSION } from './runtime.ts';
+import { registerCommands } from './cli/commands.ts';
+import { VERSION } from './version.ts';
 
-/** The command-line composition root: `cornerstore <command>`. */
-export function buildProgram(): Command {
+/**
+ * The command-line composition root: `cornerstore <command>`. Only the module of the command being run
+ * is imported (`cli/commands.ts`), so the help and the version answer at once.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('cornerstore')
     .description('Cornerstore: customers, their history on every channel, and the manners to go with it.')
     .version(VERSION)
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  registerAdminCommands(program);
-  registerImportCommands(program);
-  registerExportCommands(program);
-  registerDemoCommands(program);
-  registerIdentityCommands(program);
-  registerPrivacyCommands(program);
-  registerValueCommands(program);
-  registerSegmentCommands(program);
-  registerWebhookCommands(program);
-  registerRelationshipCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram(process.argv)).parseAsync(process.argv);

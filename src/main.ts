@@ -1,4 +1,3 @@
-import { buildApp } from './api/app.ts';
 import type { Config } from './config.ts';
 import { refreshStatistics } from './db/index.ts';
 import { refitValueOfWorkspaces } from './governance/index.ts';
@@ -13,8 +12,12 @@ const STATISTICS_EVERY_MS = 10 * 60 * 1000;
  * database.
  */
 export async function serve(config: Config): Promise<{ url: string; stop: () => Promise<void> }> {
+  // The HTTP layer (framework, routes, schemas) loads while the database opens.
+  const loadingApp = import('./api/app.ts');
+  loadingApp.catch(() => {});
   const database = await openMigratedDatabase(config);
   const keyFile = await ensureDefaultWorkspace(database, config.dataDir);
+  const { buildApp } = await loadingApp;
   const app = await buildApp(
     { db: database.db, keys: new KeyVerifier(database.db) },
     {
@@ -23,6 +26,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       authFailuresPerMinute: config.authFailuresPerMinute,
       logger: { level: config.logLevel },
       version: VERSION,
+      sharedRateLimits: database.kind === 'postgres',
       budget: { requestMs: config.requestTimeoutMs, longRunningMs: config.longRequestTimeoutMs },
     },
   );

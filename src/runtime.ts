@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bindAuditKeys, loadAuditKeys } from './audit/index.ts';
 import type { Config } from './config.ts';
@@ -7,10 +7,7 @@ import { createWorkspace, listWorkspaces } from './workspaces/index.ts';
 
 /** Wiring shared by the composition roots: open and migrate the configured database. */
 
-/** The package version, read once from package.json. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION } from './version.ts';
 
 /**
  * Opens the configured database (embedded unless DATABASE_URL is set), applies pending migrations and

@@ -19,6 +19,7 @@ const OWNERS: Record<string, string> = {
   contact_points: 'customers',
   interactions: 'interactions',
   idempotency_keys: 'api',
+  rate_limit_windows: 'api',
   import_runs: 'imports',
   intimacy_changes: 'consent',
   privacy_flag_changes: 'consent',

@@ -14,6 +14,7 @@ import type { ApiDeps } from './context.ts';
 import { handleError } from './errors.ts';
 import { registerInputBounds } from './input-bounds.ts';
 import { privateLogging } from './logging.ts';
+import { databaseRateLimitStore } from './rate-limit-store.ts';
 import { registerClientRequestIds } from './request-ids.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { factRoutes } from './routes/facts.ts';
@@ -39,6 +40,11 @@ export interface AppOptions {
   version: string;
   /** How long requests may take (default DEFAULT_REQUEST_BUDGET). */
   budget?: RequestBudget;
+  /**
+   * Count rate limits in the database (`rate_limit_windows`) so that every node on it shares them; the
+   * servers on PostgreSQL do. Default: in this process's memory.
+   */
+  sharedRateLimits?: boolean;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -128,6 +134,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   registerAuthentication(app, deps.keys, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
 
   await app.register(rateLimit, {
+    ...(options.sharedRateLimits ? { store: databaseRateLimitStore(deps.db) } : {}),
     global: true,
     hook: 'preHandler',
     max: options.rateLimitPerMinute,

@@ -251,15 +251,23 @@ export async function getConsents(
   customerId: string,
   now: Date = new Date(),
 ): Promise<{ current: (ConsentStateEntry & { expired: boolean })[]; history: ConsentRecord[] }> {
-  const [state, history] = [
-    await repo.listConsentState(tx, workspaceId, [customerId]),
-    await repo.listConsentRecords(tx, workspaceId, [customerId]),
-  ];
-  const current = (state.get(customerId) ?? []).map((c) => ({
+  const current = await getCurrentConsents(tx, workspaceId, customerId, now);
+  const history = await repo.listConsentRecords(tx, workspaceId, [customerId]);
+  return { current, history };
+}
+
+/** A customer's current consents (the projection, without the ledger), each marked when expired. */
+export async function getCurrentConsents(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  now: Date = new Date(),
+): Promise<(ConsentStateEntry & { expired: boolean })[]> {
+  const state = await repo.listConsentState(tx, workspaceId, [customerId]);
+  return (state.get(customerId) ?? []).map((c) => ({
     ...c,
     expired: c.expiresAt !== null && new Date(c.expiresAt) <= now,
   }));
-  return { current, history };
 }
 
 /** Sets the customer's intimacy level (SPEC §6); a lowering takes effect on the very next read. */

@@ -30,6 +30,8 @@ export {
   DEFAULT_SUBJECT,
   /** A customer's current consents and ledger. */
   getConsents,
+  /** A customer's current consents, without the ledger. */
+  getCurrentConsents,
   /** A customer's intimacy level, restriction and objections, with history. */
   getPrivacyState,
   /** What the access decision needs of each customer. */

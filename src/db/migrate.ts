@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import {
+  DEFAULT_MIGRATION_TABLE,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely';
 import { AppError } from '../shared/errors.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_customer_identity_lookup.ts';
@@ -17,6 +24,7 @@ import * as m0015 from './migrations/0015_append_only_state.ts';
 import * as m0017 from './migrations/0017_facts.ts';
 import * as m0018 from './migrations/0018_relationships.ts';
 import * as m0023 from './migrations/0023_webhooks.ts';
+import * as m0024 from './migrations/0024_scale_out.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -38,9 +46,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_audit_hardening': m0012,
   '0014_idempotency_receipts': m0014,
   '0015_append_only_state': m0015,
-  '0023_webhooks': m0023,
   '0017_facts': m0017,
   '0018_relationships': m0018,
+  '0023_webhooks': m0023,
+  '0024_scale_out': m0024,
 };
 
 const provider: MigrationProvider = {
@@ -54,6 +63,12 @@ export interface MigrationReport {
 
 /** Applies every pending migration; concurrent callers are serialised by a lock in the database. */
 export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> {
+  const names = Object.keys(MIGRATIONS).sort();
+  const latest = names[names.length - 1] ?? '';
+  // Every start passes here: on an up-to-date database two small reads answer, without the migrator's
+  // table checks and lock.
+  const applied = await findAppliedMigrations(db);
+  if (applied !== undefined && names.every((name) => applied.has(name))) return { applied: [], latest };
   const migrator = new Migrator({ db: db as unknown as Kysely<unknown>, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -66,9 +81,19 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> 
       { cause: error },
     );
   }
-  const names = Object.keys(MIGRATIONS).sort();
   return {
     applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
-    latest: names[names.length - 1] ?? '',
+    latest,
   };
+}
+
+/** The names of the migrations applied, or nothing when the database has no migration table yet. */
+async function findAppliedMigrations(db: Kysely<DB>): Promise<Set<string> | undefined> {
+  const exists = await sql<{ found: boolean }>`
+    SELECT to_regclass(${DEFAULT_MIGRATION_TABLE}) IS NOT NULL AS found`.execute(db);
+  if (exists.rows[0]?.found !== true) return undefined;
+  const { rows } = await sql<{
+    name: string;
+  }>`SELECT name FROM ${sql.table(DEFAULT_MIGRATION_TABLE)}`.execute(db);
+  return new Set(rows.map((row) => row.name));
 }

@@ -594,3 +594,14 @@ export interface DB {
   relationship_profiles: RelationshipProfilesTable;
   relationship_changes: RelationshipChangesTable;
 }
+
+/** Request counts of rate limiting, shared by every node on one database (0024). Not a tenant table. */
+export interface RateLimitWindowsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
+export interface DB {
+  rate_limit_windows: RateLimitWindowsTable;
+}

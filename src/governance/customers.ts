@@ -54,7 +54,8 @@ const VALUE_CATEGORIES: Record<keyof Omit<StoredValueProfile, 'customerId' | 'as
   currency: 'transaction',
 };
 
-function filterValue(profile: StoredValueProfile, gate: CustomerGate): GovernedValue {
+/** Applies the decision to a value profile: each field null when the purpose may not use it. */
+export function filterValue(profile: StoredValueProfile, gate: CustomerGate): GovernedValue {
   const { customerId: _id, asOf, ...fields } = profile;
   const out: Record<string, unknown> = { asOf };
   for (const [field, value] of Object.entries(fields)) {

@@ -7,6 +7,13 @@
  * transaction. It composes the domains and owns no table.
  */
 export {
+  /** How many of the newest interactions the 360 carries. */
+  CUSTOMER_360_INTERACTIONS,
+  type Customer360,
+  /** The agent's whole view of a customer in one governed read; audited once. */
+  readCustomer360,
+} from './customer360.ts';
+export {
   /** A customer as a purpose may see it, with what was withheld and why. */
   createGovernedCustomer,
   /** Creates several customers in one pass (a bulk load); audited as one event. */

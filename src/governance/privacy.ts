@@ -55,7 +55,8 @@ import {
  */
 
 /** The purposes under which a customer's privacy state may be read or changed. */
-const PRIVACY_PURPOSES = ['service', 'legal'] as const;
+/** The purposes under which consents and privacy state are read and changed. */
+export const PRIVACY_PURPOSES = ['service', 'legal'] as const;
 
 function assertPrivacyPurpose(scope: AccessScope, what: string): void {
   if (!(PRIVACY_PURPOSES as readonly string[]).includes(scope.purpose)) {

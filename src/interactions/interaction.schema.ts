@@ -354,18 +354,34 @@ export function parseTimestamp(text: string): number | undefined {
   return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * 60_000;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false });
-(formatsPlugin as unknown as (ajv: Ajv) => Ajv)(ajv);
-ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-// `date-time` stays in the schema for the API document; `parseTimestamp` checks it (stricter, faster).
-ajv.addFormat('date-time', true);
+interface Validators {
+  shape: ValidateFunction;
+  byType: Map<string, ValidateFunction>;
+}
 
-const validateShape: ValidateFunction = ajv.compile(InteractionInputSchema);
-const typeValidators = new Map<string, ValidateFunction>(
-  Object.entries(BUILT_IN_TYPES).flatMap(([type, rule]) =>
-    rule.schema ? [[type, ajv.compile(rule.schema)]] : [],
-  ),
-);
+let validators: Validators | undefined;
+
+/**
+ * The compiled validators, built on first use: compiling them is most of what loading this module would
+ * cost, and most commands (and the server until its first ingest) never validate an interaction.
+ */
+function getValidators(): Validators {
+  if (validators) return validators;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false });
+  (formatsPlugin as unknown as (ajv: Ajv) => Ajv)(ajv);
+  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+  // `date-time` stays in the schema for the API document; `parseTimestamp` checks it (stricter, faster).
+  ajv.addFormat('date-time', true);
+  validators = {
+    shape: ajv.compile(InteractionInputSchema),
+    byType: new Map<string, ValidateFunction>(
+      Object.entries(BUILT_IN_TYPES).flatMap(([type, rule]) =>
+        rule.schema ? [[type, ajv.compile(rule.schema)]] : [],
+      ),
+    ),
+  };
+  return validators;
+}
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -556,6 +572,7 @@ function check(item: unknown, now: number): Checked {
     return { ok: false, code: bounds.code, problems: [{ suffix, message: bounds.message }] };
   }
   const problems: RelativeProblem[] = [];
+  const { shape: validateShape, byType: typeValidators } = getValidators();
   if (!validateShape(item)) collect(validateShape, problems);
 
   const type = item.type;

@@ -46,6 +46,8 @@ export {
   listSegmentMembers,
   /** The workspace's segments. */
   listSegments,
+  /** The segments of a purpose whose materialised membership holds a customer. */
+  listSegmentsOfCustomer,
   /** How materialised membership changed. */
   type MembershipChange,
   /** Re-materialises every segment of a workspace. */

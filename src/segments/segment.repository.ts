@@ -242,3 +242,25 @@ export async function listMaterialisedMembers(
   const rows = await query.orderBy('customer_id').execute();
   return rows.map((r) => r.customer_id);
 }
+
+/** The segments of a purpose that hold a customer in their materialised membership, by name. */
+export async function listSegmentsOfCustomer(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  purpose: string,
+): Promise<{ id: string; name: string; since: string }[]> {
+  const rows = await tx
+    .selectFrom('segment_members as m')
+    .innerJoin('segments as s', (join) =>
+      join.onRef('s.workspace_id', '=', 'm.workspace_id').onRef('s.id', '=', 'm.segment_id'),
+    )
+    .select(['s.id', 's.name', 'm.since'])
+    .where('m.workspace_id', '=', workspaceId)
+    .where('m.customer_id', '=', customerId)
+    .where('s.purpose', '=', purpose)
+    .orderBy('s.name')
+    .orderBy('s.id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, since: new Date(r.since).toISOString() }));
+}

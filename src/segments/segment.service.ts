@@ -376,3 +376,13 @@ export function listMaterialisedMembers(
 ): Promise<string[]> {
   return repo.listMaterialisedMembers(tx, workspaceId, segmentId, customerIds);
 }
+
+/** The segments of a purpose whose materialised membership holds the customer, by name. */
+export function listSegmentsOfCustomer(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  purpose: string,
+): Promise<{ id: string; name: string; since: string }[]> {
+  return repo.listSegmentsOfCustomer(tx, workspaceId, customerId, purpose);
+}

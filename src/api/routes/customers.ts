@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { ConsentStateSchema } from '../../consent/index.ts';
 import {
   CreateCustomerBody,
   CustomerQuerySchema,
@@ -9,9 +10,11 @@ import {
 } from '../../customers/index.ts';
 import {
   type AccessScope,
+  CUSTOMER_360_INTERACTIONS,
   createGovernedCustomer,
   listGovernedCustomers,
   readCustomer,
+  readCustomer360,
   readFieldHistory,
   updateGovernedCustomer,
 } from '../../governance/index.ts';
@@ -24,6 +27,7 @@ import {
   PurposeQuery,
   WithheldSchema,
 } from '../schemas.ts';
+import { InteractionOut } from './interactions.ts';
 
 const GovernedCustomerSchema = Type.Composite([
   CustomerSchema,
@@ -49,6 +53,40 @@ const GovernedCustomerSchema = Type.Composite([
   }),
 ]);
 const CustomerResponse = Type.Object({ customer: GovernedCustomerSchema });
+
+const Customer360Response = Type.Object({
+  customer: GovernedCustomerSchema,
+  privacy: Type.Union(
+    [
+      Type.Object({
+        intimacyLevel: Type.Integer(),
+        restricted: Type.Boolean(),
+        objections: Type.Array(Type.String()),
+        consents: Type.Array(ConsentStateSchema),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        'Consents (current), intimacy level, restriction, objections; null outside service and legal.',
+    },
+  ),
+  interactions: Type.Array(InteractionOut, {
+    description: `The newest ${CUSTOMER_360_INTERACTIONS} interactions the purpose may read, newest first.`,
+  }),
+  interactionsCursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Continue with GET /v1/customers/{id}/timeline?cursor=…; null when nothing is older.',
+  }),
+  segments: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      name: Type.String(),
+      since: Type.String({ format: 'date-time' }),
+    }),
+    { description: 'The segments saved for the same purpose that hold the customer.' },
+  ),
+  withheld: WithheldSchema,
+});
 
 const ListQuery = Type.Object(
   { ...PageQuery, ...CustomerQuerySchema, ...PurposeParam },
@@ -170,6 +208,29 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           },
           rereadCustomer,
         ),
+    );
+
+    app.get(
+      '/customers/:id/360',
+      {
+        schema: {
+          tags: ['customers'],
+          summary: 'The customer 360: profile, value, consents and intimacy, newest interactions, segments.',
+          description:
+            "Everything of the agent's screen in one read, under one access decision and one audit event: the " +
+            `customer as GET /v1/customers/{id} gives it (with the value profile), the newest ${CUSTOMER_360_INTERACTIONS} ` +
+            'interactions the purpose may read, the current consents with the intimacy level, restriction and ' +
+            'objections (for service and legal; otherwise null and listed in `withheld`), and the segments saved for ' +
+            'the same purpose that hold the customer. A customer the purpose may not process comes back with every ' +
+            'personal field withheld and empty sections.' +
+            READ_NOTE,
+          params: IdParams,
+          querystring: PurposeQuery,
+          response: { 200: Customer360Response, ...errorResponses() },
+        },
+      },
+      async (request) =>
+        withCallerAccess(deps, request, 'read', (scope) => readCustomer360(scope, request.params.id)),
     );
 
     app.get(

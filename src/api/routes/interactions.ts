@@ -14,7 +14,8 @@ import { errorResponses, IdParams, PurposeParam, PurposeQuery, WithheldSchema } 
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const InteractionOut = Type.Object(
+/** An interaction as a read returns it (withheld fields null). */
+export const InteractionOut = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     customerId: Type.String({ format: 'uuid' }),
