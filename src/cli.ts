@@ -6,6 +6,7 @@ import { registerIdentityCommands } from './cli/identity.ts';
 import { registerImportCommands } from './cli/import.ts';
 import { registerPrivacyCommands } from './cli/privacy.ts';
 import { registerSegmentCommands } from './cli/segments.ts';
+import { registerUserCommands } from './cli/users.ts';
 import { registerValueCommands } from './cli/value.ts';
 import { VERSION } from './runtime.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   registerValueCommands(program);
   registerSegmentCommands(program);
+  registerUserCommands(program);
   return program;
 }
 
