@@ -47,6 +47,7 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     'PUT /v1/customers/{id}/intimacy': { params: customer, body: { level: 4 } },
     'POST /v1/customers/{id}/privacy-flags': { params: customer, body: { kind: 'restrict' } },
     'GET /v1/customers/{id}/disclosures': { params: customer },
+    'POST /v1/customers/{id}/portal-links': { params: customer, body: { expiresInHours: 1 } },
     'POST /v1/customers/{id}/shares': { params: customer, body: { recipient: ids.recipient } },
     'POST /v1/customers/{id}/merge': {
       params: customer,

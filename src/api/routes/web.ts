@@ -2,6 +2,7 @@ import type {} from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { getAuditKeys, verifyWorkspaceAuditChain } from '../../audit/index.ts';
 import { changePrivacyFlagGoverned, readPrivacyState, withAdministration } from '../../governance/index.ts';
 import { issuePortalLink, MAX_PORTAL_LINK_HOURS } from '../../portal/index.ts';
 import { assertPermitted } from '../../shared/access.ts';
@@ -94,6 +95,9 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: s
 }
 
 const LOGIN_WINDOW_MS = 60_000;
+
+/** The roles that may verify the audit chain. */
+const AUDIT_VERIFIERS: readonly string[] = ['owner', 'admin', 'auditor', 'privacy_officer'];
 
 /**
  * The web's routes: staff sessions (login, current, logout), staff users, portal links, and the
@@ -333,6 +337,47 @@ export function webRoutes(
         });
         reply.status(201);
         return { ...link, path: `/portal.html#${link.token}` };
+      },
+    );
+
+    app.post(
+      '/audit/verify',
+      {
+        schema: {
+          operationId: 'verifyAuditChain',
+          tags: ['web'],
+          summary:
+            'Walks the workspace’s audit chain and names the first broken link, as `audit verify` does.',
+          description:
+            'For owner, admin, auditor and privacy officer. Recomputes every keyed hash, checks the latest signed ' +
+            'checkpoint, and signs a new one when the chain holds. Audited (audit.verify).',
+          response: {
+            200: Type.Object({ ok: Type.Boolean() }, { additionalProperties: true }),
+            ...errorResponses(),
+          },
+        },
+      },
+      async (request) => {
+        const actor = request.actor;
+        if (!actor || !AUDIT_VERIFIERS.includes(actor.role)) {
+          throw new AppError(
+            'forbidden',
+            'ROLE_NOT_ALLOWED',
+            `Verifying the audit chain is for ${AUDIT_VERIFIERS.join(', ')}.`,
+            { allowed: AUDIT_VERIFIERS },
+          );
+        }
+        const report = await verifyWorkspaceAuditChain(deps.db, actor.workspaceId, getAuditKeys(deps.db));
+        await withCallerAdministration(deps, request, async (_tx, _actor, audit) => {
+          audit({
+            action: 'audit.verify',
+            purpose: null,
+            customerIds: [],
+            fields: [],
+            details: { ok: report.ok, events: report.events },
+          });
+        });
+        return report;
       },
     );
 
