@@ -352,7 +352,18 @@ export function webRoutes(
             'For owner, admin, auditor and privacy officer. Recomputes every keyed hash, checks the latest signed ' +
             'checkpoint, and signs a new one when the chain holds. Audited (audit.verify).',
           response: {
-            200: Type.Object({ ok: Type.Boolean() }, { additionalProperties: true }),
+            200: Type.Object({
+              ok: Type.Boolean(),
+              events: Type.Integer(),
+              pending: Type.Integer(),
+              head: Type.Optional(Type.String()),
+              checkpoint: Type.Optional(
+                Type.Union([Type.Object({ seq: Type.Integer(), at: Type.String() }), Type.Null()]),
+              ),
+              break: Type.Optional(
+                Type.Object({ seq: Type.Integer(), problem: Type.String(), detail: Type.String() }),
+              ),
+            }),
             ...errorResponses(),
           },
         },
