@@ -12,9 +12,8 @@ const RFM_SEGMENTS = [
   'need attention',
   'about to sleep',
   'at risk',
-  'cannot lose',
+  "can't lose them",
   'hibernating',
-  'lost',
 ];
 
 /** Counts customers matching a definition, through the segment preview (under the page's purpose). */
@@ -23,7 +22,7 @@ async function countOf(api: Api, purpose: string, definition: unknown): Promise<
     params: { query: { purpose } },
     body: { definition },
   });
-  if (!data) throw errorOf(error);
+  if (!data) throw error;
   return data.count;
 }
 
