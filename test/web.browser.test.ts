@@ -210,7 +210,7 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await page.getByRole('list', { name: 'Current consents' }).getByText('marketing').waitFor();
 
     // A note and a correction, then the agent signs out.
-    await page.getByLabel('Note').fill('Asked about the spring catalogue.');
+    await page.getByLabel('Note', { exact: true }).fill('Asked about the spring catalogue.');
     await page.getByRole('button', { name: 'Save note' }).click();
     await page.getByText('Asked about the spring catalogue.').last().waitFor();
     await collectTimings(page);
