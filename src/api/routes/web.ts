@@ -12,6 +12,7 @@ import {
   createUser,
   csrfTokenOf,
   endSession,
+  type LiveSession,
   listUsers,
   type StaffUser,
   startSession,
@@ -81,6 +82,14 @@ function publicUser(user: StaffUser) {
     createdAt: user.createdAt,
     disabledAt: user.disabledAt,
   };
+}
+
+/** The staff session of a request, or 401 SESSION_REQUIRED (an API key or a portal link has none). */
+function staffSessionOf(request: FastifyRequest): LiveSession {
+  if (!request.staffSession) {
+    throw new AppError('unauthenticated', 'SESSION_REQUIRED', 'This route is for a signed-in staff user.');
+  }
+  return request.staffSession;
 }
 
 /** The session cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS. */
@@ -192,14 +201,7 @@ export function webRoutes(
         },
       },
       async (request) => {
-        const live = request.staffSession;
-        if (!live) {
-          throw new AppError(
-            'unauthenticated',
-            'SESSION_REQUIRED',
-            'This route is for a signed-in staff user.',
-          );
-        }
+        const live = staffSessionOf(request);
         return {
           user: publicUser(live.user),
           workspaceId: live.user.workspaceId,
@@ -221,14 +223,7 @@ export function webRoutes(
         },
       },
       async (request, reply) => {
-        const live = request.staffSession;
-        if (!live) {
-          throw new AppError(
-            'unauthenticated',
-            'SESSION_REQUIRED',
-            'This route is for a signed-in staff user.',
-          );
-        }
+        const live = staffSessionOf(request);
         await withCallerAdministration(deps, request, async (tx, _actor, audit) => {
           await endSession(tx, live.session);
           audit({

@@ -1,20 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { RFM_SEGMENTS } from '../../../src/value/rfm.ts';
 import { type Api, type ApiError, errorOf } from '../api';
 import type { Answer, Customer, Review } from '../types';
 import { Bars, ErrorNote, Section } from '../ui';
-
-const RFM_SEGMENTS = [
-  'champions',
-  'loyal',
-  'potential loyalists',
-  'new customers',
-  'promising',
-  'need attention',
-  'about to sleep',
-  'at risk',
-  "can't lose them",
-  'hibernating',
-];
 
 /** Counts customers matching a definition, through the segment preview (under the page's purpose). */
 async function countOf(api: Api, purpose: string, definition: unknown): Promise<number> {
