@@ -278,7 +278,7 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await page.context().close();
   });
 
-  it('refuses a change sent without the session’s CSRF token, and shows the manager views', async () => {
+  it('refuses a change sent without the session’s CSRF token, and shows the manager views and staff users', async () => {
     const page = await newPage();
     await signIn(page, 'admin@example.com', users.admin);
     // A page of another site would send the cookie (were SameSite lax) but never know the token.
@@ -300,6 +300,11 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await page.getByRole('link', { name: 'Value' }).click();
     await page.getByRole('table', { name: 'Customers per RFM segment' }).waitFor();
     await shot(page, 'value');
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Email').fill('clerk@example.com');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText(/Created clerk@example.com\. Password \(shown once\)/).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the audit chain' }).click();
     await page.getByText(/The chain holds: \d+ events verified/).waitFor();

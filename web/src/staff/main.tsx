@@ -6,6 +6,7 @@ import { ErrorNote } from '../ui';
 import { CustomerPage } from './customer';
 import { AuditView, IdentityQueue, SegmentsView, ValueView } from './manager';
 import { Search } from './search';
+import { UsersView } from './users';
 import '../styles.css';
 
 const api = staffClient();
@@ -88,6 +89,8 @@ function Login(props: { onSignedIn: (s: SessionInfo) => void; expired: boolean }
   );
 }
 
+const ADMIN_ROLES = ['owner', 'admin'];
+
 const NAV = [
   { href: '#/', label: 'Find a customer' },
   { href: '#/value', label: 'Value' },
@@ -136,6 +139,7 @@ function App() {
   else if (route === '/segments') page = <SegmentsView api={api} purpose={purpose} />;
   else if (route === '/identity') page = <IdentityQueue api={api} purpose={purpose} />;
   else if (route === '/audit') page = <AuditView api={api} />;
+  else if (route === '/users') page = <UsersView api={api} />;
 
   return (
     <>
@@ -145,7 +149,10 @@ function App() {
       <header class="top">
         <span class="brand">Cornerstore</span>
         <nav aria-label="Main">
-          {NAV.map((n) => (
+          {[
+            ...NAV,
+            ...(ADMIN_ROLES.includes(session.user.role) ? [{ href: '#/users', label: 'Users' }] : []),
+          ].map((n) => (
             <a key={n.href} href={n.href} aria-current={`#${route}` === n.href ? 'page' : undefined}>
               {n.label}
             </a>
