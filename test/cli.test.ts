@@ -210,7 +210,7 @@ describe(`cornerstore CLI (${ENGINE})`, () => {
       name,
       '--json',
     );
-    expect(weak.code).toBe(4);
+    expect(weak.code).toBe(2);
     expect(JSON.parse(weak.stderr).error.code).toBe('PASSWORD_TOO_WEAK');
     const listed = await cli('user', 'list', '--workspace', name, '--json');
     expect(JSON.parse(listed.stdout).users.map((u: { email: string }) => u.email)).toEqual([
