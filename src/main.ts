@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config.ts';
 import { refreshStatistics } from './db/index.ts';
 import { refitValueOfWorkspaces } from './governance/index.ts';
@@ -5,6 +6,9 @@ import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime
 import { KeyVerifier } from './workspaces/index.ts';
 
 const STATISTICS_EVERY_MS = 10 * 60 * 1000;
+
+/** The web pages built by `npm run build:web` (run by `npm install`), beside src/ (and dist/). */
+const WEB_ROOT = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 /**
  * The HTTP server's composition root: configuration → database → application. Shuts down gracefully:
@@ -28,12 +32,14 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       version: VERSION,
       sharedRateLimits: database.kind === 'postgres',
       budget: { requestMs: config.requestTimeoutMs, longRunningMs: config.longRequestTimeoutMs },
+      webRoot: WEB_ROOT,
     },
   );
   const url = await app.listen({ host: config.host, port: config.port });
   const where = database.kind === 'pglite' ? `embedded database in ${database.location}` : database.location;
   process.stdout.write(`Cornerstore ${VERSION} listening on ${url} (${where})\n`);
   process.stdout.write(`API documentation: ${url}/docs, OpenAPI document: ${url}/openapi.json\n`);
+  process.stdout.write(`Web: ${url}/ (staff sign-in; create users with \`cornerstore user create\`)\n`);
   if (keyFile) {
     process.stdout.write(
       `Created workspace "default"; its admin API key is in ${keyFile} (readable only by you).\n`,

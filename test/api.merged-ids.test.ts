@@ -31,6 +31,7 @@ const CALLS: Call[] = [
   { method: 'POST', route: '/v1/customers/{id}/privacy-flags', body: { kind: 'restrict' } },
   { method: 'GET', route: '/v1/customers/{id}/disclosures', purpose: 'legal' },
   { method: 'GET', route: '/v1/customers/{id}/access-log', purpose: 'legal' },
+  { method: 'POST', route: '/v1/customers/{id}/portal-links', body: { expiresInHours: 1 } },
   {
     method: 'POST',
     route: '/v1/customers/{id}/shares',

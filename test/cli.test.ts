@@ -223,6 +223,50 @@ describe(`cornerstore CLI (${ENGINE})`, () => {
     expect(badName.stderr).toContain('WORKSPACE_NAME_INVALID');
   });
 
+  it('creates users with a generated or given password and refuses a weak one', {
+    timeout: 600_000,
+  }, async () => {
+    const name = `users-${process.pid}-${Date.now().toString(36)}`;
+    expect((await cli('workspace', 'create', name, '--json')).code).toBe(0);
+    const generated = await cli(
+      'user',
+      'create',
+      'Agent@Example.com',
+      '--role',
+      'agent',
+      '--workspace',
+      name,
+      '--json',
+    );
+    expect(generated.code, generated.stderr).toBe(0);
+    const body = JSON.parse(generated.stdout);
+    expect(body.user).toMatchObject({
+      email: 'agent@example.com',
+      role: 'agent',
+      purposes: ['service', 'billing', 'fulfilment', 'personalization'],
+    });
+    expect(body.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const weak = await cli(
+      'user',
+      'create',
+      'm@example.com',
+      '--role',
+      'marketer',
+      '--password',
+      'short',
+      '--workspace',
+      name,
+      '--json',
+    );
+    expect(weak.code).toBe(2);
+    expect(JSON.parse(weak.stderr).error.code).toBe('PASSWORD_TOO_WEAK');
+    const listed = await cli('user', 'list', '--workspace', name, '--json');
+    expect(JSON.parse(listed.stdout).users.map((u: { email: string }) => u.email)).toEqual([
+      'agent@example.com',
+    ]);
+    expect(listed.stdout).not.toContain(body.password);
+  });
+
   it('has --help on every command', { timeout: 240_000 }, async () => {
     const top = await cli('--help');
     expect(top.stdout).toContain('Usage: cornerstore');

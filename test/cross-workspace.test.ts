@@ -53,6 +53,7 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     'POST /v1/customers/{id}/privacy-flags': { params: customer, body: { kind: 'restrict' } },
     'GET /v1/customers/{id}/disclosures': { params: customer },
     'GET /v1/customers/{id}/relationship': { params: customer },
+    'POST /v1/customers/{id}/portal-links': { params: customer, body: { expiresInHours: 1 } },
     'POST /v1/customers/{id}/shares': { params: customer, body: { recipient: ids.recipient } },
     'POST /v1/customers/{id}/merge': {
       params: customer,

@@ -13,6 +13,8 @@ const OWNERS: Record<string, string> = {
   workspaces: 'workspaces',
   api_keys: 'workspaces',
   workspace_secrets: 'workspaces',
+  users: 'users',
+  user_sessions: 'users',
   customers: 'customers',
   customer_field_values: 'customers',
   customer_identities: 'customers',

@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -24,6 +28,7 @@ import { privacyRoutes } from './routes/privacy.ts';
 import { relationshipRoutes } from './routes/relationships.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
+import { webRoutes } from './routes/web.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -45,7 +50,35 @@ export interface AppOptions {
    * servers on PostgreSQL do. Default: in this process's memory.
    */
   sharedRateLimits?: boolean;
+  /** The built web pages (`web/dist`), served at `/` when the folder exists. */
+  webRoot?: string;
 }
+
+/**
+ * Security headers of every answer (SPEC §14): a content security policy that lets pages load only
+ * their own scripts, styles and data and never be framed, nosniff, no referrer, and the rest of the
+ * plugin's defaults. No `upgrade-insecure-requests`: the embedded default serves plain HTTP on
+ * localhost, and TLS is a deployment's choice.
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  referrerPolicy: { policy: 'no-referrer' as const },
+  crossOriginResourcePolicy: { policy: 'same-origin' as const },
+};
 
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
@@ -128,10 +161,17 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(helmet, SECURITY_HEADERS);
+  // The documentation page sets its own policy (its scripts and styles), without forcing HTTPS.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(' upgrade-insecure-requests;', ''),
+  });
+  await app.register(cookie);
 
   registerClientRequestIds(app);
-  registerAuthentication(app, deps.keys, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
+  registerAuthentication(app, deps, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
 
   await app.register(rateLimit, {
     ...(options.sharedRateLimits ? { store: databaseRateLimitStore(deps.db) } : {}),
@@ -163,6 +203,18 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(segmentRoutes(deps), { prefix: '/v1' });
   await app.register(webhookRoutes(deps), { prefix: '/v1' });
   await app.register(relationshipRoutes(deps), { prefix: '/v1' });
+  await app.register(webRoutes(deps, { loginFailuresPerMinute: options.authFailuresPerMinute ?? 20 }), {
+    prefix: '/v1',
+  });
+  if (options.webRoot !== undefined && existsSync(options.webRoot)) {
+    // One route per built file (no wildcard), so every other path keeps the API's 404 and auth rules.
+    await app.register(fastifyStatic, {
+      root: options.webRoot,
+      prefix: '/',
+      wildcard: false,
+      index: 'index.html',
+    });
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/index.ts';
+import { type PortalGrant, verifyPortalToken } from '../portal/index.ts';
 import { AppError } from '../shared/errors.ts';
-import type { KeyVerifier, ParsedApiKey } from '../workspaces/index.ts';
+import { actorOfUser, csrfTokenMatches, findLiveSession, type LiveSession } from '../users/index.ts';
+import type { Actor, KeyVerifier, ParsedApiKey } from '../workspaces/index.ts';
 import { pathOf } from './logging.ts';
 
 /**
@@ -16,11 +20,12 @@ import { pathOf } from './logging.ts';
  * these limits, so a client sharing an address with an attacker keeps working.
  */
 
-/** Routes anyone may call: health, readiness and the API document. */
-const PUBLIC_ROUTES = new Set(['/health', '/ready', '/openapi.json', '/docs']);
+/** Routes anyone may call: health, readiness, the API document and the staff login. */
+const PUBLIC_ROUTES = new Set(['/health', '/ready', '/openapi.json', '/docs', '/v1/sessions']);
 
+/** Outside `/v1` everything is public: the web pages and their assets, the documentation. */
 function isPublicRoute(route: string): boolean {
-  return PUBLIC_ROUTES.has(route) || route.startsWith('/docs/');
+  return PUBLIC_ROUTES.has(route) || !route.startsWith('/v1');
 }
 
 /**
@@ -116,18 +121,119 @@ function bearerToken(request: FastifyRequest): string {
   return match[1];
 }
 
-/** Registers the authentication hook: sets `request.actor` on every route that is not public. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The staff session a browser request was authenticated by. */
+    staffSession?: LiveSession;
+    /** The portal grant a customer's request was authenticated by: one customer, until it expires. */
+    portalGrant?: PortalGrant;
+  }
+}
+
+/** The name of the staff session cookie. */
+export const SESSION_COOKIE = 'cornerstore_session';
+
+/** Methods that change nothing; every other method needs the session's CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The routes a portal link opens, each for the grant's customer only (`:id`): what we hold and its
+ * history, consents, privacy state, disclosures and the access log; recording a consent, choosing the
+ * intimacy level, restriction and objection, correcting a field; and opening the portal session.
+ */
+const PORTAL_ROUTES = new Set([
+  'POST /v1/portal/session',
+  'GET /v1/customers/:id',
+  'GET /v1/customers/:id/history',
+  'GET /v1/customers/:id/consents',
+  'POST /v1/customers/:id/consents',
+  'GET /v1/customers/:id/privacy',
+  'PUT /v1/customers/:id/intimacy',
+  'POST /v1/customers/:id/privacy-flags',
+  'GET /v1/customers/:id/disclosures',
+  'GET /v1/customers/:id/access-log',
+  'GET /v1/customers/:id/timeline',
+  'POST /v1/customers/:id/rectify',
+]);
+
+/**
+ * The actor of a customer in their portal: the privacy office's rights (purpose `legal`: the
+ * customer's right of access and rectification), confined by the adapter to their own record and
+ * recorded in the audit chain as `customer:<id>`.
+ */
+export function portalActor(grant: PortalGrant): Actor {
+  return {
+    workspaceId: grant.workspaceId,
+    keyId: null,
+    role: 'privacy_officer',
+    purposes: ['legal'],
+    label: `customer:${grant.customerId}`,
+  };
+}
+
+/** Authenticates a portal request and confines it to the grant's customer and the portal's routes. */
+async function authenticatePortal(db: Kysely<DB>, request: FastifyRequest, token: string): Promise<void> {
+  const grant = await verifyPortalToken(db, token);
+  const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+  const id = (request.params as { id?: unknown } | undefined)?.id;
+  const ownRecord = route === 'POST /v1/portal/session' || id === grant.customerId;
+  if (!PORTAL_ROUTES.has(route) || !ownRecord) {
+    throw new AppError(
+      'forbidden',
+      'PORTAL_LINK_SCOPE',
+      'A portal link opens only its own customer’s data, and only the portal’s pages.',
+    );
+  }
+  request.portalGrant = grant;
+  request.actor = portalActor(grant);
+}
+
+/** Authenticates a request by its staff session cookie; a change needs the session's CSRF token. */
+async function authenticateSession(db: Kysely<DB>, request: FastifyRequest, cookie: string): Promise<void> {
+  const live = await findLiveSession(db, cookie);
+  if (!live) {
+    throw new AppError(
+      'unauthenticated',
+      'SESSION_EXPIRED',
+      'Your session has ended or expired; sign in again.',
+    );
+  }
+  if (!SAFE_METHODS.has(request.method)) {
+    const header = request.headers['x-csrf-token'];
+    if (!csrfTokenMatches(live.secret, Array.isArray(header) ? header[0] : header)) {
+      throw new AppError(
+        'forbidden',
+        'CSRF_TOKEN_INVALID',
+        'This change was not sent by a Cornerstore page of your session (missing or wrong X-CSRF-Token).',
+      );
+    }
+  }
+  request.staffSession = live;
+  request.actor = actorOfUser(live.user);
+}
+
+/**
+ * Registers the authentication hook: sets `request.actor` on every route that is not public. An
+ * `Authorization: Bearer` API key is checked first (the API is unchanged); `Authorization: Portal`
+ * carries a customer's portal link; without an Authorization header, a staff session cookie.
+ */
 export function registerAuthentication(
   app: FastifyInstance,
-  keys: KeyVerifier,
+  deps: { db: Kysely<DB>; keys: KeyVerifier },
   options: AuthenticationOptions,
 ): void {
+  const { keys } = deps;
   const byAddress = new FailureLimiter(options.failuresPerMinute, WINDOW_MS);
   const byKey = new FailureLimiter(options.failuresPerMinute, WINDOW_MS);
   const keyOf = (key: ParsedApiKey) => `${key.workspaceId}.${key.keyId}`;
 
   app.addHook('onRequest', async (request, reply) => {
     if (!requiresApiKey(request)) return;
+    const authorization = request.headers.authorization;
+    const portal = authorization?.match(/^Portal\s+(\S+)\s*$/i)?.[1];
+    if (portal !== undefined) return authenticatePortal(deps.db, request, portal);
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (authorization === undefined && cookie) return authenticateSession(deps.db, request, cookie);
     const token = bearerToken(request);
     let counted: string | undefined;
     const actor = await keys.authenticate(token, {

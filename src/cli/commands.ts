@@ -66,6 +66,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     commands: { relationships: 'Relationship archetypes: the mix, recomputation and the rule table.' },
     load: async () => (await import('./relationships.ts')).registerRelationshipCommands,
   },
+  {
+    commands: { user: 'Staff users of the web workspace: create and list.' },
+    load: async () => (await import('./users.ts')).registerUserCommands,
+  },
 ];
 
 /** The top-level command `argv` (as in `process.argv`) runs, `help <command>` included; none for `--help`. */

@@ -57,9 +57,14 @@ function humanSummary(summary: DemoSummary): string {
     '',
     `Run \`npm start\` to serve it at ${summary.url} (API documentation at ${summary.url}/docs), then:`,
     `  KEY=$(cat ${summary.keyFile})`,
+    '',
+    'In the browser: create a staff user (`npx cornerstore user create you@example.com --role admin`), sign',
+    `in at ${summary.url}/ and open ${summary.url}/#/identity (reviews), ${summary.url}/#/value and`,
+    `${summary.url}/#/segments; each customer below is at ${summary.url}/#/customers/<id>.`,
   );
   for (const h of summary.highlights) {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
+    lines.push(`  ${summary.url}/#/customers/${h.customerId}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
     if (h.relationship) {
       lines.push(

@@ -30,6 +30,27 @@ export interface ApiKeysTable {
   last_used_at: Date | null;
 }
 
+export interface UsersTable {
+  workspace_id: string;
+  id: string;
+  email: string;
+  role: string;
+  purposes: string[];
+  password_hash: string;
+  created_at: Generated<Date>;
+  disabled_at: Date | null;
+}
+
+export interface UserSessionsTable {
+  workspace_id: string;
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
 export interface CustomersTable {
   workspace_id: string;
   id: string;
@@ -345,6 +366,8 @@ export interface OutboxEventsTable {
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
   customers: CustomersTable;
   customer_field_values: CustomerFieldValuesTable;
   customer_identities: CustomerIdentitiesTable;

@@ -3,8 +3,16 @@
  * the verification of presented keys; knows nothing of customers or interactions.
  */
 export type { ParsedApiKey } from './api-key.ts';
-/** Parses a presented key string into workspace, key id and secret. */
-export { parseApiKey } from './api-key.ts';
+export {
+  /** A slow, salted scrypt hash of a secret (API keys, staff passwords). */
+  hashSecret,
+  /** Parses a presented key string into workspace, key id and secret. */
+  parseApiKey,
+  /** A stored hash nothing matches, so a miss costs what a hit costs. */
+  UNMATCHABLE_SECRET_HASH,
+  /** Checks a secret against a slow hash in constant time. */
+  verifySecret,
+} from './api-key.ts';
 export {
   type AuthenticateOptions,
   type CreatedKey,
@@ -48,4 +56,6 @@ export {
   DEFAULT_SOURCE_TRUST,
   /** True when an actor may manage the workspace. */
   isAdmin,
+  /** The role and purposes a credential gets: those asked for within the role's, or all of them. */
+  resolveKeyPurposes,
 } from './workspace.ts';

@@ -327,6 +327,10 @@ export async function updateWorkspacePolicy(
 }
 
 /** The workspace's keyed-hash secret for a purpose, created on first use. */
-export function getWorkspaceSecret(tx: Tx, workspaceId: string, purpose: 'identity_hash'): Promise<Buffer> {
+export function getWorkspaceSecret(
+  tx: Tx,
+  workspaceId: string,
+  purpose: 'identity_hash' | 'portal_link',
+): Promise<Buffer> {
   return repo.findOrCreateSecret(tx, workspaceId, purpose, () => randomBytes(32));
 }

@@ -109,6 +109,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers',
       {
         schema: {
+          operationId: 'createCustomer',
           tags: ['customers'],
           summary: 'Create a customer.',
           description:
@@ -138,6 +139,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers',
       {
         schema: {
+          operationId: 'listCustomers',
           tags: ['customers'],
           summary: 'List customers, or search them with q.',
           description:
@@ -168,6 +170,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id',
       {
         schema: {
+          operationId: 'getCustomer',
           tags: ['customers'],
           summary: 'A customer with contact points, identities and the provenance of each field.',
           description: READ_NOTE.trim(),
@@ -186,6 +189,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id',
       {
         schema: {
+          operationId: 'updateCustomer',
           tags: ['customers'],
           summary: 'Change a customer.',
           description:
@@ -237,6 +241,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/history',
       {
         schema: {
+          operationId: 'getCustomerHistory',
           tags: ['customers'],
           summary:
             'Every value each golden-record field of a customer has had, with provenance, newest first.',

@@ -65,6 +65,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/identity/resolve',
       {
         schema: {
+          operationId: 'resolveIdentities',
           tags: ['identity'],
           summary: "Resolve the workspace's customers into people.",
           description:
@@ -91,6 +92,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/identity/reviews',
       {
         schema: {
+          operationId: 'listIdentityReviews',
           tags: ['identity'],
           summary: 'The review queue: candidate pairs between the thresholds, with their explanation.',
           description:
@@ -118,6 +120,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/identity/reviews/:id/decision',
       {
         schema: {
+          operationId: 'decideIdentityReview',
           tags: ['identity'],
           summary: 'Accept (merge) or reject a candidate pair.',
           description:
@@ -144,6 +147,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/merge',
       {
         schema: {
+          operationId: 'mergeCustomers',
           tags: ['identity'],
           summary: 'Merge another customer into this one.',
           description:
@@ -176,6 +180,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/merges/:id/unmerge',
       {
         schema: {
+          operationId: 'unmergeCustomers',
           tags: ['identity'],
           summary: 'Undo a merge exactly.',
           description:
@@ -199,6 +204,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/rectify',
       {
         schema: {
+          operationId: 'rectifyCustomer',
           tags: ['identity'],
           summary: 'Correct a golden-record field (rectification).',
           description:

@@ -224,6 +224,7 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/interactions',
       {
         schema: {
+          operationId: 'recordInteractions',
           tags: ['interactions'],
           summary: 'Record one interaction, or a batch of up to 10,000.',
           description:
@@ -315,6 +316,7 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/interactions/:id',
       {
         schema: {
+          operationId: 'getInteraction',
           tags: ['interactions'],
           summary: 'One interaction.',
           description:
@@ -347,6 +349,7 @@ export function interactionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/timeline',
       {
         schema: {
+          operationId: 'getCustomerTimeline',
           tags: ['interactions'],
           summary: "A customer's interactions, newest first, with cursor pagination and filters.",
           description:

@@ -114,6 +114,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/consents',
       {
         schema: {
+          operationId: 'recordConsent',
           tags: ['privacy'],
           summary: 'Record a consent: granted, denied or withdrawn, for a purpose (optionally a channel).',
           description:
@@ -150,6 +151,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/consents',
       {
         schema: {
+          operationId: 'getConsents',
           tags: ['privacy'],
           summary: "A customer's current consents and the whole ledger.",
           description: PRIVACY_NOTE.trim(),
@@ -172,6 +174,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/privacy',
       {
         schema: {
+          operationId: 'getPrivacyState',
           tags: ['privacy'],
           summary: "A customer's intimacy level, restriction of processing and objections, with history.",
           description: PRIVACY_NOTE.trim(),
@@ -188,6 +191,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/intimacy',
       {
         schema: {
+          operationId: 'setIntimacyLevel',
           tags: ['privacy'],
           summary: "Set the customer's intimacy level (0–4), as the customer chose it.",
           description: `A lowering takes effect on the very next read.${PRIVACY_NOTE}`,
@@ -215,6 +219,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/privacy-flags',
       {
         schema: {
+          operationId: 'changePrivacyFlag',
           tags: ['privacy'],
           summary: 'Restrict processing (or lift it), object to a purpose (or withdraw the objection).',
           description:
@@ -240,6 +245,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/disclosures',
       {
         schema: {
+          operationId: 'listDisclosures',
           tags: ['privacy'],
           summary:
             'Every party that received the customer’s data: which fields, for what purpose, on which basis, when.',
@@ -259,6 +265,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/access-log',
       {
         schema: {
+          operationId: 'getAccessLog',
           tags: ['privacy'],
           summary: 'Who looked at the customer’s data, and why: the audit events naming them, newest first.',
           description:
@@ -293,6 +300,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/shares',
       {
         schema: {
+          operationId: 'shareCustomer',
           tags: ['privacy'],
           summary: "Give a customer's data to a registered recipient, for the request's purpose.",
           description:
@@ -333,6 +341,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/recipients',
       {
         schema: {
+          operationId: 'createRecipient',
           tags: ['privacy'],
           summary:
             'Register a recipient: a partner, processor, export file or webhook that data may leave to.',
@@ -374,6 +383,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/recipients',
       {
         schema: {
+          operationId: 'listRecipients',
           tags: ['privacy'],
           summary: 'The recipient registry (owner, admin, or the privacy office for legal).',
           description: 'A webhook shows its URL, event filter, status, failures and any notice of disabling.',
@@ -394,6 +404,7 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/workspace/policy',
       {
         schema: {
+          operationId: 'setWorkspacePolicy',
           tags: ['workspace'],
           summary: "Set the workspace's own data categories, purposes and policy overrides (owner or admin).",
           description:

@@ -69,6 +69,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments',
       {
         schema: {
+          operationId: 'createSegment',
           tags: ['segments'],
           summary: 'Save a segment for a purpose and materialise its membership.',
           description:
@@ -99,6 +100,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments',
       {
         schema: {
+          operationId: 'listSegments',
           tags: ['segments'],
           summary: "The workspace's segments.",
           querystring: PurposeQuery,
@@ -115,6 +117,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/:id',
       {
         schema: {
+          operationId: 'getSegment',
           tags: ['segments'],
           summary: 'A segment.',
           params: IdParams,
@@ -132,6 +135,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/:id',
       {
         schema: {
+          operationId: 'deleteSegment',
           tags: ['segments'],
           summary: 'Delete a segment and its membership.',
           params: IdParams,
@@ -150,6 +154,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/:id/count',
       {
         schema: {
+          operationId: 'countSegment',
           tags: ['segments'],
           summary: 'How many customers are in the segment now.',
           description: PURPOSE_NOTE.trim(),
@@ -166,6 +171,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/:id/members',
       {
         schema: {
+          operationId: 'listSegmentMembers',
           tags: ['segments'],
           summary: 'The members of the segment now, in id order, with a cursor.',
           description:
@@ -196,6 +202,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/:id/members/:customerId/why',
       {
         schema: {
+          operationId: 'explainSegmentMember',
           tags: ['segments'],
           summary:
             'Why a customer is (or is not) in the segment: each condition, whether it held, its value.',
@@ -218,6 +225,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/segments/preview',
       {
         schema: {
+          operationId: 'previewSegment',
           tags: ['segments'],
           summary: 'The count of an unsaved definition.',
           description: PURPOSE_NOTE.trim(),
@@ -236,6 +244,7 @@ export function segmentRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/value/refit',
       {
         schema: {
+          operationId: 'refitValue',
           tags: ['value'],
           summary: 'Refit the value model and every profile, then refresh every segment.',
           description:

@@ -10,6 +10,7 @@ export function systemRoutes(deps: ApiDeps, version: string): FastifyPluginAsync
       '/health',
       {
         schema: {
+          operationId: 'getHealth',
           tags: ['system'],
           summary: 'Liveness: the process is up.',
           security: [],
@@ -22,6 +23,7 @@ export function systemRoutes(deps: ApiDeps, version: string): FastifyPluginAsync
       '/ready',
       {
         schema: {
+          operationId: 'getReadiness',
           tags: ['system'],
           summary: 'Readiness: the database answers and the schema is migrated.',
           security: [],

@@ -74,6 +74,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/workspace',
       {
         schema: {
+          operationId: 'getWorkspace',
           tags: ['workspace'],
           summary: "The caller's workspace and its settings.",
           response: { 200: Type.Object({ workspace: Workspace }), ...errorResponses() },
@@ -89,6 +90,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/workspace',
       {
         schema: {
+          operationId: 'updateWorkspace',
           tags: ['workspace'],
           summary: 'Change workspace settings (owner or admin).',
           body: Type.Partial(Settings, { additionalProperties: false, minProperties: 1 }),
@@ -120,6 +122,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/keys',
       {
         schema: {
+          operationId: 'listKeys',
           tags: ['workspace'],
           summary: "The workspace's API keys (never their secrets).",
           response: { 200: Type.Object({ keys: Type.Array(ApiKey) }), ...errorResponses() },
@@ -135,6 +138,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/keys',
       {
         schema: {
+          operationId: 'createKey',
           tags: ['workspace'],
           summary: 'Create an API key; the key is in this response only.',
           description:
@@ -180,6 +184,7 @@ export function workspaceRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/keys/:id',
       {
         schema: {
+          operationId: 'revokeKey',
           tags: ['workspace'],
           summary: 'Revoke an API key; it is refused from the next request on.',
           description:
