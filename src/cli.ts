@@ -5,6 +5,7 @@ import { registerExportCommands } from './cli/export.ts';
 import { registerIdentityCommands } from './cli/identity.ts';
 import { registerImportCommands } from './cli/import.ts';
 import { registerPrivacyCommands } from './cli/privacy.ts';
+import { registerRecommendCommands } from './cli/recommend.ts';
 import { registerSegmentCommands } from './cli/segments.ts';
 import { registerValueCommands } from './cli/value.ts';
 import { VERSION } from './runtime.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   registerValueCommands(program);
   registerSegmentCommands(program);
+  registerRecommendCommands(program);
   return program;
 }
 

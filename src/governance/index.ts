@@ -81,6 +81,20 @@ export {
   type WorkspacePolicyInput,
 } from './privacy.ts';
 export {
+  /** A customer's recommendations as the policy allows them, with `withheld`. */
+  type GovernedRecommendations,
+  /** What one training of a workspace's recommendations did. */
+  type RecommendationTraining,
+  /** A customer's recommendations under an outreach purpose; audited. */
+  readRecommendations,
+  /** How to train a workspace's recommendations. */
+  type TrainRecommendationsOptions,
+  /** The recommendation job of one workspace (read, train in a worker thread, store). */
+  trainRecommendations,
+  /** The recommendation job of several workspaces (`recommend train`). */
+  trainRecommendationsOfWorkspaces,
+} from './recommendations.ts';
+export {
   /** The access scope of a transaction. */
   type AccessScope,
   /** Links audit events a busy moment left waiting into their chains (the server's timer). */
