@@ -34,18 +34,14 @@ export async function prepareTraining(tx: Tx, workspaceId: string, asOf: Date): 
   const today = Math.floor(asOf.getTime() / 86_400_000);
   const excluded = await listExcludedFromTraining(tx, workspaceId);
   const rows = await listItemDays(tx, workspaceId, new Date((today + 1) * 86_400_000), excluded);
-  const itemIndex = new Map<string, number>();
-  const names: string[] = [];
+  // Items indexed in key order, so ties between equal scores break the same way on every run.
+  const keys = [...new Set(rows.map((r) => r.item))].sort();
+  const itemIndex = new Map(keys.map((key, i) => [key, i]));
+  const names = [...keys];
   const byCustomer = new Map<string, Map<number, { days: Set<number>; net: number }>>();
   for (const row of rows) {
-    let i = itemIndex.get(row.item);
-    if (i === undefined) {
-      i = names.length;
-      itemIndex.set(row.item, i);
-      names.push(row.name ?? row.item);
-    } else if (row.name) {
-      names[i] = row.name;
-    }
+    const i = itemIndex.get(row.item) ?? 0;
+    if (row.name) names[i] = row.name;
     let items = byCustomer.get(row.customer_id);
     if (!items) {
       items = new Map();
@@ -71,7 +67,7 @@ export async function prepareTraining(tx: Tx, workspaceId: string, asOf: Date): 
     histories.push(history);
   }
   return {
-    input: { items: [...itemIndex.keys()], customers, histories, today },
+    input: { items: keys, customers, histories, today },
     names,
     excluded: excluded.length,
     asOf: formatDayNumber(today),
