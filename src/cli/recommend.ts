@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { trainRecommendationsOfWorkspaces } from '../governance/index.ts';
-import { DEFAULT_GRID, type ItemEvent, runEvaluation, type TuningGrid } from '../recommendations/index.ts';
+import {
+  DEFAULT_GRID,
+  EVALUATED_MODELS,
+  type EvaluatedModel,
+  type ItemEvent,
+  runEvaluation,
+  type TuningGrid,
+} from '../recommendations/index.ts';
 import { invalid } from '../shared/errors.ts';
 import { computeDayNumber, emptyReadStats, readTransactionsCsv } from '../value/index.ts';
 import { action, emit, type GlobalOptions, list, withDatabase } from './output.ts';
@@ -22,7 +29,7 @@ interface EvaluateOptions {
   endDate?: string;
   k: string;
   lambdas?: string[];
-  baselines: boolean;
+  models?: string[];
 }
 
 function assertIsoDate(value: string, option: string): void {
@@ -48,6 +55,15 @@ function parseLambdas(values: string[] | undefined): number[] {
     });
   }
   return lambdas;
+}
+
+function parseModels(values: string[] | undefined): EvaluatedModel[] {
+  if (values === undefined) return [...EVALUATED_MODELS];
+  const unknown = values.filter((v) => !(EVALUATED_MODELS as readonly string[]).includes(v));
+  if (unknown.length > 0 || values.length === 0) {
+    throw invalid('MODEL_UNKNOWN', `--models takes ${EVALUATED_MODELS.join(', ')}.`, { unknown });
+  }
+  return values as EvaluatedModel[];
 }
 
 function parsePattern(value: string): RegExp {
@@ -111,6 +127,7 @@ async function recommendEvaluate(options: EvaluateOptions, global: GlobalOptions
   const k = parseK(options.k);
   const grid: TuningGrid = { ...DEFAULT_GRID, lambdas: parseLambdas(options.lambdas) };
   const pattern = parsePattern(options.itemPattern);
+  const models = parseModels(options.models);
   const started = performance.now();
   const { events, stats, dropped } = await readItemEvents(options, pattern);
   const readSeconds = (performance.now() - started) / 1000;
@@ -119,7 +136,7 @@ async function recommendEvaluate(options: EvaluateOptions, global: GlobalOptions
     endDate: options.endDate,
     k,
     grid,
-    baselines: options.baselines,
+    models,
   });
   const value = {
     ...report,
@@ -132,13 +149,17 @@ async function recommendEvaluate(options: EvaluateOptions, global: GlobalOptions
     seconds: { read: Number(readSeconds.toFixed(2)), ...report.seconds },
   };
   emit(global, value, () => {
-    const c = report.validation.chosen;
+    const v = report.validation;
     const lines = [
       `Read ${stats.rows} rows, ${events.length} item purchases kept. Train before ${options.splitDate}: ${report.customers} customers × ${report.items} items; ` +
         `${report.evaluated} customers bought something new by ${options.endDate ?? 'the end of the file'}.`,
-      `Chosen on the validation split (${report.validation.testFrom} to ${report.validation.testTo}, ${report.validation.customers} customers, ` +
-        `${report.validation.tried} settings, HR@${k} ${report.validation.hitRate.toFixed(3)}): λ ${c.lambda}, half-life ${c.halfLifeDays || '∞'} days, ` +
-        `frequency power ${c.frequencyPower}, trend ${c.trendWeight} over ${c.trendDays} days.`,
+      ...(v
+        ? [
+            `Chosen on the validation split (${v.testFrom} to ${v.testTo}, ${v.customers} customers, ${v.tried} settings, ` +
+              `HR@${k} ${v.hitRate.toFixed(3)}): λ ${v.chosen.lambda}, half-life ${v.chosen.halfLifeDays || '∞'} days, ` +
+              `frequency power ${v.chosen.frequencyPower}, trend ${v.chosen.trendWeight} over ${v.chosen.trendDays} days.`,
+          ]
+        : []),
       `model        HR@${k}   P@${k}    R@${k}`,
       ...Object.entries(report.models).map(
         ([name, m]) =>
@@ -227,7 +248,11 @@ export function registerRecommendCommands(program: Command): void {
       'ridge values of the linear model tried on the validation split (comma separated)',
       list,
     )
-    .option('--no-baselines', 'evaluate only the product model')
+    .option(
+      '--models <list>',
+      `models to evaluate, comma separated (default: ${EVALUATED_MODELS.join(',')})`,
+      list,
+    )
     .option('--json', 'print the result as JSON')
     .action(
       action(async (options: EvaluateOptions, command: Command) =>

@@ -83,6 +83,10 @@ export {
 export {
   /** The default tuning grid of the evaluation. */
   DEFAULT_GRID,
+  /** The models `recommend evaluate` knows. */
+  EVALUATED_MODELS,
+  /** One model `recommend evaluate` knows. */
+  type EvaluatedModel,
   /** What `recommend evaluate` reports. */
   type EvaluationReport,
   /** Runs the evaluation protocol: validation tuning, then the product model and the baselines. */

@@ -155,10 +155,19 @@ export function productScorer(
   };
 }
 
+/** The models `recommend evaluate` knows. */
+export const EVALUATED_MODELS = ['product', 'popularity', 'item-knn', 'user-knn', 'ease'] as const;
+/** One of them. */
+export type EvaluatedModel = (typeof EVALUATED_MODELS)[number];
+
+/** The ridge of the plain linear baseline (the value the literature and the issue's figures use). */
+const BASELINE_LAMBDA = 500;
+
 /** What `recommend evaluate` reports. */
 export interface EvaluationReport {
   split: { trainBefore: string; testFrom: string; testTo: string | null };
-  validation: {
+  /** Absent when the product model was not evaluated. */
+  validation?: {
     trainBefore: string;
     testFrom: string;
     testTo: string;
@@ -182,9 +191,11 @@ export function runEvaluation(
     endDate?: string | undefined;
     k: number;
     grid?: TuningGrid;
-    baselines?: boolean;
+    /** Which models to evaluate (default: all). */
+    models?: readonly EvaluatedModel[];
   },
 ): EvaluationReport {
+  const wanted = new Set<EvaluatedModel>(options.models ?? EVALUATED_MODELS);
   const seconds: Record<string, number> = {};
   const time = <T>(name: string, f: () => T): T => {
     const t = performance.now();
@@ -200,51 +211,66 @@ export function runEvaluation(
   const length = lastDay - splitDay + 1;
   const validationFrom = formatDayNumber(splitDay - length);
   const validationTo = formatDayNumber(splitDay - 1);
-  const tuned = time('validation', () => {
-    const validation = buildSplit(
-      events.filter((e) => e.date < options.splitDate),
-      validationFrom,
-      validationTo,
-    );
-    return {
-      ...tuneProduct(validation, options.grid ?? DEFAULT_GRID, options.k),
-      customers: validation.targets.length,
-    };
-  });
   const models: Record<string, Metrics> = {};
   const n = split.train.items;
   const cooccurrence = time('cooccurrence', () => computeCooccurrence(split.train));
-  const ease = time('product_train', () => computeEaseWeights(cooccurrence.slice(), n, tuned.params.lambda));
-  const product = productScorer(split, ease, tuned.params);
-  models.product = time('product_eval', () =>
-    evaluateScorer(split, product.scorer, options.k, product.weighting),
-  );
-  if (options.baselines !== false) {
+  let tuned: (ReturnType<typeof tuneProduct> & { customers: number }) | undefined;
+  let ease: Float64Array | undefined;
+  if (wanted.has('product')) {
+    tuned = time('validation', () => {
+      const validation = buildSplit(
+        events.filter((e) => e.date < options.splitDate),
+        validationFrom,
+        validationTo,
+      );
+      return {
+        ...tuneProduct(validation, options.grid ?? DEFAULT_GRID, options.k),
+        customers: validation.targets.length,
+      };
+    });
+    const lambda = tuned.params.lambda;
+    ease = time('product_train', () => computeEaseWeights(cooccurrence.slice(), n, lambda));
+    const product = productScorer(split, ease, tuned.params);
+    models.product = time('product_eval', () =>
+      evaluateScorer(split, product.scorer, options.k, product.weighting),
+    );
+  }
+  if (wanted.has('popularity')) {
     models.popularity = time('popularity', () =>
       evaluateScorer(split, popularityScorer(split.train), options.k),
     );
+  }
+  if (wanted.has('item-knn')) {
     const similarity = time('item_knn_train', () => computeCosineSimilarity(cooccurrence, n));
     models.itemKnn = time('item_knn', () =>
       evaluateScorer(split, itemKnnScorer(split.train, similarity), options.k),
     );
+  }
+  if (wanted.has('user-knn')) {
     models.userKnn = time('user_knn', () => evaluateScorer(split, userKnnScorer(split.train, 50), options.k));
+  }
+  if (wanted.has('ease')) {
     const plain =
-      tuned.params.lambda === 500
+      tuned?.params.lambda === BASELINE_LAMBDA && ease
         ? ease
-        : time('ease_train', () => computeEaseWeights(cooccurrence.slice(), n, 500));
+        : time('ease_train', () => computeEaseWeights(cooccurrence.slice(), n, BASELINE_LAMBDA));
     models.ease = time('ease', () => evaluateScorer(split, easeScorer(plain, n), options.k));
   }
   return {
     split: { trainBefore: options.splitDate, testFrom: options.splitDate, testTo: options.endDate ?? null },
-    validation: {
-      trainBefore: validationFrom,
-      testFrom: validationFrom,
-      testTo: validationTo,
-      customers: tuned.customers,
-      chosen: tuned.params,
-      hitRate: tuned.metrics.hitRate,
-      tried: tuned.tried,
-    },
+    ...(tuned
+      ? {
+          validation: {
+            trainBefore: validationFrom,
+            testFrom: validationFrom,
+            testTo: validationTo,
+            customers: tuned.customers,
+            chosen: tuned.params,
+            hitRate: tuned.metrics.hitRate,
+            tried: tuned.tried,
+          },
+        }
+      : {}),
     customers: split.train.users,
     items: n,
     evaluated: split.targets.length,
