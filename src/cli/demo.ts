@@ -27,6 +27,8 @@ function progressLine(progress: DemoProgress): string {
       return progress.status === 'fitted'
         ? `Customer value: models fitted, ${progress.customers} value profiles scored as of ${progress.asOf} (${progress.seconds} s).`
         : `Customer value: ${progress.status}. ${progress.reason ?? ''} (${progress.seconds} s).`;
+    case 'recommendations':
+      return `Recommendations: trained for ${progress.customers} customers over ${progress.items} items (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -61,6 +63,11 @@ function humanSummary(summary: DemoSummary): string {
       `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
       `  curl -s "${h.timelineUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
     );
+    if (h.recommendationsUrl) {
+      lines.push(
+        `  curl -s "${h.recommendationsUrl}?purpose=personalization" -H "Authorization: Bearer $KEY"`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -70,6 +77,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   interactions: 'Interactions',
   identity: 'Identity    ',
   value: 'Value       ',
+  recommendations: 'Recommend   ',
   highlights: 'Highlights  ',
 };
 

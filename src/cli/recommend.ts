@@ -14,7 +14,8 @@ import { action, emit, type GlobalOptions, list, withDatabase } from './output.t
 
 /** `recommend train` and `recommend evaluate`. */
 
-interface EvaluateOptions {
+/** The options of `recommend evaluate` (the columns and filters are also what the bench reads with). */
+export interface EvaluateOptions {
   transactions: string;
   customerCol: string;
   dateCol: string;
@@ -81,7 +82,7 @@ function parsePattern(value: string): RegExp {
  * and unit price above 0 (or an amount above 0), an item code matching the pattern (Online Retail:
  * starting with a digit, which leaves out postage, fees and manual lines).
  */
-async function readItemEvents(options: EvaluateOptions, pattern: RegExp) {
+export async function readItemEvents(options: EvaluateOptions, pattern: RegExp) {
   const stats = emptyReadStats();
   const events: ItemEvent[] = [];
   let dropped = 0;

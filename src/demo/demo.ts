@@ -21,7 +21,13 @@ export const DEMO_KEY_FILE = 'demo-key';
 export const MAX_DEMO_CUSTOMERS = 1_000_000;
 
 /** Why a customer is worth looking at. */
-export type HighlightKind = 'same_person' | 'complaint' | 'cancellation_request' | 'slipping_away';
+export type HighlightKind =
+  | 'same_person'
+  | 'complaint'
+  | 'cancellation_request'
+  | 'slipping_away'
+  | 'recommendation'
+  | 'recommendation_withheld';
 
 /** A customer worth looking at, with the API addresses to look at it. */
 export interface Highlight {
@@ -34,6 +40,8 @@ export interface Highlight {
   timelineUrl: string;
   /** For `same_person`: each system's record of that person and the customer it became. */
   records?: { source: string; externalId: string; customerId: string }[];
+  /** For the recommendation highlights: `GET` it with `purpose=personalization`. */
+  recommendationsUrl?: string;
 }
 
 /** Counts of customers and interactions. */
@@ -93,10 +101,18 @@ export type DemoProgress =
       reason: string | null;
       seconds: number;
     }
+  | { phase: 'recommendations'; customers: number; items: number; seconds: number }
   | { phase: 'highlights'; count: number; seconds: number };
 
 /** The phases of a run that take time, in order. */
-export const DEMO_PHASES = ['customers', 'interactions', 'identity', 'value', 'highlights'] as const;
+export const DEMO_PHASES = [
+  'customers',
+  'interactions',
+  'identity',
+  'value',
+  'recommendations',
+  'highlights',
+] as const;
 
 /** A phase of a run that takes time. */
 export type DemoPhase = (typeof DEMO_PHASES)[number];

@@ -25,6 +25,10 @@ export {
   topK,
 } from './evaluate.ts';
 export {
+  /** Item purchases as training input. */
+  buildTrainingInput,
+} from './events.ts';
+export {
   /** The sentence of a suggestion. */
   explainSuggestion,
 } from './explain.ts';
