@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import { type EvaluateOptions, readItemEvents } from '../src/cli/recommend.ts';
 import { type Database, migrateToLatest } from '../src/db/index.ts';
@@ -32,7 +33,7 @@ import type { Figure } from './report.ts';
 const WORLD = { smoke: 10_000, small: 100_000, large: 100_000 } as const;
 const SERVED_CUSTOMERS = 2_000;
 const REQUESTS = { smoke: 2_000, small: 20_000, large: 20_000 } as const;
-const RETAIL = '../shared/data/online_retail/online_retail_2010-12-01_2011-08-31.csv';
+const RETAIL = 'shared/data/online_retail/online_retail_2010-12-01_2011-08-31.csv';
 
 async function trainFigure(
   workload: string,
@@ -55,7 +56,9 @@ async function trainFigure(
 }
 
 async function retailFigure(root: string): Promise<Figure | undefined> {
-  const file = `${root}/${RETAIL}`;
+  // The shared data folder beside the project (or beside its parent, for a worktree one level deeper).
+  const file =
+    [`${root}/../${RETAIL}`, `${root}/../../${RETAIL}`].find((f) => existsSync(f)) ?? `${root}/../${RETAIL}`;
   try {
     const options = {
       transactions: file,
