@@ -141,7 +141,7 @@ const BASE_CATEGORY_SEEDS: readonly CategorySeed[] = [
   cat('service.note', 'store', 'free-text notes and messages'),
   cat('service.ticket', 'store', 'tickets and their status'),
   cat('behavioral', 'store', 'browsing, derived scores, sentiment', outreachAtThree),
-  cat('recommendation', 'store', 'suggestions derived from purchases (SPEC §10)', atThree),
+  cat('recommendation', 'store', 'suggestions derived from purchases (SPEC §10)', atTwo),
   cat(
     'recommendation.own_history',
     'store',
