@@ -62,6 +62,8 @@ export async function readRecommendations(
   customerId: string,
   limit: number,
 ): Promise<GovernedRecommendations> {
+  // Another workspace's id is not found before anything else is said about the request.
+  const customer = await getCustomer(scope.tx, scope.actor, customerId);
   if (scope.taxonomy.purposes.get(scope.purpose)?.outreach !== true) {
     throw invalid(
       'RECOMMENDATION_PURPOSE_INVALID',
@@ -69,7 +71,6 @@ export async function readRecommendations(
       { purpose: scope.purpose },
     );
   }
-  const customer = await getCustomer(scope.tx, scope.actor, customerId);
   const subject =
     (await loadPrivacySubjects(scope.tx, scope.actor.workspaceId, [customer.id])).get(customer.id) ??
     DEFAULT_SUBJECT;
