@@ -1,32 +1,11 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCommands } from '../../test/cli-run.ts';
 import { sharedDataFile } from '../../test/shared-data.ts';
 import { registerRecommendCommands } from './recommend.ts';
 
-/** Runs `cornerstore <args>` in process (the recommend commands only) and captures what it prints. */
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const program = new Command('cornerstore').option('--json', 'print machine-readable JSON').exitOverride();
-    registerRecommendCommands(program);
-    await program.parseAsync(['node', 'cornerstore', ...args]);
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stdout: out.join(''), stderr: err.join(''), exitCode };
+function run(args: string[]) {
+  return runCommands(registerRecommendCommands, args);
 }
 
 afterEach(() => {
