@@ -24,6 +24,7 @@ import {
   stopProcess,
   timed,
 } from './lib.ts';
+import { benchRecommend } from './recommend.ts';
 import { benchRelationships } from './relationships.ts';
 import { type Figure, writeReport } from './report.ts';
 import { benchSegments } from './segments.ts';
@@ -31,7 +32,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships,recommend]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -55,7 +56,7 @@ const scale = SCALES[scaleName];
 const only = new Set(
   (
     args.only ??
-    'import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships'
+    'import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships,recommend'
   ).split(','),
 );
 /** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
@@ -556,6 +557,10 @@ async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Pro
       for (const figure of await benchValue(scaleName)) record(figure);
     }
     await migrateToLatest(database.db);
+    if (only.has('recommend')) {
+      process.stdout.write('recommend: training (development file, synthetic world) and serving\n');
+      for (const figure of await benchRecommend(database, scaleName, ROOT)) record(figure);
+    }
     if (only.has('segments')) {
       process.stdout.write('segment count: a saved filter against hand-written SQL of the same filter\n');
       for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);

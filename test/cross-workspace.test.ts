@@ -42,6 +42,7 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     'GET /v1/customers/{id}/history': { params: customer },
     'GET /v1/customers/{id}/360': { params: customer },
     'GET /v1/customers/{id}/timeline': { params: customer },
+    'GET /v1/customers/{id}/recommendations': { params: customer },
     'GET /v1/customers/{id}/access-log': { params: customer },
     'GET /v1/customers/{id}/consents': { params: customer },
     'POST /v1/customers/{id}/consents': {

@@ -178,15 +178,17 @@ describe(`cornerstore demo (${ENGINE})`, () => {
 
   it('points its highlights at existing customers with the stated property', async () => {
     const kinds = first.highlights.map((h) => h.kind);
-    expect(kinds.slice(0, 5)).toEqual([
+    expect(kinds.slice(0, 7)).toEqual([
       'same_person',
       'complaint',
       'cancellation_request',
       'prefill',
       'slipping_away',
+      'recommendation',
+      'recommendation_withheld',
     ]);
     // Then one customer per relationship persona the world planted and the archetypes recovered.
-    for (const kind of kinds.slice(5)) expect(kind).toBe('relationship');
+    for (const kind of kinds.slice(7)) expect(kind).toBe('relationship');
     const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
     const actor = operatorActor(first.workspace.id);
 
@@ -250,6 +252,21 @@ describe(`cornerstore demo (${ENGINE})`, () => {
       expect(rows[0]?.share).toBeLessThan(0.2);
       expect(slipping?.why).toContain(`P(alive) ${profile?.pAlive.toFixed(2)}`);
       expect(slipping?.why).toContain(`${profile?.purchases} purchases`);
+
+      // Recommendations as the policy shapes them: one with its reason at intimacy 3, withheld at 1.
+      const levels = async (id: string) =>
+        (
+          await sql<{
+            intimacy_level: number;
+          }>`SELECT intimacy_level FROM customers WHERE id = ${id}`.execute(tx)
+        ).rows[0]?.intimacy_level;
+      const shown = byKind.get('recommendation');
+      const withheld = byKind.get('recommendation_withheld');
+      expect(await levels(shown?.customerId ?? '')).toBe(3);
+      expect(shown?.why).toMatch(/recommended ".+" \((collective|own history)\): "[A-Z].*\."/);
+      expect(shown?.recommendationsUrl).toBe(`${BASE_URL}/v1/customers/${shown?.customerId}/recommendations`);
+      expect(await levels(withheld?.customerId ?? '')).toBe(1);
+      expect(withheld?.why).toContain('recommendations.collective INTIMACY_TOO_LOW');
     });
   });
 

@@ -40,6 +40,8 @@ const OWNERS: Record<string, string> = {
   outbox_events: 'identity',
   value_models: 'value',
   value_profiles: 'value',
+  recommendation_models: 'recommendations',
+  recommendation_lists: 'recommendations',
   segments: 'segments',
   segment_members: 'segments',
   webhook_endpoints: 'webhooks',

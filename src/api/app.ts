@@ -25,6 +25,7 @@ import { factRoutes } from './routes/facts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
 import { relationshipRoutes } from './routes/relationships.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -215,6 +216,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
       index: 'index.html',
     });
   }
+  await app.register(recommendationRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

@@ -70,6 +70,12 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     commands: { user: 'Staff users of the web workspace: create and list.' },
     load: async () => (await import('./users.ts')).registerUserCommands,
   },
+  {
+    commands: {
+      recommend: 'Recommendations: train a workspace, or evaluate the models on a transactions file.',
+    },
+    load: async () => (await import('./recommend.ts')).registerRecommendCommands,
+  },
 ];
 
 /** The top-level command `argv` (as in `process.argv`) runs, `help <command>` included; none for `--help`. */

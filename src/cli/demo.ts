@@ -31,6 +31,8 @@ function progressLine(progress: DemoProgress): string {
       return `Facts from behaviour: ${progress.created} derived, ${progress.replaced} changed (${progress.seconds} s).`;
     case 'relationships':
       return `Relationships: ${progress.customers} customers given an archetype; the ${progress.planted} planted personas recovered with macro-F1 ${progress.macroF1.toFixed(3)} (${progress.seconds} s).`;
+    case 'recommendations':
+      return `Recommendations: trained for ${progress.customers} customers over ${progress.items} items (${progress.seconds} s).`;
     case 'highlights':
       return `Highlights: ${progress.count} customers worth a look (${progress.seconds} s).`;
   }
@@ -75,6 +77,11 @@ function humanSummary(summary: DemoSummary): string {
       `  curl -s "${h.customerUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
       `  curl -s "${h.timelineUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
     );
+    if (h.recommendationsUrl) {
+      lines.push(
+        `  curl -s "${h.recommendationsUrl}?purpose=personalization" -H "Authorization: Bearer $KEY"`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -86,6 +93,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   value: 'Value       ',
   facts: 'Facts       ',
   relationships: 'Relations   ',
+  recommendations: 'Recommend   ',
   highlights: 'Highlights  ',
 };
 

@@ -20,6 +20,7 @@ import {
   type Period,
   readTransactionsCsv,
   type SummaryResult,
+  spendHistoryOf,
   summariseTransactions,
   type TransactionReadStats,
 } from '../value/index.ts';
@@ -101,7 +102,8 @@ function inputJson(summary: SummaryResult, stats: TransactionReadStats): Record<
   return {
     rows: stats.rows,
     skippedMissingCustomer: stats.missingCustomer,
-    skippedNonPositiveAmount: stats.nonPositiveAmount,
+    skippedNegativeAmount: stats.negativeAmount,
+    zeroAmount: stats.zeroAmount,
     transactions: stats.used,
     afterCalibrationEnd: summary.afterCalibration,
     customersOnlyAfterCalibrationEnd: summary.customersOnlyAfter,
@@ -137,8 +139,9 @@ function withSe(name: string, value: number, se: number): string {
 
 function inputLines(summary: SummaryResult, stats: TransactionReadStats): string[] {
   return [
-    `Read ${stats.rows} rows: ${stats.used} transactions, ${stats.missingCustomer} skipped without a customer id, ` +
-      `${stats.nonPositiveAmount} skipped with an amount ≤ 0; ${summary.afterCalibration} after the calibration end.`,
+    `Read ${stats.rows} rows: ${stats.used} transactions (${stats.zeroAmount} of amount 0, counted as purchases but not as spend), ` +
+      `${stats.missingCustomer} skipped without a customer id, ${stats.negativeAmount} skipped with a negative amount; ` +
+      `${summary.afterCalibration} after the calibration end.`,
     `Customers: ${summary.customers.length} (${summary.customersOnlyAfter} more first bought after the calibration end).`,
   ];
 }
@@ -171,7 +174,8 @@ function fitLines(bgnbd: BgNbdFit, gammaGamma: GammaGammaFit | undefined): strin
 }
 
 function fitSpend(customers: readonly CustomerSummary[]): GammaGammaFit | undefined {
-  return customers.some((c) => c.frequency > 0 && c.monetaryValue > 0) ? fitGammaGamma(customers) : undefined;
+  const spend = customers.map(spendHistoryOf);
+  return spend.some((c) => c.frequency > 0 && c.monetaryValue > 0) ? fitGammaGamma(spend) : undefined;
 }
 
 async function valueFit(options: FitOptions, global: GlobalOptions): Promise<void> {
@@ -365,7 +369,10 @@ function addInputOptions(command: Command): Command {
       '--date-col <name>',
       'column of the date: YYYY-MM-DD, YYYYMMDD or M/D/YYYY, a time after it ignored',
     )
-    .option('--amount-col <name>', 'column of the amount (rows with an amount ≤ 0 are skipped)')
+    .option(
+      '--amount-col <name>',
+      'column of the amount (rows with a negative amount are skipped; amount 0 is a purchase, left out of spend)',
+    )
     .option('--quantity-col <name>', 'column of the quantity, with --price-col instead of --amount-col')
     .option('--price-col <name>', 'column of the unit price (amount = quantity × price)')
     .option('--day-first', 'read slashed dates as D/M/YYYY')

@@ -23,6 +23,7 @@ import * as m0014 from './migrations/0014_idempotency_receipts.ts';
 import * as m0015 from './migrations/0015_append_only_state.ts';
 import * as m0017 from './migrations/0017_facts.ts';
 import * as m0018 from './migrations/0018_relationships.ts';
+import * as m0019 from './migrations/0019_recommendations.ts';
 import * as m0020 from './migrations/0020_staff_users.ts';
 import * as m0023 from './migrations/0023_webhooks.ts';
 import * as m0024 from './migrations/0024_scale_out.ts';
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_append_only_state': m0015,
   '0017_facts': m0017,
   '0018_relationships': m0018,
+  '0019_recommendations': m0019,
   '0020_staff_users': m0020,
   '0023_webhooks': m0023,
   '0024_scale_out': m0024,

@@ -407,6 +407,26 @@ export interface ValueModelsTable {
   convergence: Json<Record<string, unknown>>;
 }
 
+/** A workspace's trained recommendation model (0019): settings, figures, popularity. */
+export interface RecommendationModelsTable {
+  workspace_id: string;
+  trained_at: Timestamp;
+  /** The day the lists were made for (YYYY-MM-DD). */
+  as_of: string;
+  params: Json<Record<string, unknown>>;
+  stats: Json<Record<string, unknown>>;
+  /** Items (key and name), most bought first. */
+  popular: Json<{ item: string; name: string }[]>;
+}
+
+/** One customer's suggestions (0019): own history and collective, each citing an own item. */
+export interface RecommendationListsTable {
+  workspace_id: string;
+  customer_id: string;
+  own: Json<unknown[]>;
+  collective: Json<unknown[]>;
+}
+
 /** One customer's value profile (0006): purchase summary, predictions, RFM. */
 export interface ValueProfilesTable {
   workspace_id: string;
@@ -460,6 +480,8 @@ export interface SegmentMembersTable {
 export interface DB {
   value_models: ValueModelsTable;
   value_profiles: ValueProfilesTable;
+  recommendation_models: RecommendationModelsTable;
+  recommendation_lists: RecommendationListsTable;
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
 }

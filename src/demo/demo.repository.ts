@@ -154,3 +154,26 @@ export async function findCustomerWithFacts(tx: Tx): Promise<{ customerId: strin
   const first = row.rows[0];
   return first && { customerId: first.customer_id };
 }
+
+/**
+ * A customer at exactly this intimacy level who granted personalization, did not object or restrict
+ * processing, and has trained recommendations (with a collective one); ties by id.
+ */
+export async function findConsentingCustomerWithRecommendations(
+  tx: Tx,
+  intimacyLevel: number,
+): Promise<{ customerId: string } | undefined> {
+  const row = await sql<{ id: string }>`
+    SELECT c.id FROM customers c
+    JOIN consent_state cs ON cs.workspace_id = c.workspace_id AND cs.customer_id = c.id
+      AND cs.purpose = 'personalization' AND cs.channel = '' AND cs.status = 'granted'
+      AND (cs.expires_at IS NULL OR cs.expires_at > now())
+    JOIN recommendation_lists r ON r.workspace_id = c.workspace_id AND r.customer_id = c.id
+    WHERE c.workspace_id = ${WORKSPACE} AND c.intimacy_level = ${intimacyLevel} AND c.merged_into IS NULL
+      AND NOT c.processing_restricted AND NOT (c.objections @> ARRAY['personalization']::text[])
+      AND jsonb_array_length(r.collective) > 0
+    ORDER BY c.id
+    LIMIT 1`.execute(tx);
+  const first = row.rows[0];
+  return first && { customerId: first.id };
+}

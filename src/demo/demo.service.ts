@@ -11,10 +11,13 @@ import {
   ingestGoverned,
   prefillGoverned,
   readCustomer,
+  readRecommendations,
   readTimeline,
   runRelationshipRecompute,
   runValueRefit,
   type ScopeOptions,
+  setIntimacyGoverned,
+  trainRecommendations,
   withAccess,
 } from '../governance/index.ts';
 import { resolveWorkspace } from '../identity/index.ts';
@@ -216,11 +219,24 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     seconds: secondsSince(relationshipsStarted),
   });
 
+  // Recommendations as of the world's last day, trained in a worker thread like the server's job.
+  const recommendStarted = performance.now();
+  step(single('recommendations', 0));
+  const training = await trainRecommendations(db, workspace.id, { asOf: new Date(`${end}T00:00:00Z`), now });
+  step(single('recommendations', 1));
+  report({
+    phase: 'recommendations',
+    customers: training.customers,
+    items: training.items,
+    seconds: secondsSince(recommendStarted),
+  });
+
   const highlightsStarted = performance.now();
   step(single('highlights', 0));
   const links = customerLinks(options.baseUrl);
   const highlights = [
     ...(await findHighlights(db, actor, workspace, people.candidates, links)),
+    ...(await findRecommendationHighlights(db, actor, links)),
     ...(await relationshipHighlights(db, actor, personas.found, options.baseUrl, links)),
   ];
   step(single('highlights', 1));
@@ -608,6 +624,63 @@ async function findTrueMerge(
 
 function percent(share: number): string {
   return `${Math.max(1, Math.round(share * 100))} %`;
+}
+
+/**
+ * Recommendations as the policy shapes them: a consenting customer at intimacy 3 gets suggestions, each
+ * with its reason; one at intimacy 1 gets `withheld` instead. Read for personalization, audited.
+ */
+async function findRecommendationHighlights(
+  db: Kysely<DB>,
+  actor: Actor,
+  links: Links,
+): Promise<Highlight[]> {
+  // The synthetic world leaves everyone at the default intimacy (1). The demo records for one consenting
+  // customer the choice of level 3 ("reach out when it matters"), as the portal would, with evidence
+  // saying it was the demo; a later run finds that customer again.
+  await withAccess(db, actor, { purpose: 'service', requestId: null, mode: 'write' }, async (scope) => {
+    if (await repo.findConsentingCustomerWithRecommendations(scope.tx, 3)) return;
+    const chosen = await repo.findConsentingCustomerWithRecommendations(scope.tx, 1);
+    if (!chosen) return;
+    await setIntimacyGoverned(scope, chosen.customerId, {
+      level: 3,
+      source: 'demo',
+      evidence: {
+        note: 'the demo chose intimacy 3 for this synthetic customer to show collective recommendations',
+      },
+    });
+  });
+  return withAccess(
+    db,
+    actor,
+    { purpose: 'personalization', requestId: null, mode: 'read' },
+    async (scope) => {
+      const out: Highlight[] = [];
+      for (const level of [3, 1]) {
+        const found = await repo.findConsentingCustomerWithRecommendations(scope.tx, level);
+        if (!found) continue;
+        const customer = await readCustomer(scope, found.customerId);
+        const served = await readRecommendations(scope, customer.id, 3);
+        const first = served.items[0];
+        const why =
+          level === 3 && first
+            ? `Intimacy 3, consented to personalization: recommended "${first.name}" (${first.kind.replace('_', ' ')}): "${first.reason}"` +
+              (served.items.length > 1 ? ` — and ${served.items.length - 1} more, each with its reason.` : '')
+            : `Intimacy 1, consented to personalization: recommendations withheld (${served.withheld
+                .map((w) => `${w.field} ${w.reason}`)
+                .join(', ')}), though the model has a list for this customer.`;
+        out.push({
+          kind: level === 3 ? 'recommendation' : 'recommendation_withheld',
+          customerId: customer.id,
+          name: displayName(customer),
+          why,
+          ...links(customer.id),
+          recommendationsUrl: `${links(customer.id).customerUrl}/recommendations`,
+        });
+      }
+      return out;
+    },
+  );
 }
 
 /** The customers worth looking at, each found by a read over the workspace; absent ones are left out. */

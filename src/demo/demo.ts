@@ -28,7 +28,9 @@ export type HighlightKind =
   | 'cancellation_request'
   | 'slipping_away'
   | 'prefill'
-  | 'relationship';
+  | 'relationship'
+  | 'recommendation'
+  | 'recommendation_withheld';
 
 /** A customer worth looking at, with the API addresses to look at it. */
 export interface Highlight {
@@ -45,6 +47,8 @@ export interface Highlight {
   prefill?: Record<string, unknown>;
   /** For `relationship`: the persona the world planted and the archetype the customer was given. */
   relationship?: { persona: string; archetype: string; relationshipUrl: string };
+  /** For the recommendation highlights: `GET` it with `purpose=personalization`. */
+  recommendationsUrl?: string;
 }
 
 /** Counts of customers and interactions. */
@@ -121,6 +125,7 @@ export type DemoProgress =
       macroF1: number;
       seconds: number;
     }
+  | { phase: 'recommendations'; customers: number; items: number; seconds: number }
   | { phase: 'highlights'; count: number; seconds: number };
 
 /** The phases of a run that take time, in order. */
@@ -131,6 +136,7 @@ export const DEMO_PHASES = [
   'value',
   'facts',
   'relationships',
+  'recommendations',
   'highlights',
 ] as const;
 

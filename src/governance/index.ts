@@ -120,6 +120,20 @@ export {
   type WorkspacePolicyInput,
 } from './privacy.ts';
 export {
+  /** A customer's recommendations as the policy allows them, with `withheld`. */
+  type GovernedRecommendations,
+  /** What one training of a workspace's recommendations did. */
+  type RecommendationTraining,
+  /** A customer's recommendations under an outreach purpose; audited. */
+  readRecommendations,
+  /** How to train a workspace's recommendations. */
+  type TrainRecommendationsOptions,
+  /** The recommendation job of one workspace (read, train in a worker thread, store). */
+  trainRecommendations,
+  /** The recommendation job of several workspaces (`recommend train`). */
+  trainRecommendationsOfWorkspaces,
+} from './recommendations.ts';
+export {
   /** A customer's relationship as a purpose may see it. */
   type GovernedRelationship,
   /** Whether the archetype may steer outreach for a customer, and why not. */

@@ -62,6 +62,7 @@ const PERMISSION_ACTS = {
   'segments.delete': 'delete segments',
   'value.refit': 'refit the value model',
   'relationships.configure': 'set the relationship rule table or recompute relationships',
+  'recommendations.train': 'train the recommendation model',
 } as const;
 export type Permission = keyof typeof PERMISSION_ACTS;
 /** Every permission, in the table's order. */

@@ -151,6 +151,8 @@ export {
   type SummaryOptions,
   /** Summarised customers and what was left out. */
   type SummaryResult,
+  /** What the spend model reads of a summarised customer (zero-amount days left out). */
+  spendHistoryOf,
   /** Summarises transactions into per-customer figures with the literature's conventions. */
   summariseTransactions,
   /** One purchase: customer, date, amount. */
@@ -165,6 +167,8 @@ export {
   readTransactionsCsv,
   /** Which columns of a CSV file hold what. */
   type TransactionColumns,
+  /** One line of a transactions file as read (with the item, invoice, quantity and price when named). */
+  type TransactionLine,
   /** What reading a transactions file saw and skipped. */
   type TransactionReadStats,
 } from './transactions-csv.ts';

@@ -19,6 +19,7 @@ function customer(
     recency,
     T,
     monetaryValue,
+    spendFrequency: frequency,
     totalSpend: monetaryValue * (frequency + 1),
     firstPurchase: '2020-01-01',
     lastPurchase: '2020-01-01',

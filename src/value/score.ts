@@ -6,7 +6,13 @@ import {
 } from './bgnbd.ts';
 import { computeGammaGammaExpectedSpend, type GammaGammaParams } from './gammagamma.ts';
 import { computeRfmScores, type RfmSegment } from './rfm.ts';
-import { type CustomerSummary, PERIOD_DAYS, type Period, type PurchaseHistory } from './summary.ts';
+import {
+  type CustomerSummary,
+  PERIOD_DAYS,
+  type Period,
+  type PurchaseHistory,
+  spendHistoryOf,
+} from './summary.ts';
 
 /**
  * Per-customer value from fitted models: P(alive), expected purchases over a horizon, expected spend
@@ -127,7 +133,7 @@ export function computeCustomerValues(
     customers.map((c) => ({ recency: c.T - c.recency, frequency: c.frequency + 1, monetary: c.totalSpend })),
   );
   return customers.map((customer, i) => {
-    const expectedSpend = computeGammaGammaExpectedSpend(models.gammaGamma, customer);
+    const expectedSpend = computeGammaGammaExpectedSpend(models.gammaGamma, spendHistoryOf(customer));
     const score = rfm[i];
     return {
       customerId: customer.customerId,

@@ -61,6 +61,7 @@ function summaryOf(
     recency: frequency > 0 ? (times[frequency - 1] ?? 0) : 0,
     T,
     monetaryValue: frequency > 0 ? repeatTotal / frequency : 0,
+    spendFrequency: frequency,
     totalSpend: repeatTotal + first,
     firstPurchase: '',
     lastPurchase: '',

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeDayNumber, summariseTransactions, type Transaction } from './summary.ts';
+import { fitBgNbd } from './bgnbd.ts';
+import { simulateTransactions } from './simulate.ts';
+import { computeDayNumber, spendHistoryOf, summariseTransactions, type Transaction } from './summary.ts';
 
 describe('summariseTransactions', () => {
   const transactions: Transaction[] = [
@@ -63,5 +65,60 @@ describe('summariseTransactions', () => {
   it('numbers days from 1970', () => {
     expect(computeDayNumber('1970-01-02')).toBe(1);
     expect(computeDayNumber('2011-06-30T23:59:59Z')).toBe(computeDayNumber('2011-06-30'));
+  });
+});
+
+describe('purchases of amount 0', () => {
+  it('count for the purchase process and are left out only of the spend model', async () => {
+    const result = await summariseTransactions(
+      [
+        { customerId: 'free', date: '2024-01-01', amount: 0 },
+        { customerId: 'free', date: '2024-01-08', amount: 0 },
+        { customerId: 'mixed', date: '2024-01-01', amount: 20 },
+        { customerId: 'mixed', date: '2024-01-08', amount: 0 },
+        { customerId: 'mixed', date: '2024-01-15', amount: 30 },
+      ],
+      { calibrationEnd: '2024-01-29', period: 'week' },
+    );
+    const free = result.customers.find((c) => c.customerId === 'free');
+    const mixed = result.customers.find((c) => c.customerId === 'mixed');
+    expect(free).toMatchObject({ frequency: 1, recency: 1, T: 4, spendFrequency: 0, monetaryValue: 0 });
+    expect(mixed).toMatchObject({ frequency: 2, recency: 2, T: 4, spendFrequency: 1, monetaryValue: 30 });
+  });
+
+  it('leave a cohort drawn with the published CDNOW estimates whole: the same customers and BG/NBD likelihood', async () => {
+    // The published BG/NBD estimates of the CDNOW cohort (2,357 customers, weeks), used to draw one.
+    const params = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+    const drawn = [
+      ...simulateTransactions({
+        customers: 2357,
+        seed: 'cdnow',
+        params,
+        spend: { p: 6.25, q: 3.74, gamma: 15.44 },
+        period: 'week',
+        start: '1997-01-01',
+        acquisitionDays: 84,
+        days: 273,
+      }),
+    ];
+    // Some customers got everything free, others now and then: as a real file has them.
+    const zeroed = drawn.map((t, i) =>
+      Number(t.customerId.slice(1)) % 250 === 0 || i % 17 === 0 ? { ...t, amount: 0 } : t,
+    );
+    const options = { calibrationEnd: '1997-09-30', period: 'week' as const };
+    const paid = await summariseTransactions(drawn, options);
+    const withZeros = await summariseTransactions(zeroed, options);
+    expect(withZeros.customers).toHaveLength(2357);
+    expect(withZeros.customers.map(({ frequency, recency, T }) => ({ frequency, recency, T }))).toEqual(
+      paid.customers.map(({ frequency, recency, T }) => ({ frequency, recency, T })),
+    );
+    const fit = fitBgNbd(withZeros.customers);
+    expect(fit.logLikelihood).toBe(fitBgNbd(paid.customers).logLikelihood);
+    // Recovered within sampling error of a cohort this size.
+    expect(fit.params.r / fit.params.alpha).toBeCloseTo(params.r / params.alpha, 1);
+    // The spend model reads fewer customers: those with a paid repeat purchase only.
+    const spending = withZeros.customers.map(spendHistoryOf).filter((c) => c.frequency > 0);
+    expect(spending.length).toBeLessThan(paid.customers.filter((c) => c.frequency > 0).length);
+    expect(spending.every((c) => c.monetaryValue > 0)).toBe(true);
   });
 });

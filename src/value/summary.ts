@@ -6,7 +6,10 @@ import { invalid } from '../shared/errors.ts';
  * summed); `frequency` counts purchase days after the first; `recency` runs from the first to the last
  * purchase day; `T` from the first purchase day to the calibration end; durations in periods (a week is
  * seven days); `monetaryValue` is the mean of the repeat transactions (the first is left out, as the
- * spend model expects). Transactions after the calibration end do not enter the calibration figures;
+ * spend model expects). A transaction of amount 0 (a free line, a gift) is a purchase like any other
+ * for the purchase process (frequency, recency, T: BG/NBD, Pareto/NBD, RFM); only the spend model
+ * leaves out the repeat days whose amount is 0 (`spendFrequency` counts the days it reads), so a
+ * customer whose purchases are all free is still a customer of the purchase models. Transactions after the calibration end do not enter the calibration figures;
  * up to an optional holdout end they are counted as the holdout that predictions are checked against.
  */
 
@@ -36,8 +39,10 @@ export interface PurchaseHistory {
 /** One customer's figures at the calibration end. */
 export interface CustomerSummary extends PurchaseHistory {
   customerId: string;
-  /** Mean amount of the repeat transactions; 0 without a repeat. */
+  /** Mean amount of the repeat transactions with a positive amount; 0 without one. */
   monetaryValue: number;
+  /** Repeat transaction days with a positive amount: the spend model's number of transactions. */
+  spendFrequency: number;
   /** Amount of every transaction in the calibration period, the first included. */
   totalSpend: number;
   firstPurchase: string;
@@ -45,6 +50,11 @@ export interface CustomerSummary extends PurchaseHistory {
   /** Purchase days after the calibration end up to the holdout end (0 without a holdout). */
   holdoutFrequency: number;
   holdoutSpend: number;
+}
+
+/** What the spend model reads of a customer: repeat days with a positive amount and their mean. */
+export function spendHistoryOf(customer: CustomerSummary): { frequency: number; monetaryValue: number } {
+  return { frequency: customer.spendFrequency, monetaryValue: customer.monetaryValue };
 }
 
 /** How transactions are summarised. */
@@ -184,13 +194,20 @@ function summariseCustomer(
     total += amount;
   }
   const frequency = purchases.days.size - 1;
-  const firstAmount = purchases.days.get(first) ?? 0;
+  let spendFrequency = 0;
+  let repeatSpend = 0;
+  for (const [day, amount] of purchases.days) {
+    if (day === first || !(amount > 0)) continue;
+    spendFrequency++;
+    repeatSpend += amount;
+  }
   return {
     customerId,
     frequency,
     recency: (last - first) / periodDays,
     T: (calibrationEnd - first) / periodDays,
-    monetaryValue: frequency > 0 ? (total - firstAmount) / frequency : 0,
+    monetaryValue: spendFrequency > 0 ? repeatSpend / spendFrequency : 0,
+    spendFrequency,
     totalSpend: total,
     firstPurchase: formatDayNumber(first),
     lastPurchase: formatDayNumber(last),

@@ -66,7 +66,7 @@ describe('field readers', () => {
 });
 
 describe('readTransactionsCsv', () => {
-  it('multiplies quantity by price, skips guests and non-positive amounts, counts everything', async () => {
+  it('multiplies quantity by price, skips guests and negative amounts, keeps amount 0, counts everything', async () => {
     const path = file(
       'lines.csv',
       '\uFEFFInvoiceNo,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n' +
@@ -83,10 +83,40 @@ describe('readTransactionsCsv', () => {
       price: 'UnitPrice',
     });
     expect(rows).toEqual([
-      { customerId: '17850', date: '2010-12-01', amount: 6 * 2.55 },
-      { customerId: '13047', date: '2010-12-03', amount: 4.5 },
+      {
+        customerId: '17850',
+        date: '2010-12-01',
+        time: '08:26:00',
+        amount: 6 * 2.55,
+        quantity: 6,
+        price: 2.55,
+      },
+      { customerId: '13047', date: '2010-12-02', time: '08:00:00', amount: 0, quantity: 1, price: 0 },
+      { customerId: '13047', date: '2010-12-03', time: '10:00:00', amount: 4.5, quantity: 1, price: 4.5 },
     ]);
-    expect(stats).toEqual({ rows: 5, used: 2, missingCustomer: 1, nonPositiveAmount: 2 });
+    expect(stats).toEqual({ rows: 5, used: 3, missingCustomer: 1, negativeAmount: 1, zeroAmount: 1 });
+  });
+
+  it('hands on the item, invoice and description columns when named', async () => {
+    const path = file(
+      'items.csv',
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n' +
+        '536365,85123A,"WHITE HANGING HEART T-LIGHT HOLDER",6,2010-12-01 08:26:00,2.55,17850.0\n',
+    );
+    const { rows } = await readAll(path, {
+      customer: 'CustomerID',
+      date: 'InvoiceDate',
+      quantity: 'Quantity',
+      price: 'UnitPrice',
+      item: 'StockCode',
+      invoice: 'InvoiceNo',
+      description: 'Description',
+    });
+    expect(rows[0]).toMatchObject({
+      item: '85123A',
+      invoice: '536365',
+      description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+    });
   });
 
   it('says which column is missing, which line is bad, and when the file is absent', async () => {

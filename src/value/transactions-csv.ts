@@ -5,10 +5,13 @@ import { invalid, notFound } from '../shared/errors.ts';
 import type { Transaction } from './summary.ts';
 
 /**
- * Streams transactions from a CSV file with a header row, for the offline value commands. The amount
- * is one column, or quantity × unit price (invoice-line files). Rules, each counted in the stats:
- * rows without a customer id are skipped (guest checkouts); rows whose amount is zero or negative are
- * skipped (cancellations, returns and free lines: the models describe purchases and positive spend).
+ * Streams transactions from a CSV file with a header row: the one reader of the offline commands
+ * (`value fit|score`, `recommend evaluate`). The amount is one column, or quantity × unit price
+ * (invoice-line files); an item column (and an invoice and a description column) may be named too.
+ * Rules, each counted in the stats: rows without a customer id are skipped (guest checkouts); rows
+ * with a negative amount are skipped (cancellations and returns: the models describe purchases); a
+ * row with amount 0 (a free line, a gift) is still a purchase: the purchase process counts it, and
+ * only the spend model leaves it out (`summary.ts`).
  * Numeric-looking customer ids lose a zero fraction ("17850.0" → "17850"). Dates may be YYYY-MM-DD,
  * YYYY/MM/DD or YYYYMMDD, or M/D/YYYY (D/M/YYYY with `dayFirst`), optionally followed by a time, which
  * is ignored: purchases merge by day.
@@ -24,6 +27,24 @@ export interface TransactionColumns {
   price?: string;
   /** Read 3/4/2011 as 3 April rather than March 4. */
   dayFirst?: boolean;
+  /** The item (stock code, SKU) column, for the recommendation commands. */
+  item?: string;
+  /** The invoice (order) column: cancellations are told by it in some files. */
+  invoice?: string;
+  /** The item's name, for explanations. */
+  description?: string;
+}
+
+/** One line as read: a transaction, and what else the columns named (recommendations read the item). */
+export interface TransactionLine extends Transaction {
+  /** Day and time as written after the date (empty without one), so lines of one day keep their order. */
+  time: string;
+  item?: string;
+  invoice?: string;
+  description?: string;
+  /** With quantity and price columns. */
+  quantity?: number;
+  price?: number;
 }
 
 /** What reading saw, filled in as it goes. */
@@ -34,13 +55,15 @@ export interface TransactionReadStats {
   used: number;
   /** Rows skipped for an empty customer id. */
   missingCustomer: number;
-  /** Rows skipped for an amount ≤ 0. */
-  nonPositiveAmount: number;
+  /** Rows skipped for a negative amount. */
+  negativeAmount: number;
+  /** Rows with amount 0 (handed on: a purchase for the purchase process, left out of the spend model). */
+  zeroAmount: number;
 }
 
 /** Fresh, zeroed stats. */
 export function emptyReadStats(): TransactionReadStats {
-  return { rows: 0, used: 0, missingCustomer: 0, nonPositiveAmount: 0 };
+  return { rows: 0, used: 0, missingCustomer: 0, negativeAmount: 0, zeroAmount: 0 };
 }
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -84,6 +107,13 @@ export function normaliseDate(raw: string, dayFirst = false): string | undefined
   return dayFirst ? isoDate(Number(match[3]), second, first) : isoDate(Number(match[3]), first, second);
 }
 
+/** What follows the date in a date-time cell ("08:26:00"), empty when nothing does. */
+function timeOf(raw: string): string {
+  const text = raw.trim();
+  const space = text.search(/[ T]/);
+  return space < 0 ? '' : text.slice(space + 1).trim();
+}
+
 /** Throws AMOUNT_COLUMNS_INVALID unless exactly one of `amount` or `quantity` + `price` is given. */
 export function assertAmountColumns(columns: TransactionColumns): void {
   const pair = columns.quantity !== undefined || columns.price !== undefined;
@@ -117,7 +147,7 @@ export async function* readTransactionsCsv(
   path: string,
   columns: TransactionColumns,
   stats: TransactionReadStats = emptyReadStats(),
-): AsyncGenerator<Transaction> {
+): AsyncGenerator<TransactionLine> {
   assertAmountColumns(columns);
   try {
     const info = await stat(path);
@@ -129,8 +159,19 @@ export async function* readTransactionsCsv(
     parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
   );
   let indexes:
-    | { customer: number; date: number; amount: number; quantity: number; price: number }
+    | {
+        customer: number;
+        date: number;
+        amount: number;
+        quantity: number;
+        price: number;
+        item: number;
+        invoice: number;
+        description: number;
+      }
     | undefined;
+  const optional = (record: readonly string[], name: string | undefined) =>
+    name === undefined ? -1 : columnIndex(record, name, path);
   const cell = (record: readonly string[], index: number) => (index >= 0 ? (record[index] ?? '') : '');
   for await (const { record, info } of parser as AsyncIterable<{
     record: string[];
@@ -140,9 +181,12 @@ export async function* readTransactionsCsv(
       indexes = {
         customer: columnIndex(record, columns.customer, path),
         date: columnIndex(record, columns.date, path),
-        amount: columns.amount === undefined ? -1 : columnIndex(record, columns.amount, path),
-        quantity: columns.quantity === undefined ? -1 : columnIndex(record, columns.quantity, path),
-        price: columns.price === undefined ? -1 : columnIndex(record, columns.price, path),
+        amount: optional(record, columns.amount),
+        quantity: optional(record, columns.quantity),
+        price: optional(record, columns.price),
+        item: optional(record, columns.item),
+        invoice: optional(record, columns.invoice),
+        description: optional(record, columns.description),
       };
       continue;
     }
@@ -153,11 +197,13 @@ export async function* readTransactionsCsv(
       continue;
     }
     let amount: number | undefined;
+    let quantity: number | undefined;
+    let price: number | undefined;
     if (indexes.amount >= 0) {
       amount = parseAmount(cell(record, indexes.amount));
     } else {
-      const quantity = parseAmount(cell(record, indexes.quantity));
-      const price = parseAmount(cell(record, indexes.price));
+      quantity = parseAmount(cell(record, indexes.quantity));
+      price = parseAmount(cell(record, indexes.price));
       amount = quantity === undefined || price === undefined ? undefined : quantity * price;
     }
     if (amount === undefined || !Number.isFinite(amount)) {
@@ -173,10 +219,11 @@ export async function* readTransactionsCsv(
               },
       });
     }
-    if (amount <= 0) {
-      stats.nonPositiveAmount++;
+    if (amount < 0) {
+      stats.negativeAmount++;
       continue;
     }
+    if (amount === 0) stats.zeroAmount++;
     const raw = cell(record, indexes.date);
     const date = normaliseDate(raw, columns.dayFirst === true);
     if (date === undefined) {
@@ -187,7 +234,13 @@ export async function* readTransactionsCsv(
       );
     }
     stats.used++;
-    yield { customerId, date, amount };
+    const line: TransactionLine = { customerId, date, amount, time: timeOf(raw) };
+    if (indexes.item >= 0) line.item = cell(record, indexes.item).trim();
+    if (indexes.invoice >= 0) line.invoice = cell(record, indexes.invoice).trim();
+    if (indexes.description >= 0) line.description = cell(record, indexes.description).trim();
+    if (quantity !== undefined) line.quantity = quantity;
+    if (price !== undefined) line.price = price;
+    yield line;
   }
   if (!indexes) {
     throw invalid('INPUT_EMPTY', `The file ${path} has no header row.`, { file: path });
