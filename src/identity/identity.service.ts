@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../audit/index.ts';
+import { recordEvent } from '../events/index.ts';
 import {
   type Customer,
   type CustomerPatch,
@@ -322,8 +323,7 @@ async function performMerge(
     beforeImage: before as unknown as Record<string, unknown>,
     mergedBy: scope.actor.label,
   });
-  await repo.appendOutboxEvent(tx, ws, {
-    id: newId(),
+  await recordEvent(tx, {
     type: 'customers_merged',
     customerId: survivorId,
     payload: { mergeId: id, survivorId, absorbedId, origin: options.origin },
@@ -550,9 +550,8 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
   };
   const unmergedAt = await repo.markUnmerged(tx, ws, merge.id, scope.actor.label, report);
   await recordLabel(scope, survivorId, absorbedId, 'non_match', { origin: 'unmerge', mergeId: merge.id });
-  await repo.appendOutboxEvent(tx, ws, {
-    id: newId(),
-    type: 'customers_unmerged',
+  await recordEvent(tx, {
+    type: 'customer_unmerged',
     customerId: survivorId,
     payload: { mergeId: merge.id, survivorId, absorbedId },
   });
@@ -1067,7 +1066,7 @@ export function isRectifiableField(field: string): field is GoldenField {
 /**
  * Corrects one golden-record field (SPEC §5.4, §5.5): the value is written through the customers
  * domain with provenance (source `rectification`, captured by the actor) and a `name_corrected` (name
- * fields) or `field_rectified` event is appended to the outbox in the same transaction, for the
+ * fields) or `field_rectified` event is recorded (events/) in the same transaction, for the
  * recipients of the field to be told. The event names the field and the reason, not the value: its
  * dispatcher reads the current value, so an erasure in between sends nothing stale. A value equal to
  * the current one changes nothing and emits nothing.
@@ -1099,20 +1098,20 @@ export async function rectifyField(
   if (after[field] === before[field]) {
     return { outcome: 'unchanged', customerId: after.id, field, value: after[field], event: null };
   }
-  const event = { id: newId(), type: NAME_FIELDS.has(field) ? 'name_corrected' : 'field_rectified' } as const;
-  await repo.appendOutboxEvent(tx, actor.workspaceId, {
-    id: event.id,
-    type: event.type,
+  const type = NAME_FIELDS.has(field) ? ('name_corrected' as const) : ('field_rectified' as const);
+  // The reason is free text a person wrote: it stays in the provenance and the audit, not in the event.
+  const eventId = await recordEvent(tx, {
+    type,
     customerId: after.id,
     payload: {
       customerId: after.id,
       field,
-      reason: trimmed,
       source: 'rectification',
       rectifiedBy: actor.label,
       rectifiedAt: scope.now.toISOString(),
     },
   });
+  const event = { id: eventId, type };
   scope.audit({
     action: 'customer.rectify',
     purpose: scope.purpose,
