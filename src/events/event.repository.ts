@@ -49,17 +49,21 @@ export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise
 }
 
 /**
- * Claims up to `limit` pending events of the workspace, oldest position first, locking them for the
- * claiming transaction; events another worker holds are skipped, not waited for.
+ * Claims up to `limit` pending events of the workspace, oldest position first, and marks them
+ * dispatched in the claiming transaction: events another worker holds are skipped, not waited for, and
+ * if the claiming transaction rolls back (a crash, kill -9) they are pending again. One statement.
  */
 export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: number): Promise<DomainEvent[]> {
-  const { rows } = await sql<EventRow>`
-    SELECT workspace_id, id, type, customer_id, payload, occurred_at
-      FROM events
-     WHERE workspace_id = ${workspaceId} AND dispatched_at IS NULL
-     ORDER BY position
-     LIMIT ${limit}
-       FOR UPDATE SKIP LOCKED`.execute(tx);
+  const { rows } = await sql<EventRow & { position: number }>`
+    UPDATE events e SET dispatched_at = clock_timestamp()
+      FROM (SELECT workspace_id, id FROM events
+             WHERE workspace_id = ${workspaceId} AND dispatched_at IS NULL
+             ORDER BY position
+             LIMIT ${limit}
+               FOR UPDATE SKIP LOCKED) claimed
+     WHERE e.workspace_id = claimed.workspace_id AND e.id = claimed.id
+    RETURNING e.workspace_id, e.id, e.position, e.type, e.customer_id, e.payload, e.occurred_at`.execute(tx);
+  rows.sort((a, b) => a.position - b.position);
   return rows.map(eventOf);
 }
 
@@ -72,14 +76,6 @@ export async function findEvents(tx: Tx, workspaceId: string, ids: readonly stri
      WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::uuid[])
      ORDER BY position`.execute(tx);
   return rows.map(eventOf);
-}
-
-/** Marks claimed events dispatched: every subscriber ran them or recorded its failure. */
-export async function markEventsDispatched(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`
-    UPDATE events SET dispatched_at = clock_timestamp()
-     WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::uuid[])`.execute(tx);
 }
 
 /** Pending events of the workspace and the age of the oldest (null when none wait). */

@@ -18,7 +18,6 @@ export {
 export {
   claimPendingEvents,
   findEvents,
-  markEventsDispatched,
   measureEventQueue,
   pruneDispatchedEvents,
 } from './event.repository.ts';

@@ -14,7 +14,6 @@ import { assertPermitted } from '../shared/access.ts';
 import { checkConsentEvent, isConsentEvent, recordIngestedConsents } from './consent-events.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
 import { type AccessScope, purposeRules } from './scope.ts';
-import { applyIngestToValueAndSegments } from './segments.ts';
 
 /** Interactions read under an access scope: each decided by its type and fields, every read audited. */
 
@@ -146,7 +145,6 @@ export async function ingestGoverned(
     });
   }
   await recordIngestedConsents(scope, consents, results, rules);
-  await applyIngestToValueAndSegments(scope, items, results);
   // A pseudonymised purpose reads no direct identifier, so its answer must not link the email, phone or
   // external id an item named its customer by to that customer's id.
   if (scope.taxonomy.purposes.get(scope.purpose)?.pseudonymised) {

@@ -9,11 +9,7 @@ import {
   getCustomer,
   updateCustomer,
 } from '../customers/index.ts';
-import {
-  type AccessScope,
-  applyMergesToValueAndSegments,
-  GOVERNMENT_ID_SOURCE_PREFIX,
-} from '../governance/index.ts';
+import { type AccessScope, GOVERNMENT_ID_SOURCE_PREFIX } from '../governance/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -381,7 +377,6 @@ export async function mergeCustomers(
     probability: null,
   });
   await recordLabel(scope, s, a, 'match', { origin: 'merge', mergeId: summary.id });
-  await applyMergesToValueAndSegments(scope, [s, a]);
   return summary;
 }
 
@@ -562,7 +557,6 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
     fields: ['identities', 'contactPoints', 'interactions', 'consents', ...MERGED_FIELDS],
     details: { mergeId: merge.id },
   });
-  await applyMergesToValueAndSegments(scope, [survivorId, absorbedId]);
   return {
     mergeId: merge.id,
     survivorId,
@@ -894,10 +888,6 @@ export async function resolveWorkspace(
     queued: summary.queued,
     resolvedBy: scope.actor.label,
   });
-  await applyMergesToValueAndSegments(
-    scope,
-    summary.merges.flatMap((m) => [m.survivorId, m.absorbedId]),
-  );
   const finished = performance.now();
   summary.milliseconds.writing = Math.round(finished - resolved);
   summary.milliseconds.total = Math.round(finished - started);
@@ -1036,7 +1026,6 @@ export async function decideReview(
     fields: ['identityMatch'],
     details: { reviewId: review.id, decision },
   });
-  if (merge) await applyMergesToValueAndSegments(scope, [review.customerA, review.customerB]);
   return { review: decided, merge };
 }
 

@@ -61,6 +61,7 @@ const PERMISSION_ACTS = {
   'segments.create': 'save segments',
   'segments.delete': 'delete segments',
   'value.refit': 'refit the value model',
+  'jobs.manage': "see the event backbone's queue and dead letters, and retry them",
 } as const;
 export type Permission = keyof typeof PERMISSION_ACTS;
 /** Every permission, in the table's order. */

@@ -49,7 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       workspace_id uuid NOT NULL,
       subscriber text NOT NULL,
       event_id uuid NOT NULL,
-      attempts integer NOT NULL CHECK (attempts > 0),
+      attempts integer NOT NULL CHECK (attempts >= 0),
       status text NOT NULL CHECK (status IN ('retrying', 'dead')),
       error text NOT NULL,
       first_failed_at timestamptz NOT NULL,
