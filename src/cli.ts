@@ -4,6 +4,7 @@ import { registerDemoCommands } from './cli/demo.ts';
 import { registerExportCommands } from './cli/export.ts';
 import { registerIdentityCommands } from './cli/identity.ts';
 import { registerImportCommands } from './cli/import.ts';
+import { registerJobCommands } from './cli/jobs.ts';
 import { registerPrivacyCommands } from './cli/privacy.ts';
 import { registerSegmentCommands } from './cli/segments.ts';
 import { registerValueCommands } from './cli/value.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   registerValueCommands(program);
   registerSegmentCommands(program);
+  registerJobCommands(program);
   return program;
 }
 

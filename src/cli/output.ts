@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import { classifyDatabaseError } from '../db/index.ts';
+import { createBackbone, createJobRegistry } from '../backbone.ts';
 import { openMigratedDatabase } from '../runtime.ts';
 import { AppError } from '../shared/errors.ts';
 
@@ -34,9 +35,26 @@ export async function withDatabase<T>(fn: (database: Database, config: Config) =
   const config = loadConfig();
   const database = await openMigratedDatabase(config);
   try {
-    return await fn(database, config);
+    const result = await fn(database, config);
+    await settleBackbone(database, config);
+    return result;
   } finally {
     await database.close();
+  }
+}
+
+/**
+ * Dispatches the events a command wrote before it exits (the embedded database has no other process
+ * that could; on a server it runs beside any workers, each claiming its own batches). A failure here
+ * loses nothing: the events wait for the next server, worker or command.
+ */
+async function settleBackbone(database: Database, config: Config): Promise<void> {
+  try {
+    await createBackbone(database, createJobRegistry(config)).dispatcher.drain();
+  } catch (error) {
+    process.stderr.write(
+      `Warning: events were left for the worker (${error instanceof Error ? error.message : String(error)}).\n`,
+    );
   }
 }
 

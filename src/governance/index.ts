@@ -83,6 +83,8 @@ export {
 export {
   /** The access scope of a transaction. */
   type AccessScope,
+  /** Links every workspace's waiting audit events into their chains (the backbone's sweep). */
+  chainAllWorkspaces,
   /** Links audit events a busy moment left waiting into their chains (the server's timer). */
   chainAuditBacklog,
   /** The consent ledger's view of the taxonomy's purposes. */

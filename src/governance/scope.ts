@@ -20,7 +20,7 @@ import {
   type Taxonomy,
 } from '../policy/index.ts';
 import { AppError, forbidden, invalid } from '../shared/errors.ts';
-import { type Actor, getWorkspaceForAccess, type Workspace } from '../workspaces/index.ts';
+import { type Actor, getWorkspaceForAccess, listWorkspaces, type Workspace } from '../workspaces/index.ts';
 
 /**
  * The access scope of one transaction: who acts, for which purpose, under which workspace taxonomy,
@@ -344,6 +344,16 @@ async function checkpointNowAndThen(db: Kysely<DB>, workspaceId: string): Promis
   if (now - (lastCheckpoint.get(workspaceId) ?? Number.NEGATIVE_INFINITY) < CHECKPOINT_EVERY_MS) return;
   lastCheckpoint.set(workspaceId, now);
   await recordCheckpoint(db, workspaceId, getAuditKeys(db), new Date(now));
+}
+
+/**
+ * Chains the waiting audit events of every workspace, whichever process recorded them (a request of
+ * another process, a subscriber of the backbone): the sweep the backbone runs in one worker at a time.
+ */
+export async function chainAllWorkspaces(db: Kysely<DB>): Promise<number> {
+  const backlog = backlogOf(db);
+  for (const workspace of await listWorkspaces(db)) backlog.add(workspace.id);
+  return chainAuditBacklog(db);
 }
 
 /**

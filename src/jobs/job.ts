@@ -42,6 +42,11 @@ export interface ScheduledJob {
   name: string;
   everyMs: number;
   leaseMs?: number;
+  /**
+   * `process`: every process runs it on its own clock, without a lease (work only this process knows
+   * of, such as chaining the audit events its own requests deferred). Default: `installation`.
+   */
+  scope?: 'installation' | 'process';
   /** Runs once; what it answers is logged. */
   run(context: JobContext): Promise<unknown>;
 }

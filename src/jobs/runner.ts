@@ -23,6 +23,7 @@ export class Scheduler {
   readonly #kind: DatabaseKind;
   readonly #registry: JobRegistry;
   readonly #holder: string;
+  readonly #lastLocalRun = new Map<string, number>();
 
   constructor(db: Kysely<DB>, kind: DatabaseKind, registry: JobRegistry, holder: string = holderName()) {
     this.#db = db;
@@ -33,6 +34,17 @@ export class Scheduler {
 
   /** Runs one job now if its lease is free and its interval has passed; answers whether it ran. */
   async runIfDue(job: ScheduledJob, log?: RunnerLog): Promise<boolean> {
+    if (job.scope === 'process') {
+      const now = Date.now();
+      if (now - (this.#lastLocalRun.get(job.name) ?? Number.NEGATIVE_INFINITY) < job.everyMs) return false;
+      this.#lastLocalRun.set(job.name, now);
+      try {
+        await job.run({ db: this.#db, kind: this.#kind, now: new Date(now) });
+      } catch (failure) {
+        log?.warn({ job: job.name, err: failure }, 'scheduled job failed');
+      }
+      return false;
+    }
     const leaseMs = job.leaseMs ?? Math.max(job.everyMs, 5 * 60_000);
     const got = await acquireLease(this.#db, { name: job.name, everyMs: job.everyMs, leaseMs, holder: this.#holder });
     if (!got) return false;
