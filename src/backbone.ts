@@ -106,7 +106,12 @@ export interface Backbone {
 export function createBackbone(
   database: Database,
   registry: JobRegistry,
-  options: { dispatchLoops?: number; scheduled?: boolean; log?: RunnerLog; dispatcher?: DispatcherOptions } = {},
+  options: {
+    dispatchLoops?: number;
+    scheduled?: boolean;
+    log?: RunnerLog;
+    dispatcher?: DispatcherOptions;
+  } = {},
 ): Backbone {
   const dispatcher = new Dispatcher(database.db, registry, options.dispatcher);
   const scheduler = new Scheduler(database.db, database.kind, registry);

@@ -1,6 +1,6 @@
 import { buildApp } from './api/app.ts';
-import type { Config } from './config.ts';
 import { createBackbone, createJobRegistry } from './backbone.ts';
+import type { Config } from './config.ts';
 import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime.ts';
 import { KeyVerifier } from './workspaces/index.ts';
 

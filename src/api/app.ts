@@ -18,6 +18,7 @@ import { registerClientRequestIds } from './request-ids.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -150,6 +151,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(interactionRoutes(deps), { prefix: '/v1' });
   await app.register(privacyRoutes(deps), { prefix: '/v1' });
   await app.register(segmentRoutes(deps), { prefix: '/v1' });
+  await app.register(jobRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import type { AuditEntry } from '../audit/index.ts';
-import type { JobRegistry } from '../jobs/index.ts';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { type AccessScope, withAccess, withAdministration } from '../governance/index.ts';
+import type { JobRegistry } from '../jobs/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, KeyVerifier } from '../workspaces/index.ts';
 

@@ -20,7 +20,9 @@ export function registerJobCommands(program: Command): void {
       action(async (options: { loops: string; once?: boolean }) => {
         const loops = Number(options.loops);
         if (!Number.isInteger(loops) || loops < 1 || loops > 64) {
-          throw invalid('WORKER_LOOPS_INVALID', '--loops is a whole number from 1 to 64.', { loops: options.loops });
+          throw invalid('WORKER_LOOPS_INVALID', '--loops is a whole number from 1 to 64.', {
+            loops: options.loops,
+          });
         }
         const { work } = await import('../worker.ts');
         await work(loadConfig(), { loops, once: options.once ?? false });
@@ -96,18 +98,24 @@ export function registerJobCommands(program: Command): void {
     .option('--event <id>', 'only this event')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (options: { workspace: string; subscriber?: string; event?: string }, command: Command) => {
-        const opts = command.optsWithGlobals<GlobalOptions>();
-        const result = await withDatabase(async (database) => {
-          const workspace = await getWorkspaceByRef(database.db, options.workspace);
-          return inWorkspace(database.db, workspace.id, (tx) =>
-            retryDeadLetters(tx, operatorActor(workspace.id), {
-              subscriber: options.subscriber,
-              eventId: options.event,
-            }),
+      action(
+        async (options: { workspace: string; subscriber?: string; event?: string }, command: Command) => {
+          const opts = command.optsWithGlobals<GlobalOptions>();
+          const result = await withDatabase(async (database) => {
+            const workspace = await getWorkspaceByRef(database.db, options.workspace);
+            return inWorkspace(database.db, workspace.id, (tx) =>
+              retryDeadLetters(tx, operatorActor(workspace.id), {
+                subscriber: options.subscriber,
+                eventId: options.event,
+              }),
+            );
+          });
+          emit(
+            opts,
+            result,
+            `Requeued ${result.requeued} dead letter(s); the next pass of a worker retries them.`,
           );
-        });
-        emit(opts, result, `Requeued ${result.requeued} dead letter(s); the next pass of a worker retries them.`);
-      }),
+        },
+      ),
     );
 }

@@ -1,7 +1,7 @@
+import { createBackbone, createJobRegistry } from '../backbone.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import { classifyDatabaseError } from '../db/index.ts';
-import { createBackbone, createJobRegistry } from '../backbone.ts';
 import { openMigratedDatabase } from '../runtime.ts';
 import { AppError } from '../shared/errors.ts';
 

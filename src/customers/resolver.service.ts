@@ -274,7 +274,9 @@ async function createForIdentities(
   const lost = rows.filter((r) => !claimed.has(identityKey(r)));
   await announceCreated(
     tx,
-    rows.filter((r) => claimed.has(identityKey(r))).map((r) => ({ customerId: r.customerId, source: r.source })),
+    rows
+      .filter((r) => claimed.has(identityKey(r)))
+      .map((r) => ({ customerId: r.customerId, source: r.source })),
   );
   for (const row of rows) {
     if (claimed.has(identityKey(row))) {

@@ -68,7 +68,11 @@ export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: num
 }
 
 /** The events with these ids (any state), in position order. */
-export async function findEvents(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<DomainEvent[]> {
+export async function findEvents(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<DomainEvent[]> {
   if (ids.length === 0) return [];
   const { rows } = await sql<EventRow>`
     SELECT workspace_id, id, type, customer_id, payload, occurred_at

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/index.ts';
-import type { EventType, NewEvent } from './event.ts';
 import { insertEvents } from './event.repository.ts';
+import type { EventType, NewEvent } from './event.ts';
 
 /**
  * Records one event in the caller's transaction: it exists if and only if that transaction commits.

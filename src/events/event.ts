@@ -22,7 +22,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** The payload of each event type: ids, field names, statuses and times, never personal values. */
 export interface EventPayloads {
   customer_created: { customerId: string; source: string };
-  interaction_recorded: { interactionId: string; customerId: string; interactionType: string; source: string };
+  interaction_recorded: {
+    interactionId: string;
+    customerId: string;
+    interactionType: string;
+    source: string;
+  };
   consent_changed: {
     consentRecordId: string;
     customerId: string;
@@ -32,8 +37,20 @@ export interface EventPayloads {
   };
   customers_merged: { mergeId: string; survivorId: string; absorbedId: string; origin: string };
   customer_unmerged: { mergeId: string; survivorId: string; absorbedId: string };
-  field_rectified: { customerId: string; field: string; source: string; rectifiedBy: string; rectifiedAt: string };
-  name_corrected: { customerId: string; field: string; source: string; rectifiedBy: string; rectifiedAt: string };
+  field_rectified: {
+    customerId: string;
+    field: string;
+    source: string;
+    rectifiedBy: string;
+    rectifiedAt: string;
+  };
+  name_corrected: {
+    customerId: string;
+    field: string;
+    source: string;
+    rectifiedBy: string;
+    rectifiedAt: string;
+  };
 }
 
 /** An event as subscribers receive it. */

@@ -5,15 +5,6 @@
  * and `shared/`, so any domain may record events; it never calls a subscriber (that is `jobs/`).
  */
 
-/** Event types, payloads and the event subscribers receive. */
-export {
-  type DomainEvent,
-  EVENT_TYPES,
-  type EventPayloads,
-  type EventType,
-  isEventType,
-  type NewEvent,
-} from './event.ts';
 /** Claiming, marking, measuring and pruning the queue (for the dispatcher in jobs/). */
 export {
   claimPendingEvents,
@@ -23,3 +14,12 @@ export {
 } from './event.repository.ts';
 /** Appends events in the caller's transaction. */
 export { recordEvent, recordEvents } from './event.service.ts';
+/** Event types, payloads and the event subscribers receive. */
+export {
+  type DomainEvent,
+  EVENT_TYPES,
+  type EventPayloads,
+  type EventType,
+  isEventType,
+  type NewEvent,
+} from './event.ts';

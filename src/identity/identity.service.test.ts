@@ -405,7 +405,9 @@ describe(`identity merges in the database (${ENGINE})`, () => {
         async (tx) =>
           (
             await sql<{ type: string; customer_id: string; payload: Record<string, unknown> }>`
-            SELECT type, customer_id, payload FROM events WHERE customer_id = ${id} AND type = 'name_corrected'`.execute(tx)
+            SELECT type, customer_id, payload FROM events WHERE customer_id = ${id} AND type = 'name_corrected'`.execute(
+              tx,
+            )
           ).rows,
       );
 

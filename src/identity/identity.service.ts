@@ -1,5 +1,4 @@
 import type { AuditEntry } from '../audit/index.ts';
-import { recordEvent } from '../events/index.ts';
 import {
   type Customer,
   type CustomerPatch,
@@ -9,6 +8,7 @@ import {
   getCustomer,
   updateCustomer,
 } from '../customers/index.ts';
+import { recordEvent } from '../events/index.ts';
 import { type AccessScope, GOVERNMENT_ID_SOURCE_PREFIX } from '../governance/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';

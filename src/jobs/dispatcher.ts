@@ -3,8 +3,8 @@ import { classifyDatabaseError, type DB, inWorkspace, type Tx } from '../db/inde
 import { claimPendingEvents, type DomainEvent, findEvents } from '../events/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { listWorkspaces } from '../workspaces/index.ts';
-import { computeBackoffMs, DEFAULT_MAX_ATTEMPTS, type JobRegistry, type Subscriber } from './job.ts';
 import * as repo from './job.repository.ts';
+import { computeBackoffMs, DEFAULT_MAX_ATTEMPTS, type JobRegistry, type Subscriber } from './job.ts';
 
 /** How the dispatcher batches and retries. */
 export interface DispatcherOptions {

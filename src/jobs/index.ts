@@ -9,21 +9,11 @@
 
 /** The dispatcher: claims, hands out, retries, parks; `drain()` settles everything pending. */
 export {
+  Dispatcher,
   type DispatcherOptions,
   type DispatchReport,
-  Dispatcher,
   type SubscriberCounters,
 } from './dispatcher.ts';
-/** Subscribers, scheduled jobs, retention rules and the registry the composition root fills. */
-export {
-  computeBackoffMs,
-  DEFAULT_MAX_ATTEMPTS,
-  type JobContext,
-  JobRegistry,
-  type RetentionRule,
-  type ScheduledJob,
-  type Subscriber,
-} from './job.ts';
 /** A subscriber's failure and a scheduled job's lease as listed. */
 export type { JobFailure, JobLease } from './job.repository.ts';
 /** Status, dead letters and their retry (admin and owner only), dead-letter pruning. */
@@ -34,5 +24,15 @@ export {
   readJobsStatus,
   retryDeadLetters,
 } from './job.service.ts';
+/** Subscribers, scheduled jobs, retention rules and the registry the composition root fills. */
+export {
+  computeBackoffMs,
+  DEFAULT_MAX_ATTEMPTS,
+  type JobContext,
+  JobRegistry,
+  type RetentionRule,
+  type ScheduledJob,
+  type Subscriber,
+} from './job.ts';
 /** The drivers: the runner (loops of dispatch and scheduling) and the scheduler. */
 export { holderName, Runner, type RunnerLog, type RunnerOptions, Scheduler } from './runner.ts';

@@ -19,13 +19,20 @@ export interface JobFailure {
   nextAttemptAt: string | null;
 }
 
-const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+const iso = (value: Date | string | null): string | null =>
+  value === null ? null : new Date(value).toISOString();
 
 /** Records a failed attempt: the first one schedules a retry, a later one counts it, or parks it. */
 export async function recordFailure(
   tx: Tx,
   workspaceId: string,
-  failure: { subscriber: string; eventId: string; error: string; now: Date; nextAttemptAt: (attempts: number) => Date | null },
+  failure: {
+    subscriber: string;
+    eventId: string;
+    error: string;
+    now: Date;
+    nextAttemptAt: (attempts: number) => Date | null;
+  },
 ): Promise<'retrying' | 'dead'> {
   const { rows } = await sql<{ attempts: number }>`
     SELECT attempts FROM job_failures
@@ -63,10 +70,17 @@ export async function claimDueRetries(
 }
 
 /** Forgets a failure: the retry succeeded. */
-export async function deleteFailure(tx: Tx, workspaceId: string, subscriber: string, eventId: string): Promise<void> {
+export async function deleteFailure(
+  tx: Tx,
+  workspaceId: string,
+  subscriber: string,
+  eventId: string,
+): Promise<void> {
   await sql`
     DELETE FROM job_failures
-     WHERE workspace_id = ${workspaceId} AND subscriber = ${subscriber} AND event_id = ${eventId}`.execute(tx);
+     WHERE workspace_id = ${workspaceId} AND subscriber = ${subscriber} AND event_id = ${eventId}`.execute(
+    tx,
+  );
 }
 
 /**
@@ -82,7 +96,9 @@ export async function requeueDeadLetters(
     UPDATE job_failures SET status = 'retrying', attempts = 0, next_attempt_at = clock_timestamp()
      WHERE workspace_id = ${workspaceId} AND status = 'dead'
        AND (${filter.subscriber ?? null}::text IS NULL OR subscriber = ${filter.subscriber ?? null})
-       AND (${filter.eventId ?? null}::uuid IS NULL OR event_id = ${filter.eventId ?? null}::uuid)`.execute(tx);
+       AND (${filter.eventId ?? null}::uuid IS NULL OR event_id = ${filter.eventId ?? null}::uuid)`.execute(
+    tx,
+  );
   return Number(result.numAffectedRows ?? 0);
 }
 

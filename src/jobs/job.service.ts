@@ -5,8 +5,8 @@ import { assertPermitted } from '../shared/access.ts';
 import { invalid } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { Actor } from '../workspaces/index.ts';
-import type { JobRegistry } from './job.ts';
 import * as repo from './job.repository.ts';
+import type { JobRegistry } from './job.ts';
 
 /** The backbone of one workspace as people and monitors see it. */
 export interface JobsStatus {
@@ -18,7 +18,7 @@ export interface JobsStatus {
     /** Events kept (dispatched ones until their retention ends). */
     stored: number;
   };
-  subscribers: { name: string; purpose: string; events: readonly string[]; retrying: number; dead: number }[];
+  subscribers: { name: string; purpose: string; events: string[]; retrying: number; dead: number }[];
   /** Failures of subscribers no longer registered in this process. */
   unregistered: { name: string; retrying: number; dead: number }[];
   /** Scheduled jobs of the installation: who holds each, how the last run went. */
@@ -48,7 +48,7 @@ export async function readJobsStatus(
     subscribers: registry.subscribers.map((s) => ({
       name: s.name,
       purpose: s.purpose,
-      events: s.events,
+      events: [...s.events],
       retrying: count(s.name, 'retrying'),
       dead: count(s.name, 'dead'),
     })),

@@ -73,7 +73,8 @@ export class JobRegistry {
 
   /** Registers a subscriber; names are unique. */
   subscribe(subscriber: Subscriber): this {
-    if (this.#subscribers.has(subscriber.name)) throw new Error(`subscriber ${subscriber.name} registered twice`);
+    if (this.#subscribers.has(subscriber.name))
+      throw new Error(`subscriber ${subscriber.name} registered twice`);
     this.#subscribers.set(subscriber.name, subscriber);
     return this;
   }

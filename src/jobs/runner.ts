@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { DatabaseKind, DB } from '../db/index.ts';
-import type { DispatchReport, Dispatcher } from './dispatcher.ts';
-import type { JobRegistry, ScheduledJob } from './job.ts';
+import type { Dispatcher, DispatchReport } from './dispatcher.ts';
 import { acquireLease, releaseLease } from './job.repository.ts';
+import type { JobRegistry, ScheduledJob } from './job.ts';
 
 /** Where a runner reports what it did (the server's or worker's logger). */
 export interface RunnerLog {
@@ -46,7 +46,12 @@ export class Scheduler {
       return false;
     }
     const leaseMs = job.leaseMs ?? Math.max(job.everyMs, 5 * 60_000);
-    const got = await acquireLease(this.#db, { name: job.name, everyMs: job.everyMs, leaseMs, holder: this.#holder });
+    const got = await acquireLease(this.#db, {
+      name: job.name,
+      everyMs: job.everyMs,
+      leaseMs,
+      holder: this.#holder,
+    });
     if (!got) return false;
     let error: string | null = null;
     try {
@@ -130,7 +135,8 @@ export class Runner {
     if (this.#abort) return;
     const abort = new AbortController();
     this.#abort = abort;
-    for (let i = 0; i < this.#options.dispatchLoops; i++) this.#loops.push(this.#loop(abort.signal, 'dispatch'));
+    for (let i = 0; i < this.#options.dispatchLoops; i++)
+      this.#loops.push(this.#loop(abort.signal, 'dispatch'));
     if (this.#options.scheduled) this.#loops.push(this.#loop(abort.signal, 'schedule'));
   }
 

@@ -58,7 +58,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (workspace_id, subscriber, event_id),
       FOREIGN KEY (workspace_id, event_id) REFERENCES events (workspace_id, id)
     )`.execute(db);
-  await sql`CREATE INDEX job_failures_due ON job_failures (workspace_id, status, next_attempt_at)`.execute(db);
+  await sql`CREATE INDEX job_failures_due ON job_failures (workspace_id, status, next_attempt_at)`.execute(
+    db,
+  );
   await sql`CREATE INDEX job_failures_event ON job_failures (workspace_id, event_id)`.execute(db);
 
   for (const table of ['events', 'job_failures']) {
