@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { type AuditKeys, bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
+import { createJobRegistry } from '../src/backbone.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase, type Tx } from '../src/db/index.ts';
+import { Dispatcher, type DispatchReport, type JobRegistry } from '../src/jobs/index.ts';
 import type { Role } from '../src/shared/access.ts';
 import {
   type Actor,
@@ -118,15 +120,33 @@ export function buildTestApp(
   database: Database,
   options: { rateLimitPerMinute?: number; bodyLimit?: number } = {},
 ): Promise<App> {
+  const jobs = testJobRegistry();
   return buildApp(
-    { db: database.db, keys: new KeyVerifier(database.db) },
+    { db: database.db, keys: new KeyVerifier(database.db), jobs },
     {
+      settle: () => new Dispatcher(database.db, jobs).drain(),
       bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
       logger: false,
       version: 'test',
     },
   );
+}
+
+/** The installation's subscribers and jobs as the composition roots register them (no timed refit). */
+export function testJobRegistry(): JobRegistry {
+  return createJobRegistry({ valueRefitMinutes: 0, eventRetentionDays: 7 });
+}
+
+/**
+ * Settles the event backbone: dispatches every pending event of the database to the registered
+ * subscribers (and runs due retries), as the server's runner would between requests.
+ */
+export function drainEvents(
+  database: Database,
+  registry: JobRegistry = testJobRegistry(),
+): Promise<DispatchReport> {
+  return new Dispatcher(database.db, registry).drain();
 }
 
 /** Authorization header for a key. */

@@ -28,6 +28,11 @@ import { ErrorResponse } from './schemas.ts';
 export type App = FastifyInstance;
 
 export interface AppOptions {
+  /**
+   * Runs after each write's handler, before its answer is sent: tests pass the backbone's drain, so
+   * what subscribers derive (value profiles, segment memberships) is settled when the answer arrives.
+   */
+  settle?: () => Promise<unknown>;
   bodyLimit: number;
   rateLimitPerMinute: number;
   /** Failed authentications per minute per client address and per key id (default 20). */
@@ -122,6 +127,13 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const settle = options.settle;
+  if (settle) {
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') await settle();
+      return payload;
+    });
+  }
   registerClientRequestIds(app);
   registerAuthentication(app, deps.keys, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
 

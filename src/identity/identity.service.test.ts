@@ -405,7 +405,8 @@ describe(`identity merges in the database (${ENGINE})`, () => {
         async (tx) =>
           (
             await sql<{ type: string; customer_id: string; payload: Record<string, unknown> }>`
-            SELECT type, customer_id, payload FROM events WHERE customer_id = ${id} AND type = 'name_corrected'`.execute(
+            SELECT type, customer_id, payload FROM events
+             WHERE customer_id = ${id} AND type IN ('name_corrected', 'field_rectified') ORDER BY position`.execute(
               tx,
             )
           ).rows,
