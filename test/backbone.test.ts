@@ -130,7 +130,7 @@ describe(`the event backbone (${ENGINE})`, () => {
     await withAccess(t.database.db, owner, WRITE, (scope) =>
       ingestGoverned(scope, valuePopulation({ customers: 300, end, seed: 'backbone' }), { atomic: true }),
     );
-    await drainEvents(t.database);
+    await drainEvents(t.database, [ws]);
     const analytics = { purpose: 'analytics', requestId: null, mode: 'write', now: end } as const;
     await withAccess(t.database.db, owner, analytics, (scope) => runValueRefit(scope));
     await withAccess(t.database.db, owner, analytics, (scope) =>
@@ -172,7 +172,7 @@ describe(`the event backbone (${ENGINE})`, () => {
     expect(before.profile).toBeUndefined();
     expect(before.inSegment).toBeUndefined();
 
-    const report = await drainEvents(t.database);
+    const report = await drainEvents(t.database, [ws]);
     expect(report.dispatched).toBeGreaterThanOrEqual(2);
     const once = await state();
     expect(once.profile).toMatchObject({ purchases: 2, total_spend: 63 });

@@ -124,7 +124,9 @@ export function buildTestApp(
   return buildApp(
     { db: database.db, keys: new KeyVerifier(database.db), jobs },
     {
-      settle: () => new Dispatcher(database.db, jobs).drain(),
+      // Only the caller's workspace: test files share a server, each with workspaces of its own.
+      settle: (request) =>
+        new Dispatcher(database.db, jobs).drain(request.actor ? [request.actor.workspaceId] : []),
       bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
       logger: false,
@@ -139,14 +141,16 @@ export function testJobRegistry(): JobRegistry {
 }
 
 /**
- * Settles the event backbone: dispatches every pending event of the database to the registered
- * subscribers (and runs due retries), as the server's runner would between requests.
+ * Settles the event backbone for the test's workspaces: dispatches their pending events to the
+ * registered subscribers (and runs due retries), as the server's runner would between requests. Never
+ * every workspace: test files share a server and dispatch their own workspaces' events their own way.
  */
 export function drainEvents(
   database: Database,
+  workspaces: readonly TestWorkspace[],
   registry: JobRegistry = testJobRegistry(),
 ): Promise<DispatchReport> {
-  return new Dispatcher(database.db, registry).drain();
+  return new Dispatcher(database.db, registry).drain(workspaces.map((w) => w.workspace.id));
 }
 
 /** Authorization header for a key. */

@@ -195,11 +195,11 @@ describe(`value profiles in the database (${ENGINE})`, () => {
     const write = { purpose: undefined, requestId: null, mode: 'write' } as const;
     const merge = await withAccess(t.database.db, owner, write, (scope) => mergeCustomers(scope, a, b));
     // The merge's event reaches the value subscriber after commit (eventually consistent).
-    await drainEvents(t.database);
+    await drainEvents(t.database, [ws]);
     const merged = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, a));
     expect(merged).toMatchObject({ purchases: 3, totalSpend: 70 });
     await withAccess(t.database.db, owner, write, (scope) => unmergeCustomers(scope, merge.id));
-    await drainEvents(t.database);
+    await drainEvents(t.database, [ws]);
     const back = await inTestWorkspace(t.database, ws, (tx) => findValueProfile(tx, ws.workspace.id, a));
     expect(back).toMatchObject({ purchases: 2, totalSpend: 30 });
   });

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import formatsPlugin from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -32,7 +32,7 @@ export interface AppOptions {
    * Runs after each write's handler, before its answer is sent: tests pass the backbone's drain, so
    * what subscribers derive (value profiles, segment memberships) is settled when the answer arrives.
    */
-  settle?: () => Promise<unknown>;
+  settle?: (request: FastifyRequest) => Promise<unknown>;
   bodyLimit: number;
   rateLimitPerMinute: number;
   /** Failed authentications per minute per client address and per key id (default 20). */
@@ -130,7 +130,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   const settle = options.settle;
   if (settle) {
     app.addHook('onSend', async (request, _reply, payload) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') await settle();
+      if (request.method !== 'GET' && request.method !== 'HEAD') await settle(request);
       return payload;
     });
   }

@@ -44,11 +44,13 @@ export async function withDatabase<T>(fn: (database: Database, config: Config) =
 }
 
 /**
- * Dispatches the events a command wrote before it exits (the embedded database has no other process
- * that could; on a server it runs beside any workers, each claiming its own batches). A failure here
- * loses nothing: the events wait for the next server, worker or command.
+ * On the embedded database, dispatches the events a command wrote before it exits: no other process
+ * could while the command holds the data directory. On a server they are left to the server's runner or
+ * `cornerstore worker` (so derived data follows within their polling interval). A failure here loses
+ * nothing: the events wait for the next server, worker or command.
  */
 async function settleBackbone(database: Database, config: Config): Promise<void> {
+  if (database.kind !== 'pglite') return;
   try {
     await createBackbone(database, createJobRegistry(config)).dispatcher.drain();
   } catch (error) {
