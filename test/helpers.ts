@@ -118,9 +118,9 @@ export function inTestWorkspace<T>(
 /** Builds the HTTP app over the test database, silent, for `app.inject`. */
 export function buildTestApp(
   database: Database,
-  options: { rateLimitPerMinute?: number; bodyLimit?: number } = {},
+  options: { rateLimitPerMinute?: number; bodyLimit?: number; jobs?: JobRegistry } = {},
 ): Promise<App> {
-  const jobs = testJobRegistry();
+  const jobs = options.jobs ?? testJobRegistry();
   return buildApp(
     { db: database.db, keys: new KeyVerifier(database.db), jobs },
     {
@@ -194,7 +194,9 @@ export function useTestDatabase(): DatabaseFixture {
 }
 
 /** Registers hooks that open the test database and the HTTP app before the file's tests and close both after. */
-export function useTestApp(options: { rateLimitPerMinute?: number; bodyLimit?: number } = {}): AppFixture {
+export function useTestApp(
+  options: { rateLimitPerMinute?: number; bodyLimit?: number; jobs?: JobRegistry } = {},
+): AppFixture {
   const fixture = useTestDatabase();
   let app: App | undefined;
   beforeAll(async () => {

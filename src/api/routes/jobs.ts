@@ -122,7 +122,13 @@ export function jobRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['jobs'],
           summary: 'The same status in the Prometheus text format, for a scraper with an admin key.',
           description: `Gauges: cornerstore_events_pending, cornerstore_events_lag_seconds, cornerstore_events_stored, cornerstore_subscriber_failures{subscriber,status}, cornerstore_scheduled_job_failed{job}.${ADMIN_NOTE}`,
-          response: { 200: Type.String(), ...errorResponses() },
+          response: {
+            200: {
+              description: 'The Prometheus text exposition format.',
+              content: { 'text/plain': { schema: Type.String() } },
+            },
+            ...errorResponses(),
+          },
         },
       },
       async (request, reply) => {
