@@ -11,6 +11,7 @@ import { planImport, runImport } from '../src/imports/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index.ts';
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
+import { benchDispatcher } from './backbone.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
 import { driveLoad, peakRssMiB, percentile, ROOT, startProcess, stopProcess, timed } from './lib.ts';
@@ -19,7 +20,7 @@ import { benchSegments } from './segments.ts';
 import { benchValue } from './value.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--only import,http,timeline,identity,identity-demo,value,segments,dispatch]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -39,7 +40,9 @@ const { values: args } = parseArgs({
 });
 const scaleName = args.scale === 'large' || args.scale === 'smoke' ? args.scale : 'small';
 const scale = SCALES[scaleName];
-const only = new Set((args.only ?? 'import,http,timeline,identity,identity-demo,value,segments').split(','));
+const only = new Set(
+  (args.only ?? 'import,http,timeline,identity,identity-demo,value,segments,dispatch').split(','),
+);
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const workDir = join(tmpdir(), `cornerstore-bench-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -360,6 +363,10 @@ async function main(): Promise<void> {
       for (const figure of await benchValue(scaleName)) record(figure);
     }
     await migrateToLatest(database.db);
+    if (only.has('dispatch')) {
+      process.stdout.write('event backbone: dispatcher throughput with a no-op subscriber\n');
+      for (const figure of await benchDispatcher(database, scaleName)) record(figure);
+    }
     if (only.has('segments')) {
       process.stdout.write('segment count: a saved filter against hand-written SQL of the same filter\n');
       for (const figure of await benchSegments(database, bench.url, scaleName)) record(figure);

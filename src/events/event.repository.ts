@@ -56,12 +56,12 @@ export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise
 export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: number): Promise<DomainEvent[]> {
   const { rows } = await sql<EventRow & { position: number }>`
     UPDATE events e SET dispatched_at = clock_timestamp()
-      FROM (SELECT workspace_id, id FROM events
-             WHERE workspace_id = ${workspaceId} AND dispatched_at IS NULL
-             ORDER BY position
-             LIMIT ${limit}
-               FOR UPDATE SKIP LOCKED) claimed
-     WHERE e.workspace_id = claimed.workspace_id AND e.id = claimed.id
+     WHERE e.workspace_id = ${workspaceId}
+       AND e.id = ANY(ARRAY(SELECT id FROM events
+                             WHERE workspace_id = ${workspaceId} AND dispatched_at IS NULL
+                             ORDER BY position
+                             LIMIT ${limit}
+                               FOR UPDATE SKIP LOCKED))
     RETURNING e.workspace_id, e.id, e.position, e.type, e.customer_id, e.payload, e.occurred_at`.execute(tx);
   rows.sort((a, b) => a.position - b.position);
   return rows.map(eventOf);
