@@ -11,6 +11,7 @@ import { planImport, runImport } from '../src/imports/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import { generateWorld, type SyntheticInteraction } from '../src/synthetic/index.ts';
 import { createApiKey, createWorkspace, operatorActor } from '../src/workspaces/index.ts';
+import { benchDispatcher } from './backbone.ts';
 import { benchFacts } from './facts.ts';
 import { benchIdentity } from './identity.ts';
 import { benchDemoIdentity } from './identity-demo.ts';
@@ -32,7 +33,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships,recommend]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -56,7 +57,7 @@ const scale = SCALES[scaleName];
 const only = new Set(
   (
     args.only ??
-    'import,http,timeline,customer360,identity,identity-demo,value,segments,webhooks,facts,relationships,recommend'
+    'import,http,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend'
   ).split(','),
 );
 /** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
@@ -560,6 +561,10 @@ async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Pro
     if (only.has('recommend')) {
       process.stdout.write('recommend: training (development file, synthetic world) and serving\n');
       for (const figure of await benchRecommend(database, scaleName, ROOT)) record(figure);
+    }
+    if (only.has('dispatch')) {
+      process.stdout.write('event backbone: dispatcher throughput with a no-op subscriber\n');
+      for (const figure of await benchDispatcher(database, scaleName)) record(figure);
     }
     if (only.has('segments')) {
       process.stdout.write('segment count: a saved filter against hand-written SQL of the same filter\n');

@@ -31,6 +31,14 @@ export interface Config {
    * created on first start. Either way it lives outside the database.
    */
   auditKey: string | undefined;
+  /**
+   * Whether the HTTP server also runs the event backbone's dispatcher and scheduled jobs
+   * (CORNERSTORE_JOBS_IN_SERVER, default true). The embedded engine always does (one process per data
+   * directory); on a server, set it to false when `cornerstore worker` processes run them.
+   */
+  jobsInServer: boolean;
+  /** Days dispatched events are kept (CORNERSTORE_EVENT_RETENTION_DAYS, default 7). */
+  eventRetentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -83,5 +91,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     longRequestTimeoutMs: readInt(env, 'CORNERSTORE_LONG_REQUEST_TIMEOUT_MS', 600_000, 100),
     valueRefitMinutes: readInt(env, 'CORNERSTORE_VALUE_REFIT_MINUTES', 360, 0),
     auditKey,
+    jobsInServer: !/^(0|false|no|off)$/i.test(env.CORNERSTORE_JOBS_IN_SERVER?.trim() ?? ''),
+    eventRetentionDays: readInt(env, 'CORNERSTORE_EVENT_RETENTION_DAYS', 7, 1),
   };
 }

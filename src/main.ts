@@ -1,11 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { createBackbone, createJobRegistry } from './backbone.ts';
 import type { Config } from './config.ts';
-import { refreshStatistics } from './db/index.ts';
-import { refitValueOfWorkspaces } from './governance/index.ts';
 import { ensureDefaultWorkspace, openMigratedDatabase, VERSION } from './runtime.ts';
 import { KeyVerifier } from './workspaces/index.ts';
-
-const STATISTICS_EVERY_MS = 10 * 60 * 1000;
 
 /** The web pages built by `npm run build:web` (run by `npm install`), beside src/ (and dist/). */
 const WEB_ROOT = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -22,8 +19,9 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
   const database = await openMigratedDatabase(config);
   const keyFile = await ensureDefaultWorkspace(database, config.dataDir);
   const { buildApp } = await loadingApp;
+  const registry = createJobRegistry(config);
   const app = await buildApp(
-    { db: database.db, keys: new KeyVerifier(database.db) },
+    { db: database.db, keys: new KeyVerifier(database.db), jobs: registry },
     {
       bodyLimit: config.bodyLimit,
       rateLimitPerMinute: config.rateLimitPerMinute,
@@ -35,6 +33,7 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
       webRoot: WEB_ROOT,
     },
   );
+  const backbone = createBackbone(database, registry, { log: app.log });
   const url = await app.listen({ host: config.host, port: config.port });
   const where = database.kind === 'pglite' ? `embedded database in ${database.location}` : database.location;
   process.stdout.write(`Cornerstore ${VERSION} listening on ${url} (${where})\n`);
@@ -46,34 +45,12 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
     );
   }
 
-  // The embedded engine has no autovacuum: refresh planner statistics now and then while serving.
-  const maintenance =
-    database.kind === 'pglite'
-      ? setInterval(() => {
-          refreshStatistics(database).catch((error: unknown) =>
-            app.log.warn({ err: error }, 'ANALYZE failed'),
-          );
-        }, STATISTICS_EVERY_MS)
-      : undefined;
-  maintenance?.unref();
-
-  // The value job: refit every workspace's model and profiles and refresh its segments (time windows
-  // move without events). One run at a time; a failure is logged and the next run tries again.
-  let refitting = false;
-  const valueJob =
-    config.valueRefitMinutes > 0
-      ? setInterval(() => {
-          if (refitting) return;
-          refitting = true;
-          refitValueOfWorkspaces(database.db)
-            .then((runs) => app.log.info({ workspaces: runs.length }, 'value refit done'))
-            .catch((error: unknown) => app.log.warn({ err: error }, 'value refit failed'))
-            .finally(() => {
-              refitting = false;
-            });
-        }, config.valueRefitMinutes * 60_000)
-      : undefined;
-  valueJob?.unref();
+  // The event backbone: dispatch, the value refit, ANALYZE, the audit sweep and retention run beside
+  // the requests (their transactions queue between the requests' on the embedded engine), unless a
+  // server deployment leaves them to `cornerstore worker` processes.
+  const runsJobs = database.kind === 'pglite' || config.jobsInServer;
+  if (runsJobs) backbone.runner.start();
+  else app.log.info('event backbone left to `cornerstore worker` (CORNERSTORE_JOBS_IN_SERVER=false)');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -83,9 +60,8 @@ export async function serve(config: Config): Promise<{ url: string; stop: () => 
         process.exit(1);
       }, config.shutdownGraceMs);
       timer.unref();
-      clearInterval(maintenance);
-      clearInterval(valueJob);
       await app.close();
+      await backbone.runner.stop();
       await database.close();
       clearTimeout(timer);
     })();

@@ -22,6 +22,8 @@ interface Operation {
   path: string;
   parameters: Parameter[];
   body: Schema | undefined;
+  /** The success answer is documented as plain text (Prometheus metrics), not JSON. */
+  answersText: boolean;
 }
 
 /**
@@ -157,6 +159,13 @@ function objectOf(schema: Schema, depth: number): fc.Arbitrary<unknown> {
     .map(([fields, more]) => ({ ...more, ...fields }));
 }
 
+/** Whether the operation documents its success answer as plain text only (the Prometheus metrics). */
+function answersTextOnly(operation: Record<string, unknown>): boolean {
+  const responses = (operation.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>;
+  const types = Object.keys(responses['200']?.content ?? {});
+  return types.length > 0 && types.every((type) => type.startsWith('text/plain'));
+}
+
 function operationsOf(doc: { paths: Record<string, Record<string, Record<string, unknown>>> }): Operation[] {
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
@@ -168,6 +177,7 @@ function operationsOf(doc: { paths: Record<string, Record<string, Record<string,
         path,
         parameters: (operation.parameters ?? []) as Parameter[],
         body: content?.['application/json']?.schema,
+        answersText: answersTextOnly(operation),
       });
     }
   }
@@ -319,7 +329,9 @@ describe(`fuzzing every operation of the OpenAPI document (${ENGINE})`, () => {
             res.statusCode,
             `${name} → ${probe.url} ${JSON.stringify(probe.body)}: ${res.body}`,
           ).toBeLessThan(500);
-          if (res.body !== '') expect(() => res.json(), `${name} answers JSON`).not.toThrow();
+          // Errors are JSON everywhere; a success is JSON unless the document says it is plain text.
+          if (res.body !== '' && !(operation.answersText && res.statusCode === 200))
+            expect(() => res.json(), `${name} answers JSON`).not.toThrow();
           // Every refusal has the one error shape, with a stable code.
           if (res.statusCode >= 400) {
             expect(res.json(), `${name} → ${probe.url}: ${res.body}`).toMatchObject({

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { type AuditKeys, bindAuditKeys, loadAuditKeys } from '../src/audit/index.ts';
+import { createJobRegistry } from '../src/backbone.ts';
 import { type Database, inWorkspace, migrateToLatest, openDatabase, type Tx } from '../src/db/index.ts';
+import { Dispatcher, type DispatchReport, type JobRegistry } from '../src/jobs/index.ts';
 import type { Role } from '../src/shared/access.ts';
 import {
   type Actor,
@@ -116,17 +118,39 @@ export function inTestWorkspace<T>(
 /** Builds the HTTP app over the test database, silent, for `app.inject`. */
 export function buildTestApp(
   database: Database,
-  options: { rateLimitPerMinute?: number; bodyLimit?: number } = {},
+  options: { rateLimitPerMinute?: number; bodyLimit?: number; jobs?: JobRegistry } = {},
 ): Promise<App> {
+  const jobs = options.jobs ?? testJobRegistry();
   return buildApp(
-    { db: database.db, keys: new KeyVerifier(database.db) },
+    { db: database.db, keys: new KeyVerifier(database.db), jobs },
     {
+      // Only the caller's workspace: test files share a server, each with workspaces of its own.
+      settle: (request) =>
+        new Dispatcher(database.db, jobs).drain(request.actor ? [request.actor.workspaceId] : []),
       bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
       logger: false,
       version: 'test',
     },
   );
+}
+
+/** The installation's subscribers and jobs as the composition roots register them (no timed refit). */
+export function testJobRegistry(): JobRegistry {
+  return createJobRegistry({ valueRefitMinutes: 0, eventRetentionDays: 7 });
+}
+
+/**
+ * Settles the event backbone for the test's workspaces: dispatches their pending events to the
+ * registered subscribers (and runs due retries), as the server's runner would between requests. Never
+ * every workspace: test files share a server and dispatch their own workspaces' events their own way.
+ */
+export function drainEvents(
+  database: Database,
+  workspaces: readonly TestWorkspace[],
+  registry: JobRegistry = testJobRegistry(),
+): Promise<DispatchReport> {
+  return new Dispatcher(database.db, registry).drain(workspaces.map((w) => w.workspace.id));
 }
 
 /** Authorization header for a key. */
@@ -170,7 +194,9 @@ export function useTestDatabase(): DatabaseFixture {
 }
 
 /** Registers hooks that open the test database and the HTTP app before the file's tests and close both after. */
-export function useTestApp(options: { rateLimitPerMinute?: number; bodyLimit?: number } = {}): AppFixture {
+export function useTestApp(
+  options: { rateLimitPerMinute?: number; bodyLimit?: number; jobs?: JobRegistry } = {},
+): AppFixture {
   const fixture = useTestDatabase();
   let app: App | undefined;
   beforeAll(async () => {

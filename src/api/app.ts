@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import formatsPlugin from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { chainAuditBacklog } from '../governance/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -24,6 +24,7 @@ import { customerRoutes } from './routes/customers.ts';
 import { factRoutes } from './routes/facts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { relationshipRoutes } from './routes/relationships.ts';
@@ -37,6 +38,11 @@ import { ErrorResponse } from './schemas.ts';
 export type App = FastifyInstance;
 
 export interface AppOptions {
+  /**
+   * Runs after each write's handler, before its answer is sent: tests pass the backbone's drain, so
+   * what subscribers derive (value profiles, segment memberships) is settled when the answer arrives.
+   */
+  settle?: (request: FastifyRequest) => Promise<unknown>;
   bodyLimit: number;
   rateLimitPerMinute: number;
   /** Failed authentications per minute per client address and per key id (default 20). */
@@ -171,6 +177,13 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   });
   await app.register(cookie);
 
+  const settle = options.settle;
+  if (settle) {
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') await settle(request);
+      return payload;
+    });
+  }
   registerClientRequestIds(app);
   registerAuthentication(app, deps, { failuresPerMinute: options.authFailuresPerMinute ?? 20 });
 
@@ -217,6 +230,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
     });
   }
   await app.register(recommendationRoutes(deps), { prefix: '/v1' });
+  await app.register(jobRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import type { AuditEntry } from '../audit/index.ts';
 import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import { type AccessScope, withAccess, withAdministration } from '../governance/index.ts';
+import type { JobRegistry } from '../jobs/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, KeyVerifier } from '../workspaces/index.ts';
 
@@ -11,6 +12,8 @@ import type { Actor, KeyVerifier } from '../workspaces/index.ts';
 export interface ApiDeps {
   db: Kysely<DB>;
   keys: KeyVerifier;
+  /** The backbone's registry (subscribers, scheduled jobs), for `/v1/jobs`; absent: an empty one. */
+  jobs?: JobRegistry;
 }
 
 declare module 'fastify' {
@@ -104,6 +107,19 @@ type Replayable = WriteResult & { replayed: boolean };
  * write, or answers a repeat from the first request's receipt: the stored body when the route keeps
  * no personal data in it, otherwise `reread` of the receipt, under the repeat's own access scope.
  */
+/**
+ * Deletes the workspace's idempotency receipts written before `before` (the retention job; each keyed
+ * write also prunes its workspace's expired receipts first). Answers how many went.
+ */
+export async function pruneIdempotencyReceipts(tx: Tx, workspaceId: string, before: Date): Promise<number> {
+  const result = await tx
+    .deleteFrom('idempotency_keys')
+    .where('workspace_id', '=', workspaceId)
+    .where('created_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 async function claimAndRun(
   tx: Tx,
   actor: Actor,

@@ -76,6 +76,13 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     },
     load: async () => (await import('./recommend.ts')).registerRecommendCommands,
   },
+  {
+    commands: {
+      worker: 'Run the event backbone: dispatch events to subscribers and run the scheduled jobs.',
+      jobs: "The event backbone: the queue's state, dead letters and their retry.",
+    },
+    load: async () => (await import('./jobs.ts')).registerJobCommands,
+  },
 ];
 
 /** The top-level command `argv` (as in `process.argv`) runs, `help <command>` included; none for `--help`. */

@@ -1,3 +1,4 @@
+import { createBackbone, createJobRegistry } from '../backbone.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import { classifyDatabaseError } from '../db/index.ts';
@@ -34,9 +35,28 @@ export async function withDatabase<T>(fn: (database: Database, config: Config) =
   const config = loadConfig();
   const database = await openMigratedDatabase(config);
   try {
-    return await fn(database, config);
+    const result = await fn(database, config);
+    await settleBackbone(database, config);
+    return result;
   } finally {
     await database.close();
+  }
+}
+
+/**
+ * On the embedded database, dispatches the events a command wrote before it exits: no other process
+ * could while the command holds the data directory. On a server they are left to the server's runner or
+ * `cornerstore worker` (so derived data follows within their polling interval). A failure here loses
+ * nothing: the events wait for the next server, worker or command.
+ */
+async function settleBackbone(database: Database, config: Config): Promise<void> {
+  if (database.kind !== 'pglite') return;
+  try {
+    await createBackbone(database, createJobRegistry(config)).dispatcher.drain();
+  } catch (error) {
+    process.stderr.write(
+      `Warning: events were left for the worker (${error instanceof Error ? error.message : String(error)}).\n`,
+    );
   }
 }
 

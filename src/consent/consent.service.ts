@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Tx } from '../db/index.ts';
+import { recordEvents } from '../events/index.ts';
 import { invalid, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { Actor } from '../workspaces/index.ts';
@@ -167,6 +168,7 @@ export async function recordConsent(
     effectiveFrom: effectiveFrom.toISOString(),
     expiresAt: expiresAt?.toISOString() ?? null,
   });
+  await announceConsents(tx, [record]);
   const current = (await repo.listConsentState(tx, actor.workspaceId, [customerId])).get(customerId) ?? [];
   return { record, current };
 }
@@ -223,7 +225,7 @@ export async function recordConsentEvents(
   );
   const missing = events.find((e) => !found.has(e.customerId));
   if (missing) throw customerNotFound(missing.customerId);
-  return repo.appendConsentRecords(
+  const records = await repo.appendConsentRecords(
     tx,
     actor.workspaceId,
     events.map((event) => ({
@@ -240,6 +242,26 @@ export async function recordConsentEvents(
       capturedBy: actor.label,
       effectiveFrom: new Date(event.effectiveFrom).toISOString(),
       expiresAt: event.expiresAt === null ? null : new Date(event.expiresAt).toISOString(),
+    })),
+  );
+  await announceConsents(tx, records);
+  return records;
+}
+
+/** Announces consent records in the transaction that appended them (purpose and status, no evidence). */
+function announceConsents(tx: Tx, records: readonly ConsentRecord[]): Promise<string[]> {
+  return recordEvents(
+    tx,
+    records.map((r) => ({
+      type: 'consent_changed' as const,
+      customerId: r.customerId,
+      payload: {
+        consentRecordId: r.id,
+        customerId: r.customerId,
+        purpose: r.purpose,
+        status: r.status,
+        channel: r.channel,
+      },
     })),
   );
 }

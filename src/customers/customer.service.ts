@@ -1,5 +1,6 @@
 import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
+import { recordEvents } from '../events/index.ts';
 import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { type Actor, getWorkspace } from '../workspaces/index.ts';
@@ -209,6 +210,14 @@ async function insertNewCustomers(
   await repo.recordFieldValues(tx, actor.workspaceId, provenance);
   await repo.upsertContactPoints(tx, actor.workspaceId, contacts);
   await attachIdentityRows(tx, actor, identities);
+  await recordEvents(
+    tx,
+    changes.map((change, i) => ({
+      type: 'customer_created' as const,
+      customerId: idOf(i),
+      payload: { customerId: idOf(i), source: change.source },
+    })),
+  );
   return ids;
 }
 

@@ -1,4 +1,5 @@
 import type { Tx } from '../db/index.ts';
+import { recordEvents } from '../events/index.ts';
 import { type AppError, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { getWorkspace } from '../workspaces/index.ts';
@@ -232,6 +233,22 @@ async function createForContacts(
     toCreate.map((c) => c.customerId),
   );
   await repo.upsertContactPoints(tx, workspaceId, toCreate);
+  await announceCreated(
+    tx,
+    toCreate.map((c) => ({ customerId: c.customerId, source: c.source })),
+  );
+}
+
+/** Announces customers an ingest created from a reference it did not know. */
+function announceCreated(tx: Tx, created: readonly { customerId: string; source: string }[]) {
+  return recordEvents(
+    tx,
+    created.map((c) => ({
+      type: 'customer_created' as const,
+      customerId: c.customerId,
+      payload: { customerId: c.customerId, source: c.source },
+    })),
+  );
 }
 
 /**
@@ -255,6 +272,12 @@ async function createForIdentities(
   );
   const claimed = await repo.claimIdentities(tx, workspaceId, rows);
   const lost = rows.filter((r) => !claimed.has(identityKey(r)));
+  await announceCreated(
+    tx,
+    rows
+      .filter((r) => claimed.has(identityKey(r)))
+      .map((r) => ({ customerId: r.customerId, source: r.source })),
+  );
   for (const row of rows) {
     if (claimed.has(identityKey(row))) {
       owners.set(`identity:${identityKey(row)}`, row.customerId);

@@ -9,7 +9,7 @@ import type { DB } from './schema.ts';
  * whole tables where an index would do. So on the embedded engine this runs at start, after bulk loads
  * and periodically while serving. It changes no row.
  */
-export async function refreshStatistics(database: Database): Promise<void> {
+export async function refreshStatistics(database: Pick<Database, 'db' | 'kind'>): Promise<void> {
   if (database.kind !== 'pglite') return;
   const stale = await findStaleTables(database.db);
   if (stale.length > 0)

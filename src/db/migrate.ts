@@ -21,6 +21,7 @@ import * as m0011 from './migrations/0011_import_attempts.ts';
 import * as m0012 from './migrations/0012_audit_hardening.ts';
 import * as m0014 from './migrations/0014_idempotency_receipts.ts';
 import * as m0015 from './migrations/0015_append_only_state.ts';
+import * as m0016 from './migrations/0016_events.ts';
 import * as m0017 from './migrations/0017_facts.ts';
 import * as m0018 from './migrations/0018_relationships.ts';
 import * as m0019 from './migrations/0019_recommendations.ts';
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_audit_hardening': m0012,
   '0014_idempotency_receipts': m0014,
   '0015_append_only_state': m0015,
+  '0016_events': m0016,
   '0017_facts': m0017,
   '0018_relationships': m0018,
   '0019_recommendations': m0019,

@@ -352,17 +352,6 @@ export interface IdentityDecisionsTable {
   decided_at: Generated<Date>;
 }
 
-/** A domain event written with the change it announces, dispatched later. */
-export interface OutboxEventsTable {
-  workspace_id: string;
-  id: string;
-  type: string;
-  customer_id: string | null;
-  payload: Json<Record<string, unknown>>;
-  created_at: Generated<Date>;
-  dispatched_at: Timestamp | null;
-}
-
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -390,7 +379,6 @@ export interface DB {
   identity_reviews: IdentityReviewsTable;
   identity_resolutions: IdentityResolutionsTable;
   identity_decisions: IdentityDecisionsTable;
-  outbox_events: OutboxEventsTable;
 }
 
 /** A workspace's fitted value model (0006): parameters, calibration and convergence as JSON. */
@@ -649,4 +637,48 @@ export interface RateLimitWindowsTable {
 
 export interface DB {
   rate_limit_windows: RateLimitWindowsTable;
+}
+
+/** A domain event (0016), appended in the transaction of the change it announces, dispatched later. */
+export interface EventsTable {
+  workspace_id: string;
+  id: string;
+  /** Written order: a sequence, so per customer too. */
+  position: Generated<number>;
+  type: string;
+  customer_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  occurred_at: Generated<Date>;
+  dispatched_at: Timestamp | null;
+}
+
+/** A subscriber's failure on one event (0016): retried with backoff, then dead (parked). */
+export interface JobFailuresTable {
+  workspace_id: string;
+  subscriber: string;
+  event_id: string;
+  attempts: number;
+  status: 'retrying' | 'dead';
+  error: string;
+  first_failed_at: Timestamp;
+  last_failed_at: Timestamp;
+  next_attempt_at: Timestamp | null;
+}
+
+/** A scheduled job's lease (0016): which worker runs it until when, and how its last run went. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string | null;
+  leased_until: Timestamp | null;
+  last_started_at: Timestamp | null;
+  last_finished_at: Timestamp | null;
+  last_status: 'running' | 'succeeded' | 'failed' | null;
+  last_error: string | null;
+  runs: Generated<number>;
+}
+
+export interface DB {
+  events: EventsTable;
+  job_failures: JobFailuresTable;
+  job_leases: JobLeasesTable;
 }

@@ -8,7 +8,7 @@ import { getCustomer } from '../customers/index.ts';
 import { getTimeline, type Interaction } from '../interactions/index.ts';
 import { listSegmentsOfCustomer } from '../segments/index.ts';
 import { findValueProfile } from '../value/index.ts';
-import { filterCustomer, filterValue, type GovernedCustomer } from './customers.ts';
+import { addFactsAndRelationship, filterCustomer, filterValue, type GovernedCustomer } from './customers.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
 import { filterInteraction } from './interactions.ts';
 import { PRIVACY_PURPOSES } from './privacy.ts';
@@ -27,7 +27,10 @@ export interface Customer360Privacy {
 
 /** Everything of the agent's screen in one governed read. */
 export interface Customer360 {
-  /** The customer as `readCustomer` gives it (profile, contact points, identities, value), filtered. */
+  /**
+   * The customer as `readCustomer` gives it (profile, contact points, identities, value, allowed facts with
+   * provenance, relationship), filtered.
+   */
   customer: GovernedCustomer;
   /** Consents, intimacy level, restriction and objections; null outside service and legal. */
   privacy: Customer360Privacy | null;
@@ -69,6 +72,7 @@ export async function readCustomer360(scope: AccessScope, customerId: string): P
 
   const profile = await findValueProfile(scope.tx, workspaceId, id);
   if (profile) customer.value = filterValue(profile, gate);
+  await addFactsAndRelationship(scope, gate, subject, customer);
 
   const page = await getTimeline(scope.tx, id, { limit: CUSTOMER_360_INTERACTIONS });
   const interactions: Interaction[] = [];

@@ -138,15 +138,28 @@ export async function readCustomer(scope: AccessScope, id: string): Promise<Gove
     ? await findValueProfile(scope.tx, scope.actor.workspaceId, customer.id)
     : undefined;
   if (profile) governed.value = filterValue(profile, gate);
-  if (gate.open) {
-    const stored = await listCurrentFacts(scope.tx, scope.actor.workspaceId, [customer.id]);
-    governed.facts = filterFacts(scope, gate, subject, stored);
-  }
-  const relationship = await summariseRelationship(scope, gate, customer.id, subject.intimacyLevel);
-  if (relationship) governed.relationship = relationship;
+  await addFactsAndRelationship(scope, gate, subject, governed);
   governed.withheld = gate.withheld;
   auditRead(scope, 'customer.read', [customer.id], gate.used);
   return governed;
+}
+
+/**
+ * The customer's allowed facts (with provenance) and relationship summary, decided by the same gate as
+ * the rest of the read (the customer read and the 360 share this).
+ */
+export async function addFactsAndRelationship(
+  scope: AccessScope,
+  gate: CustomerGate,
+  subject: PrivacySubject,
+  governed: GovernedCustomer,
+): Promise<void> {
+  if (gate.open) {
+    const stored = await listCurrentFacts(scope.tx, scope.actor.workspaceId, [governed.id]);
+    governed.facts = filterFacts(scope, gate, subject, stored);
+  }
+  const relationship = await summariseRelationship(scope, gate, governed.id, subject.intimacyLevel);
+  if (relationship) governed.relationship = relationship;
 }
 
 /** Refuses a filter on a field the purpose may never read: filtering would reveal it. */

@@ -158,6 +158,8 @@ export {
 export {
   /** The access scope of a transaction. */
   type AccessScope,
+  /** Links every workspace's waiting audit events into their chains (the backbone's sweep). */
+  chainAllWorkspaces,
   /** Links audit events a busy moment left waiting into their chains (the server's timer). */
   chainAuditBacklog,
   /** The consent ledger's view of the taxonomy's purposes. */
@@ -168,14 +170,12 @@ export {
   taxonomyOf,
   /** Runs a transaction under an access scope; audit and disclosures are appended before commit. */
   withAccess,
+  /** Runs a function under an access scope inside a workspace transaction already open (subscribers). */
+  withAccessInTransaction,
   /** Runs a change of configuration or access (settings, keys) with its audit events in one transaction. */
   withAdministration,
 } from './scope.ts';
 export {
-  /** Keeps value profiles and segment memberships current after an ingest. */
-  applyIngestToValueAndSegments,
-  /** Recomputes value profiles and segment memberships of customers merges or unmerges changed. */
-  applyMergesToValueAndSegments,
   /** Counts a saved segment's members the purpose may process; audited. */
   countSegmentGoverned,
   /** Saves a segment after checking its fields against the purpose. */
@@ -196,6 +196,8 @@ export {
   previewSegmentGoverned,
   /** The value job: refits every workspace's model and profiles and refreshes its segments. */
   refitValueOfWorkspaces,
+  /** The value and segment subscriber: profiles and memberships after ingest and merges, off their transactions. */
+  refreshValueAndSegmentsForEvents,
   /** Refits one workspace's value model and profiles. */
   runValueRefit,
   /** What one workspace's refit did. */

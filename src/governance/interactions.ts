@@ -15,7 +15,6 @@ import { checkConsentEvent, isConsentEvent, recordIngestedConsents } from './con
 import { type CapturedFact, captureFactsFromIngest } from './facts.ts';
 import { CustomerGate, type Withheld } from './gate.ts';
 import { type AccessScope, purposeRules } from './scope.ts';
-import { applyIngestToValueAndSegments } from './segments.ts';
 
 /** Interactions read under an access scope: each decided by its type and fields, every read audited. */
 
@@ -149,7 +148,6 @@ export async function ingestGoverned(
   await recordIngestedConsents(scope, consents, results, rules);
   // Stated preferences, declared life events and staff notes become facts in the same transaction.
   const facts = await captureFactsFromIngest(scope, items, results);
-  await applyIngestToValueAndSegments(scope, items, results);
   const withFacts: (IngestResult & { fact?: CapturedFact })[] =
     facts.size === 0
       ? results

@@ -20,7 +20,7 @@ import {
   type Taxonomy,
 } from '../policy/index.ts';
 import { AppError, forbidden, invalid } from '../shared/errors.ts';
-import { type Actor, getWorkspaceForAccess, type Workspace } from '../workspaces/index.ts';
+import { type Actor, getWorkspaceForAccess, listWorkspaces, type Workspace } from '../workspaces/index.ts';
 
 /**
  * The access scope of one transaction: who acts, for which purpose, under which workspace taxonomy,
@@ -158,60 +158,9 @@ async function runWithAccess<T>(
     db,
     actor.workspaceId,
     async (tx) => {
-      const now = options.now ?? new Date();
-      const workspace = await getWorkspaceForAccess(tx, actor.workspaceId);
-      const taxonomy = taxonomyOf(workspace);
-      const purpose =
-        options.purpose ?? (options.mode === 'write' ? defaultWritePurpose(actor, taxonomy) : undefined);
-      if (purpose === undefined) throw purposeRequired();
-      assertPurposeAllowed(taxonomy, actor, purpose);
-      const audits: AuditEntry[] = [];
-      const disclosures: (Omit<DisclosureEntry, 'recipientId'> & { recipientId: string | null })[] = [];
-      const lawfulBasis = taxonomy.purposes.get(purpose)?.lawfulBasis ?? 'unknown';
-      const scope: AccessScope = {
-        tx,
-        actor,
-        purpose,
-        requestId: options.requestId,
-        workspace,
-        taxonomy,
-        access: compileAccess(taxonomy, actor, purpose, now),
-        now,
-        audit: (entry) => {
-          audits.push(entry);
-        },
-        disclose: (customerIds, fields, recipientId) => {
-          if (recipientId === undefined && actor.role !== 'integration') return;
-          for (const customerId of new Set(customerIds)) {
-            disclosures.push({
-              customerId,
-              recipientId: recipientId ?? null,
-              fields,
-              purpose,
-              lawfulBasis,
-              requestId: options.requestId,
-            });
-          }
-        },
-      };
-      const result = await fn(scope);
-      if (disclosures.length > 0) {
-        const own = disclosures.some((d) => d.recipientId === null) ? await recipientForKey(tx, actor) : null;
-        await recordDisclosures(
-          tx,
-          actor.workspaceId,
-          disclosures.map((d) => ({ ...d, recipientId: d.recipientId ?? own?.id ?? '' })),
-        );
-      }
-      await recordAuditEvents(
-        tx,
-        actor.workspaceId,
-        { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
-        withClientRequestId(audits, options.clientRequestId),
-        now,
-      );
-      audited = audits.length > 0;
-      return result;
+      const { value, audits } = await runInScope(tx, actor, options, fn);
+      audited = audits > 0;
+      return value;
     },
     { ...(options.isolation ? { isolation: options.isolation } : {}), deadline: options.deadline },
   );
@@ -220,6 +169,93 @@ async function runWithAccess<T>(
     else await chainAfterCommit(db, actor.workspaceId);
   }
   return result;
+}
+
+/**
+ * Runs `fn` under an access scope inside a workspace transaction the caller already holds (a
+ * subscriber of the event backbone, whose transaction the dispatcher opened): the same purpose check,
+ * decision, audit events and disclosures as `withAccess`, appended at the end of that transaction. The
+ * audit events are chained by the backbone's chaining job.
+ */
+export async function withAccessInTransaction<T>(
+  tx: Tx,
+  actor: Actor,
+  options: { purpose: string; now?: Date },
+  fn: (scope: AccessScope) => Promise<T>,
+): Promise<T> {
+  const { value } = await runInScope(
+    tx,
+    actor,
+    {
+      purpose: options.purpose,
+      requestId: null,
+      mode: 'write',
+      ...(options.now ? { now: options.now } : {}),
+    },
+    fn,
+  );
+  return value;
+}
+
+async function runInScope<T>(
+  tx: Tx,
+  actor: Actor,
+  options: ScopeOptions,
+  fn: (scope: AccessScope) => Promise<T>,
+): Promise<{ value: T; audits: number }> {
+  const now = options.now ?? new Date();
+  const workspace = await getWorkspaceForAccess(tx, actor.workspaceId);
+  const taxonomy = taxonomyOf(workspace);
+  const purpose =
+    options.purpose ?? (options.mode === 'write' ? defaultWritePurpose(actor, taxonomy) : undefined);
+  if (purpose === undefined) throw purposeRequired();
+  assertPurposeAllowed(taxonomy, actor, purpose);
+  const audits: AuditEntry[] = [];
+  const disclosures: (Omit<DisclosureEntry, 'recipientId'> & { recipientId: string | null })[] = [];
+  const lawfulBasis = taxonomy.purposes.get(purpose)?.lawfulBasis ?? 'unknown';
+  const scope: AccessScope = {
+    tx,
+    actor,
+    purpose,
+    requestId: options.requestId,
+    workspace,
+    taxonomy,
+    access: compileAccess(taxonomy, actor, purpose, now),
+    now,
+    audit: (entry) => {
+      audits.push(entry);
+    },
+    disclose: (customerIds, fields, recipientId) => {
+      if (recipientId === undefined && actor.role !== 'integration') return;
+      for (const customerId of new Set(customerIds)) {
+        disclosures.push({
+          customerId,
+          recipientId: recipientId ?? null,
+          fields,
+          purpose,
+          lawfulBasis,
+          requestId: options.requestId,
+        });
+      }
+    },
+  };
+  const value = await fn(scope);
+  if (disclosures.length > 0) {
+    const own = disclosures.some((d) => d.recipientId === null) ? await recipientForKey(tx, actor) : null;
+    await recordDisclosures(
+      tx,
+      actor.workspaceId,
+      disclosures.map((d) => ({ ...d, recipientId: d.recipientId ?? own?.id ?? '' })),
+    );
+  }
+  await recordAuditEvents(
+    tx,
+    actor.workspaceId,
+    { actor: { keyId: actor.keyId, role: actor.role, label: actor.label }, requestId: options.requestId },
+    withClientRequestId(audits, options.clientRequestId),
+    now,
+  );
+  return { value, audits: audits.length };
 }
 
 /**
@@ -308,6 +344,16 @@ async function checkpointNowAndThen(db: Kysely<DB>, workspaceId: string): Promis
   if (now - (lastCheckpoint.get(workspaceId) ?? Number.NEGATIVE_INFINITY) < CHECKPOINT_EVERY_MS) return;
   lastCheckpoint.set(workspaceId, now);
   await recordCheckpoint(db, workspaceId, getAuditKeys(db), new Date(now));
+}
+
+/**
+ * Chains the waiting audit events of every workspace, whichever process recorded them (a request of
+ * another process, a subscriber of the backbone): the sweep the backbone runs in one worker at a time.
+ */
+export async function chainAllWorkspaces(db: Kysely<DB>): Promise<number> {
+  const backlog = backlogOf(db);
+  for (const workspace of await listWorkspaces(db)) backlog.add(workspace.id);
+  return chainAuditBacklog(db);
 }
 
 /**

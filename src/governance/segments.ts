@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
-import type { DB } from '../db/index.ts';
-import type { IngestResult } from '../interactions/index.ts';
+import type { DB, Tx } from '../db/index.ts';
+import type { DomainEvent } from '../events/index.ts';
 import { recomputeRelationships } from '../relationships/index.ts';
 import {
   assertReadable,
@@ -31,7 +31,7 @@ import {
 } from '../value/index.ts';
 import { listWorkspaces, operatorActor, type Workspace } from '../workspaces/index.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
-import { type AccessScope, withAccess } from './scope.ts';
+import { type AccessScope, withAccess, withAccessInTransaction } from './scope.ts';
 
 /**
  * Segments and value under an access scope. Every read is live SQL that carries the subject condition
@@ -255,46 +255,43 @@ export async function runValueRefit(
 }
 
 /**
- * After an ingest: the value profiles of customers who got a purchase or a return are recomputed with
- * the stored model, and every customer written for is re-evaluated for the segments events can change.
- * Both are no-ops costing one indexed lookup when there is no model or no such segment.
+ * The value and segment subscriber's work on a batch of committed events (after ingest and merges, off
+ * their transactions): the value profiles of customers who got a purchase or a return, and of both
+ * sides of a merge or unmerge, are recomputed with the stored model (no refit); every customer an
+ * event names is re-evaluated for the segments events can change (merged customers leave them). Runs
+ * under an analytics scope in the dispatcher's transaction. Recomputing from the current rows, it
+ * yields the same state however often it runs on the same events.
  */
-export async function applyIngestToValueAndSegments(
-  scope: AccessScope,
-  items: readonly unknown[],
-  results: readonly IngestResult[],
+export async function refreshValueAndSegmentsForEvents(
+  tx: Tx,
+  workspaceId: string,
+  events: readonly DomainEvent[],
+  subscriber: string,
 ): Promise<void> {
-  const written = new Set<string>();
   const purchasers = new Set<string>();
-  for (const r of results) {
-    if (r.status !== 'created' || !r.customerId) continue;
-    written.add(r.customerId);
-    const type = (items[r.index] as { type?: unknown } | null | undefined)?.type;
-    if (type === 'purchase' || type === 'return') purchasers.add(r.customerId);
+  const touched = new Set<string>();
+  for (const event of events) {
+    const p = event.payload;
+    if (event.type === 'interaction_recorded' && typeof p.customerId === 'string') {
+      touched.add(p.customerId);
+      if (p.interactionType === 'purchase' || p.interactionType === 'return') purchasers.add(p.customerId);
+    } else if (event.type === 'customers_merged' || event.type === 'customer_unmerged') {
+      for (const id of [p.survivorId, p.absorbedId]) {
+        if (typeof id !== 'string') continue;
+        touched.add(id);
+        purchasers.add(id);
+      }
+    }
   }
-  if (written.size === 0) return;
-  const workspaceId = scope.actor.workspaceId;
-  if (purchasers.size > 0)
-    await updateProfilesForCustomers(scope.tx, workspaceId, [...purchasers], valueClockOf(scope));
-  await refreshSegmentsForCustomers(scope.tx, workspaceId, [...written], scope.taxonomy, scope.now);
-}
-
-/**
- * After merges or unmerges moved interactions between customers: their value profiles are recomputed
- * with the stored model, their relationships recomputed (a merged customer's profile is removed) and
- * their segment memberships re-evaluated (merged customers leave segments).
- */
-export async function applyMergesToValueAndSegments(
-  scope: AccessScope,
-  customerIds: readonly string[],
-): Promise<void> {
-  const ids = [...new Set(customerIds)];
-  if (ids.length === 0) return;
-  const workspaceId = scope.actor.workspaceId;
-  await updateProfilesForCustomers(scope.tx, workspaceId, ids, valueClockOf(scope));
-  // Before segments, which may filter on the archetype.
-  await recomputeRelationships(scope.tx, workspaceId, ids, scope.now);
-  await refreshSegmentsForCustomers(scope.tx, workspaceId, ids, scope.taxonomy, scope.now);
+  if (touched.size === 0) return;
+  const actor = { ...operatorActor(workspaceId), label: `job:${subscriber}` };
+  await withAccessInTransaction(tx, actor, { purpose: 'analytics' }, async (scope) => {
+    if (purchasers.size > 0)
+      await updateProfilesForCustomers(tx, workspaceId, [...purchasers], valueClockOf(scope));
+    // Before segments, which may filter on the archetype; a merged-away customer's profile is removed.
+    await recomputeRelationships(tx, workspaceId, [...touched], scope.now);
+    await refreshSegmentsForCustomers(tx, workspaceId, [...touched], scope.taxonomy, scope.now);
+  });
 }
 
 /** One workspace's value job, as the scheduler and the command line run it. */

@@ -5,7 +5,7 @@ import type { ConsentStateImage, DecisionLabel, MergedField } from './merge.ts';
 
 /**
  * All SQL of identity resolution in the database: the records the engine compares, merges and their
- * before-images, unmerges, the review queue, decisions and the outbox. Merges write the tables of
+ * before-images, unmerges, the review queue, decisions. Merges write the tables of
  * customers (golden fields, provenance, identities, contact points), interactions and the consent
  * projection, because moving a person's data between customers is what a merge is; the ledgers
  * (consent records, intimacy and privacy-flag changes, disclosures, audit) are never rewritten.
@@ -1104,27 +1104,4 @@ export async function listDecisionLabels(tx: Tx, workspaceId: string): Promise<D
     levels: r.levels,
     decidedAt: r.decided_at,
   }));
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Outbox
-// ---------------------------------------------------------------------------------------------------------
-
-/** Appends a domain event to the outbox, in the caller's transaction. */
-export async function appendOutboxEvent(
-  tx: Tx,
-  workspaceId: string,
-  event: { id: string; type: string; customerId: string | null; payload: Record<string, unknown> },
-): Promise<void> {
-  await tx
-    .insertInto('outbox_events')
-    .values({
-      workspace_id: workspaceId,
-      id: event.id,
-      type: event.type,
-      customer_id: event.customerId,
-      payload: JSON.stringify(event.payload),
-      dispatched_at: null,
-    })
-    .execute();
 }

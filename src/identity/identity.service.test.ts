@@ -393,7 +393,7 @@ describe(`identity merges in the database (${ENGINE})`, () => {
     await inScope(ws, (scope) => unmergeCustomers(scope, first.id));
   });
 
-  it('rectifies a name with provenance and a name_corrected outbox event in the same transaction', async () => {
+  it('rectifies a name with provenance and a name_corrected event in the same transaction', async () => {
     const ws = await createTestWorkspace(fixture.database);
     const id = await inScope(
       ws,
@@ -405,7 +405,10 @@ describe(`identity merges in the database (${ENGINE})`, () => {
         async (tx) =>
           (
             await sql<{ type: string; customer_id: string; payload: Record<string, unknown> }>`
-            SELECT type, customer_id, payload FROM outbox_events WHERE customer_id = ${id}`.execute(tx)
+            SELECT type, customer_id, payload FROM events
+             WHERE customer_id = ${id} AND type IN ('name_corrected', 'field_rectified') ORDER BY position`.execute(
+              tx,
+            )
           ).rows,
       );
 
@@ -432,7 +435,7 @@ describe(`identity merges in the database (${ENGINE})`, () => {
       {
         type: 'name_corrected',
         customer_id: id,
-        payload: expect.objectContaining({ field: 'givenName', reason: 'misspelled at the counter' }),
+        payload: expect.objectContaining({ field: 'givenName', source: 'rectification' }),
       },
     ]);
     const lang = await inScope(ws, (scope) => rectifyField(scope, id, 'language', 'es', 'asked in Spanish'));

@@ -8,11 +8,8 @@ import {
   getCustomer,
   updateCustomer,
 } from '../customers/index.ts';
-import {
-  type AccessScope,
-  applyMergesToValueAndSegments,
-  GOVERNMENT_ID_SOURCE_PREFIX,
-} from '../governance/index.ts';
+import { recordEvent } from '../events/index.ts';
+import { type AccessScope, GOVERNMENT_ID_SOURCE_PREFIX } from '../governance/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -319,8 +316,7 @@ async function performMerge(
     beforeImage: before as unknown as Record<string, unknown>,
     mergedBy: scope.actor.label,
   });
-  await repo.appendOutboxEvent(tx, ws, {
-    id: newId(),
+  await recordEvent(tx, {
     type: 'customers_merged',
     customerId: survivorId,
     payload: { mergeId: id, survivorId, absorbedId, origin: options.origin },
@@ -378,7 +374,6 @@ export async function mergeCustomers(
     probability: null,
   });
   await recordLabel(scope, s, a, 'match', { origin: 'merge', mergeId: summary.id });
-  await applyMergesToValueAndSegments(scope, [s, a]);
   return summary;
 }
 
@@ -546,9 +541,8 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
   };
   const unmergedAt = await repo.markUnmerged(tx, ws, merge.id, scope.actor.label, report);
   await recordLabel(scope, survivorId, absorbedId, 'non_match', { origin: 'unmerge', mergeId: merge.id });
-  await repo.appendOutboxEvent(tx, ws, {
-    id: newId(),
-    type: 'customers_unmerged',
+  await recordEvent(tx, {
+    type: 'customer_unmerged',
     customerId: survivorId,
     payload: { mergeId: merge.id, survivorId, absorbedId },
   });
@@ -559,7 +553,6 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
     fields: ['identities', 'contactPoints', 'interactions', 'consents', ...MERGED_FIELDS],
     details: { mergeId: merge.id },
   });
-  await applyMergesToValueAndSegments(scope, [survivorId, absorbedId]);
   return {
     mergeId: merge.id,
     survivorId,
@@ -891,10 +884,6 @@ export async function resolveWorkspace(
     queued: summary.queued,
     resolvedBy: scope.actor.label,
   });
-  await applyMergesToValueAndSegments(
-    scope,
-    summary.merges.flatMap((m) => [m.survivorId, m.absorbedId]),
-  );
   const finished = performance.now();
   summary.milliseconds.writing = Math.round(finished - resolved);
   summary.milliseconds.total = Math.round(finished - started);
@@ -1033,7 +1022,6 @@ export async function decideReview(
     fields: ['identityMatch'],
     details: { reviewId: review.id, decision },
   });
-  if (merge) await applyMergesToValueAndSegments(scope, [review.customerA, review.customerB]);
   return { review: decided, merge };
 }
 
@@ -1063,7 +1051,7 @@ export function isRectifiableField(field: string): field is GoldenField {
 /**
  * Corrects one golden-record field (SPEC §5.4, §5.5): the value is written through the customers
  * domain with provenance (source `rectification`, captured by the actor) and a `name_corrected` (name
- * fields) or `field_rectified` event is appended to the outbox in the same transaction, for the
+ * fields) or `field_rectified` event is recorded (events/) in the same transaction, for the
  * recipients of the field to be told. The event names the field and the reason, not the value: its
  * dispatcher reads the current value, so an erasure in between sends nothing stale. A value equal to
  * the current one changes nothing and emits nothing.
@@ -1095,20 +1083,20 @@ export async function rectifyField(
   if (after[field] === before[field]) {
     return { outcome: 'unchanged', customerId: after.id, field, value: after[field], event: null };
   }
-  const event = { id: newId(), type: NAME_FIELDS.has(field) ? 'name_corrected' : 'field_rectified' } as const;
-  await repo.appendOutboxEvent(tx, actor.workspaceId, {
-    id: event.id,
-    type: event.type,
+  const type = NAME_FIELDS.has(field) ? ('name_corrected' as const) : ('field_rectified' as const);
+  // The reason is free text a person wrote: it stays in the provenance and the audit, not in the event.
+  const eventId = await recordEvent(tx, {
+    type,
     customerId: after.id,
     payload: {
       customerId: after.id,
       field,
-      reason: trimmed,
       source: 'rectification',
       rectifiedBy: actor.label,
       rectifiedAt: scope.now.toISOString(),
     },
   });
+  const event = { id: eventId, type };
   scope.audit({
     action: 'customer.rectify',
     purpose: scope.purpose,

@@ -10,8 +10,8 @@
  * customer and source system, idempotently: automatic merges above
  * the upper threshold, a review queue between the thresholds with recorded decisions that override and
  * teach the model, exact merge and unmerge with survivorship per field and most-restrictive consent,
- * and rectification with its outbox event. It owns `identity_merges`, `identity_reviews`,
- * `identity_decisions`, `identity_resolutions` and `outbox_events`; a merge writes customers' rows, identities, contact points,
+ * and rectification, each announced by an event (events/) in the same transaction. It owns
+ * `identity_merges`, `identity_reviews`, `identity_decisions` and `identity_resolutions`; a merge writes customers' rows, identities, contact points,
  * field values, interactions' customer and the consent projection, never a ledger. It must not read the
  * environment, import adapters or open transactions (every use-case runs in the caller's access scope),
  * and it never holds a government identifier in clear (readers hash it with the caller's key at once).
@@ -176,7 +176,7 @@ export {
   type ReviewDecision,
   /** A page of the review queue. */
   type ReviewPage,
-  /** Corrects a golden-record field with provenance and a name_corrected / field_rectified outbox event. */
+  /** Corrects a golden-record field with provenance and a name_corrected / field_rectified event. */
   rectifyField,
   /** Resolves the workspace's customers: automatic merges, the review band queued, decisions obeyed. */
   resolveWorkspace,

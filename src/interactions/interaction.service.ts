@@ -1,5 +1,6 @@
 import { type ResolvedRef, resolveCustomerRefs } from '../customers/index.ts';
 import type { Tx } from '../db/index.ts';
+import { recordEvents } from '../events/index.ts';
 import { AppError, type FieldProblem, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { type Actor, getWorkspace, type WorkspaceSettings } from '../workspaces/index.ts';
@@ -204,6 +205,22 @@ export async function ingestInteractions(
     input: l.input,
   }));
   const inserted = await repo.insertInteractions(tx, actor.workspaceId, rows);
+  // Announced in the same transaction: subscribers (value, segments, facts) react after it commits.
+  await recordEvents(
+    tx,
+    rows
+      .filter((r) => inserted.has(r.id))
+      .map((r) => ({
+        type: 'interaction_recorded' as const,
+        customerId: r.customerId,
+        payload: {
+          interactionId: r.id,
+          customerId: r.customerId,
+          interactionType: r.input.type,
+          source: r.input.source,
+        },
+      })),
+  );
   const conflicting = rows.filter((r) => !inserted.has(r.id));
   const originals = new Map<string, repo.StoredKey>();
   for (const stored of await repo.findByKeys(

@@ -63,6 +63,7 @@ const PERMISSION_ACTS = {
   'value.refit': 'refit the value model',
   'relationships.configure': 'set the relationship rule table or recompute relationships',
   'recommendations.train': 'train the recommendation model',
+  'jobs.manage': "see the event backbone's queue and dead letters, and retry them",
 } as const;
 export type Permission = keyof typeof PERMISSION_ACTS;
 /** Every permission, in the table's order. */

@@ -26,6 +26,8 @@ export {
   enableWebhook,
   /** The subscriber: one delivery per webhook whose purposes and filter allow the event. */
   enqueueWebhookDeliveries,
+  /** The subscriber's batch form (endpoints read once per batch). */
+  enqueueWebhookDeliveriesForEvents,
   /** Deletes finished deliveries and their attempts after the retention period. */
   pruneWebhookLogs,
   /** A recipient with its webhook endpoint. */

@@ -253,8 +253,35 @@ export async function enqueueWebhookDeliveries(
   event: WebhookEvent,
   options: { now?: Date } = {},
 ): Promise<number> {
+  return enqueueFor(tx, event, await repo.listActiveEndpoints(tx, event.workspaceId), options);
+}
+
+/**
+ * The subscriber's batch form: the workspace's active endpoints are read once, so a batch of events in a
+ * workspace without webhooks costs one indexed lookup, not one per event.
+ */
+export async function enqueueWebhookDeliveriesForEvents(
+  tx: Tx,
+  events: readonly WebhookEvent[],
+  options: { now?: Date } = {},
+): Promise<number> {
+  const workspaceId = events[0]?.workspaceId;
+  if (workspaceId === undefined) return 0;
+  const endpoints = await repo.listActiveEndpoints(tx, workspaceId);
+  if (endpoints.length === 0) return 0;
+  let enqueued = 0;
+  for (const event of events) enqueued += await enqueueFor(tx, event, endpoints, options);
+  return enqueued;
+}
+
+async function enqueueFor(
+  tx: Tx,
+  event: WebhookEvent,
+  endpoints: Awaited<ReturnType<typeof repo.listActiveEndpoints>>,
+  options: { now?: Date },
+): Promise<number> {
   const workspaceId = event.workspaceId;
-  const candidates = (await repo.listActiveEndpoints(tx, workspaceId)).flatMap((endpoint) => {
+  const candidates = endpoints.flatMap((endpoint) => {
     const purpose = computeDeliveryPurpose(event.type, endpoint.purposes, endpoint.events);
     return purpose === undefined ? [] : [{ ...endpoint, purpose }];
   });

@@ -60,14 +60,10 @@ export const WEBHOOK_EVENT_PURPOSES: Readonly<Record<string, readonly string[]>>
   field_rectified: ALL_PURPOSES,
   name_corrected: ALL_PURPOSES,
   customers_merged: ALL_PURPOSES,
-  customers_unmerged: ALL_PURPOSES,
-  customer_erased: ALL_PURPOSES,
-  processing_restricted: ALL_PURPOSES,
+  customer_unmerged: ALL_PURPOSES,
   consent_changed: ['service', 'marketing', 'personalization', 'legal'],
   customer_created: ['service', 'billing', 'fulfilment', 'personalization', 'marketing', 'analytics'],
-  customer_updated: ['service', 'billing', 'fulfilment', 'personalization', 'marketing', 'analytics'],
   interaction_recorded: ['service', 'billing', 'fulfilment', 'personalization', 'analytics'],
-  purchase_recorded: ['service', 'billing', 'fulfilment', 'personalization', 'analytics'],
 };
 
 /**

@@ -209,7 +209,7 @@ export function identityRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           summary: 'Correct a golden-record field (rectification).',
           description:
             'Writes the value with provenance (source rectification) and, in the same transaction, a ' +
-            'name_corrected (name fields) or field_rectified event to the outbox, so the correction travels to ' +
+            'name_corrected (name fields) or field_rectified event (dispatched to subscribers after commit), so the correction travels to ' +
             'every recipient of the field. A value equal to the current one changes nothing. Audited.',
           params: IdParams,
           querystring: PurposeQuery,

@@ -1,0 +1,216 @@
+import { pruneIdempotencyReceipts } from './api/context.ts';
+import type { Config } from './config.ts';
+import { type Database, inWorkspace, refreshStatistics, type Tx } from './db/index.ts';
+import { pruneDispatchedEvents } from './events/index.ts';
+import {
+  chainAllWorkspaces,
+  deriveAllFacts,
+  deriveFactsForCustomers,
+  maintainFacts,
+  recomputeRelationshipsOfWorkspaces,
+  refitValueOfWorkspaces,
+  refreshValueAndSegmentsForEvents,
+  trainRecommendationsOfWorkspaces,
+} from './governance/index.ts';
+import {
+  Dispatcher,
+  type DispatcherOptions,
+  JobRegistry,
+  pruneDeadLetters,
+  Runner,
+  type RunnerLog,
+  Scheduler,
+  type Subscriber,
+} from './jobs/index.ts';
+import { deliverDueWebhooks, enqueueWebhookDeliveriesForEvents, pruneWebhookLogs } from './webhooks/index.ts';
+import { listWorkspaces } from './workspaces/index.ts';
+
+/**
+ * The event backbone's wiring, shared by the composition roots (server, worker, commands, tests): which
+ * subscribers react to events, which jobs run on a schedule, what is pruned when. A module that reacts
+ * to events adds one line here: `.subscribe(mySubscriber)`; a periodic task `.schedule({ name, everyMs,
+ * run })`; something that only grows `.retain({ name, keepMs, prune })`.
+ */
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Value profiles and segment memberships after ingest and merges, off the writers' transactions. */
+export const valueAndSegmentsSubscriber: Subscriber = {
+  name: 'value-and-segments',
+  purpose: 'analytics',
+  events: ['interaction_recorded', 'customers_merged', 'customer_unmerged'],
+  handle(tx, event) {
+    return refreshValueAndSegmentsForEvents(tx, event.workspaceId, [event], this.name);
+  },
+  async handleBatch(tx, events) {
+    const workspaceId = events[0]?.workspaceId;
+    if (workspaceId !== undefined) await refreshValueAndSegmentsForEvents(tx, workspaceId, events, this.name);
+  },
+};
+
+/** Facts derived from behaviour, recomputed for the customers whose interactions arrived. */
+export const factsSubscriber: Subscriber = {
+  name: 'facts',
+  purpose: 'analytics',
+  events: ['interaction_recorded', 'customers_merged', 'customer_unmerged'],
+  async handle(tx, event) {
+    if (event.customerId !== null) await deriveFactsForCustomers(tx, event.workspaceId, [event.customerId]);
+  },
+  async handleBatch(tx, events) {
+    const workspaceId = events[0]?.workspaceId;
+    const ids = [...new Set(events.flatMap((e) => (e.customerId === null ? [] : [e.customerId])))];
+    if (workspaceId !== undefined && ids.length > 0) await deriveFactsForCustomers(tx, workspaceId, ids);
+  },
+};
+
+/** One webhook delivery per endpoint whose purposes and filter allow the event (sent by `webhook-delivery`). */
+export const webhooksSubscriber: Subscriber = {
+  name: 'webhooks',
+  purpose: 'legal',
+  events: [
+    'customer_created',
+    'interaction_recorded',
+    'consent_changed',
+    'customers_merged',
+    'customer_unmerged',
+    'field_rectified',
+    'name_corrected',
+  ],
+  async handle(tx, event) {
+    await enqueueWebhookDeliveriesForEvents(tx, [event]);
+  },
+  async handleBatch(tx, events) {
+    await enqueueWebhookDeliveriesForEvents(tx, events);
+  },
+};
+
+/** What the backbone needs from the configuration. */
+export type BackboneConfig = Pick<Config, 'valueRefitMinutes' | 'eventRetentionDays'>;
+
+/** The installation's subscribers, scheduled jobs and retention rules. */
+export function createJobRegistry(config: BackboneConfig): JobRegistry {
+  const registry = new JobRegistry()
+    .subscribe(valueAndSegmentsSubscriber)
+    .subscribe(factsSubscriber)
+    .subscribe(webhooksSubscriber)
+    // Due webhook deliveries, signed and sent with no transaction open during the requests.
+    .schedule({
+      name: 'webhook-delivery',
+      everyMs: 1_000,
+      run: ({ db, now }) => deliverDueWebhooks(db, { now }),
+    })
+    .schedule({
+      name: 'webhook-retention',
+      everyMs: 60 * MINUTE,
+      run: ({ db, now }) => pruneWebhookLogs(db, { now }),
+    })
+    // Facts: expiry and the purge of facts a lowered intimacy level hid past the grace period (hourly),
+    // and the full derivation from behaviour (nightly; arrivals are handled by the subscriber).
+    .schedule({
+      name: 'facts-maintenance',
+      everyMs: 60 * MINUTE,
+      run: ({ db, now }) => eachWorkspace(db, (tx, id) => maintainFacts(tx, id, now)),
+    })
+    .schedule({
+      name: 'facts-derivation',
+      everyMs: DAY,
+      leaseMs: 2 * 60 * MINUTE,
+      run: ({ db }) => eachWorkspace(db, (tx, id) => deriveAllFacts(tx, id)),
+    })
+    // Relationships move with time (decay, hysteresis by days) as well as with events: a daily full pass.
+    .schedule({
+      name: 'relationships',
+      everyMs: DAY,
+      leaseMs: 2 * 60 * MINUTE,
+      run: async ({ db, now }) => (await recomputeRelationshipsOfWorkspaces(db, [], { now })).length,
+    })
+    // Recommendations are retrained daily (reading, then training in a worker thread, then writing).
+    .schedule({
+      name: 'recommendations',
+      everyMs: DAY,
+      leaseMs: 2 * 60 * MINUTE,
+      run: async ({ db }) => (await trainRecommendationsOfWorkspaces(db)).length,
+    })
+    // Every workspace's waiting audit events, whoever recorded them (another process's requests, a
+    // subscriber), in one worker every 10 s. The HTTP app still links its own requests' events five
+    // times a second (api/app.ts): only that process knows which workspaces it deferred.
+    .schedule({ name: 'audit-chain', everyMs: 10_000, run: ({ db }) => chainAllWorkspaces(db) })
+    // The embedded engine runs no autovacuum: planner statistics are refreshed here.
+    .schedule({
+      name: 'statistics',
+      everyMs: 10 * MINUTE,
+      run: ({ db, kind }) => refreshStatistics({ db, kind }),
+    })
+    .retain({ name: 'events', keepMs: config.eventRetentionDays * DAY, prune: pruneDispatchedEvents })
+    .retain({ name: 'dead letters', keepMs: 30 * DAY, prune: pruneDeadLetters })
+    .retain({ name: 'idempotency receipts', keepMs: DAY, prune: pruneIdempotencyReceipts })
+    .schedule({
+      name: 'retention',
+      everyMs: 60 * MINUTE,
+      run: async ({ db, now }) => {
+        const pruned: Record<string, number> = {};
+        for (const rule of registry.retention) {
+          const before = new Date(now.getTime() - rule.keepMs);
+          const byWorkspace = await eachWorkspace(db, (tx, id) => rule.prune(tx, id, before));
+          pruned[rule.name] = Object.values(byWorkspace).reduce((sum, n) => sum + n, 0);
+        }
+        return pruned;
+      },
+    });
+  if (config.valueRefitMinutes > 0) {
+    // Refit every workspace's model and profiles and refresh its segments (time windows move without
+    // events). The lease outlasts the longest refit so no second worker starts one meanwhile.
+    registry.schedule({
+      name: 'value-refit',
+      everyMs: config.valueRefitMinutes * MINUTE,
+      leaseMs: Math.max(config.valueRefitMinutes * MINUTE, 2 * 60 * MINUTE),
+      run: async ({ db }) => (await refitValueOfWorkspaces(db)).length,
+    });
+  }
+  return registry;
+}
+
+/** Runs `fn` in each workspace's own transaction; answers what each returned, by workspace id. */
+async function eachWorkspace<T>(
+  db: Database['db'],
+  fn: (tx: Tx, workspaceId: string) => Promise<T>,
+): Promise<Record<string, T>> {
+  const out: Record<string, T> = {};
+  for (const workspace of await listWorkspaces(db)) {
+    out[workspace.id] = await inWorkspace(db, workspace.id, (tx) => fn(tx, workspace.id));
+  }
+  return out;
+}
+
+/** A running backbone: its registry, dispatcher, scheduler and runner. */
+export interface Backbone {
+  registry: JobRegistry;
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  runner: Runner;
+}
+
+/**
+ * Builds the backbone over a database (not started): `runner.start()` runs it, `dispatcher.drain()`
+ * settles it synchronously (tests, commands).
+ */
+export function createBackbone(
+  database: Database,
+  registry: JobRegistry,
+  options: {
+    dispatchLoops?: number;
+    scheduled?: boolean;
+    log?: RunnerLog;
+    dispatcher?: DispatcherOptions;
+  } = {},
+): Backbone {
+  const dispatcher = new Dispatcher(database.db, registry, options.dispatcher);
+  const scheduler = new Scheduler(database.db, database.kind, registry);
+  const runner = new Runner(dispatcher, scheduler, {
+    ...(options.dispatchLoops === undefined ? {} : { dispatchLoops: options.dispatchLoops }),
+    ...(options.scheduled === undefined ? {} : { scheduled: options.scheduled }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  return { registry, dispatcher, scheduler, runner };
+}
