@@ -400,11 +400,14 @@ describe(`facts over HTTP (${ENGINE})`, () => {
     }));
     const ingest = await call('POST', '/v1/interactions', bearer(ws.apiKey), { interactions: purchases });
     expect(ingest.statusCode, ingest.body).toBeLessThan(300);
+    // The backbone's facts subscriber derived them when the ingest's events were dispatched (the test app
+    // settles events before it answers); deriving again by hand finds nothing new.
     const outcome = await inTestWorkspace(t.database, ws, (tx) =>
       deriveFactsForCustomers(tx, ws.workspace.id, [id]),
     );
-    expect(outcome.created).toBeGreaterThanOrEqual(3);
+    expect(outcome).toMatchObject({ created: 0, replaced: 0, retired: 0 });
     const derived = (await facts(id)).facts.filter((f) => f.sourceKind === 'derived');
+    expect(derived.length).toBeGreaterThanOrEqual(3);
     const receipt = derived.find((f) => f.key === 'receipt') as unknown as {
       value: string;
       provenance: {
@@ -422,11 +425,6 @@ describe(`facts over HTTP (${ENGINE})`, () => {
     expect(receipt.provenance.evidence.interactionIds).toHaveLength(9);
     expect(derived.find((f) => f.key === 'payment_method')?.value).toBe('card');
     expect(derived.find((f) => f.key === 'preferred_store')?.value).toBe('S-7');
-    // Recomputing with nothing new changes nothing.
-    const again = await inTestWorkspace(t.database, ws, (tx) =>
-      deriveFactsForCustomers(tx, ws.workspace.id, [id]),
-    );
-    expect(again).toMatchObject({ created: 0, replaced: 0, retired: 0 });
     // Derived facts are not remembered at "just the transaction".
     const zero = await newCustomer(0);
     await call('POST', '/v1/interactions', bearer(ws.apiKey), {

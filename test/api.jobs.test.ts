@@ -35,8 +35,13 @@ describe(`/v1/jobs (${ENGINE})`, () => {
     expect(status.statusCode).toBe(200);
     const body = status.json();
     expect(body.events.pending).toBe(0);
-    expect(body.subscribers.map((s: { name: string }) => s.name)).toEqual(['value-and-segments', 'outage']);
-    expect(body.subscribers[1]).toMatchObject({ retrying: 1, dead: 0 });
+    expect(body.subscribers.map((s: { name: string }) => s.name)).toEqual([
+      'value-and-segments',
+      'facts',
+      'webhooks',
+      'outage',
+    ]);
+    expect(body.subscribers[3]).toMatchObject({ retrying: 1, dead: 0 });
 
     const failures = await t.app.inject({
       method: 'GET',

@@ -11,7 +11,7 @@ import { bearer, createTestWorkspace, ENGINE, reader, type TestWorkspace, useTes
 const t = useTestApp();
 
 interface Call {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The route as the OpenAPI document names it. */
   route: string;
   purpose?: string;
@@ -45,6 +45,24 @@ const CALLS: Call[] = [
   },
   { method: 'POST', route: '/v1/customers/{id}/merge', body: { absorbedId: '{other}' } },
   { method: 'GET', route: '/v1/segments/{id}/members/{customerId}/why' },
+  { method: 'GET', route: '/v1/customers/{id}/360' },
+  { method: 'GET', route: '/v1/customers/{id}/relationship' },
+  { method: 'GET', route: '/v1/customers/{id}/recommendations', purpose: 'personalization' },
+  { method: 'GET', route: '/v1/customers/{id}/facts' },
+  {
+    method: 'POST',
+    route: '/v1/customers/{id}/facts',
+    body: { key: 'receipt', value: 'paper', sourceKind: 'declared', source: 'store' },
+  },
+  { method: 'GET', route: '/v1/customers/{id}/facts/{factId}/history' },
+  { method: 'PATCH', route: '/v1/customers/{id}/facts/{factId}', body: { value: 'email' } },
+  { method: 'DELETE', route: '/v1/customers/{id}/facts/{factId}' },
+  {
+    method: 'POST',
+    route: '/v1/customers/{id}/prefill',
+    purpose: 'billing',
+    body: { fields: ['receipt'], purpose: 'billing' },
+  },
 ];
 
 async function request(ws: TestWorkspace, call: Call, ids: Record<string, string>) {
@@ -115,6 +133,8 @@ describe(`merged customer ids (${ENGINE})`, () => {
     });
     expect(segment.statusCode, segment.body).toBe(201);
     ids.segment = segment.json().segment.id;
+    // A fact id that exists nowhere: the merged customer id is answered before the fact is looked up.
+    ids.factId = '01900000-0000-7000-8000-000000000000';
   });
 
   it('covers every route of the API that takes a customer id', async () => {

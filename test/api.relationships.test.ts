@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recomputeRelationshipsOfWorkspaces } from '../src/governance/relationships.ts';
 import type { Role } from '../src/shared/access.ts';
 import {
   bearer,
@@ -96,11 +97,17 @@ describe(`relationships over HTTP (${ENGINE})`, () => {
   it('assigns archetypes with reasons and evidence, in the relationship read and the customer read', async () => {
     const ws = await createTestWorkspace(t.database);
     const c = await world(ws);
+    // The ingest's events already recomputed each customer incrementally (the backbone's subscriber):
+    // the first label is taken at once, with no recompute job.
     const before = await request('GET', `/v1/customers/${c.grumpy}/relationship`, reader(ws.apiKey));
-    expect(before.statusCode).toBe(404);
-    expect(before.json().error.code).toBe('RELATIONSHIP_NOT_COMPUTED');
+    expect(before.statusCode, before.body).toBe(200);
+    expect(before.json().relationship).toMatchObject({
+      archetype: 'adversary',
+      history: [{ from: null, to: 'adversary', ruleVersion: 0 }],
+    });
+    // The full job (with the workspace's intensity norm) recomputes all three and confirms their labels.
     const report = await recompute(ws);
-    expect(report).toMatchObject({ recomputed: 3, changed: 3, ruleVersion: 0 });
+    expect(report).toMatchObject({ recomputed: 3, changed: 0, ruleVersion: 0 });
 
     const read = await request('GET', `/v1/customers/${c.grumpy}/relationship`, reader(ws.apiKey));
     expect(read.statusCode, read.body).toBe(200);
@@ -289,7 +296,26 @@ describe(`relationships over HTTP (${ENGINE})`, () => {
 
     expect(await recompute(ws)).toMatchObject({ ruleVersion: 1 });
     const read = await request('GET', `/v1/customers/${c.grumpy}/relationship`, reader(ws.apiKey));
-    expect(read.json().relationship.archetype).not.toBe('adversary');
+    // The ingest's events already labelled grumpy an adversary under version 0, so the stricter rule is
+    // only proposed: hysteresis holds the label until two recomputations spanning 14 days propose it.
+    expect(read.json().relationship).toMatchObject({
+      archetype: 'adversary',
+      ruleVersion: 1,
+      pending: { archetype: 'basic_exchange', recomputations: 1 },
+      history: [{ from: null, to: 'adversary', ruleVersion: 0 }],
+    });
+    const [later] = await recomputeRelationshipsOfWorkspaces(t.database.db, [ws.workspace.id], {
+      now: new Date(Date.now() + 15 * DAY),
+    });
+    expect(later?.report).toMatchObject({ ruleVersion: 1, changed: 1 });
+    const after = await request('GET', `/v1/customers/${c.grumpy}/relationship`, reader(ws.apiKey));
+    expect(after.json().relationship).toMatchObject({ archetype: 'basic_exchange', pending: null });
+    expect(after.json().relationship.archetype).not.toBe('adversary');
+    expect(after.json().relationship.history[0]).toMatchObject({
+      from: 'adversary',
+      to: 'basic_exchange',
+      ruleVersion: 1,
+    });
   });
 
   it('recomputes both customers of a merge and of its unmerge', async () => {

@@ -196,6 +196,13 @@ async function fill(ws: TestWorkspace): Promise<void> {
     evidence: { checkbox: 'unticked by default' },
   });
   await request('PUT', `/v1/customers/${ana}/intimacy`, reader(key), { level: 2 });
+  await request('POST', `/v1/customers/${ana}/facts`, reader(key), {
+    key: 'receipt',
+    value: 'paper',
+    sourceKind: 'declared',
+    source: 'store',
+  });
+  await request('POST', '/v1/users', bearer(key), { email: 'clerk@example.com', role: 'agent' });
   await request('POST', `/v1/customers/${ana}/privacy-flags`, reader(key), {
     kind: 'object',
     purpose: 'analytics',

@@ -300,7 +300,19 @@ export async function createGovernedCustomer(
     customerIds: [created.id],
     fields: writtenFields(input),
   });
-  return filterCustomer(created, new CustomerGate(scope, DEFAULT_SUBJECT));
+  return answerOfWrite(scope, created, DEFAULT_SUBJECT);
+}
+
+/** A write's answer: what a read would show right after it (facts and relationship included). */
+async function answerOfWrite(
+  scope: AccessScope,
+  customer: Customer,
+  subject: PrivacySubject,
+): Promise<GovernedCustomer> {
+  const gate = new CustomerGate(scope, subject);
+  const governed = filterCustomer(customer, gate);
+  await addFactsAndRelationship(scope, gate, subject, governed);
+  return governed;
 }
 
 /**
@@ -354,7 +366,7 @@ export async function updateGovernedCustomer(
     fields: writtenFields(patch),
   });
   const subject = (await subjectsOf(scope, [updated.id])).get(updated.id) ?? DEFAULT_SUBJECT;
-  return filterCustomer(updated, new CustomerGate(scope, subject));
+  return answerOfWrite(scope, updated, subject);
 }
 
 /** An exported customer (the restorable record) with only what the gate allows, or null when closed. */

@@ -41,6 +41,17 @@ export const BACKUP_EXCLUDED_TABLES: Readonly<Record<string, string>> = {
   import_runs:
     'checkpoints of file imports on the machine that ran them: their paths mean nothing elsewhere, and a ' +
     'restored unfinished run would make a new import of a file at the same path resume instead of start',
+  job_failures:
+    "the event backbone's retry state of one installation, naming events by id: a restored workspace " +
+    'starts with a clean queue and its derived data is recomputed by the scheduled jobs',
+  user_sessions:
+    'signed-in sessions are bearer credentials of the installation that issued them: after a restore, ' +
+    'staff sign in again',
+  recommendation_models:
+    'derived from the interactions by the training job, which replaces it whole: `recommend train` (or the ' +
+    'daily job) rebuilds it after a restore',
+  recommendation_lists:
+    "each customer's trained list, replaced whole by the training job that rebuilds it after a restore",
 };
 
 /** How many rows a backup reads, and a restore inserts, at a time. */

@@ -218,6 +218,7 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/360',
       {
         schema: {
+          operationId: 'getCustomerOverview',
           tags: ['customers'],
           summary: 'The customer 360: profile, value, consents and intimacy, newest interactions, segments.',
           description:

@@ -60,6 +60,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/facts/keys',
       {
         schema: {
+          operationId: 'listFactKeys',
           tags: ['facts'],
           summary: 'The catalog of fact keys: category, value type, whether several may hold at once.',
           response: { 200: Type.Object({ keys: Type.Array(Type.Unknown()) }), ...errorResponses() },
@@ -84,6 +85,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/facts',
       {
         schema: {
+          operationId: 'listCustomerFacts',
           tags: ['facts'],
           summary: 'The facts about a customer the purpose may see, with provenance.',
           description: (ProvenanceNote + READ_NOTE).trim(),
@@ -103,6 +105,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/facts/:factId/history',
       {
         schema: {
+          operationId: 'getFactHistory',
           tags: ['facts'],
           summary: 'Every version of one fact, newest first (nothing is silently overwritten).',
           description: READ_NOTE.trim(),
@@ -130,6 +133,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/facts',
       {
         schema: {
+          operationId: 'recordFact',
           tags: ['facts'],
           summary: 'Record a fact the customer declared or staff observed.',
           description:
@@ -175,6 +179,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/facts/:factId',
       {
         schema: {
+          operationId: 'updateFact',
           tags: ['facts'],
           summary: "The customer's say on one fact: correct, confirm, reject, remember, expiry.",
           description:
@@ -216,6 +221,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/facts/:factId',
       {
         schema: {
+          operationId: 'forgetFact',
           tags: ['facts'],
           summary: 'Forget a fact: it disappears from every read, segment and prefill at once.',
           description:
@@ -239,6 +245,7 @@ export function factRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/prefill',
       {
         schema: {
+          operationId: 'prefillForm',
           tags: ['facts'],
           summary: 'Prefill a form: the known values the purpose may use, with provenance and freshness.',
           description:

@@ -103,6 +103,7 @@ export function jobRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/jobs',
       {
         schema: {
+          operationId: 'getJobStatus',
           tags: ['jobs'],
           summary: "The event backbone's queue, failures per subscriber and scheduled jobs.",
           description:
@@ -119,6 +120,7 @@ export function jobRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/jobs/metrics',
       {
         schema: {
+          operationId: 'getJobMetrics',
           tags: ['jobs'],
           summary: 'The same status in the Prometheus text format, for a scraper with an admin key.',
           description: `Gauges: cornerstore_events_pending, cornerstore_events_lag_seconds, cornerstore_events_stored, cornerstore_subscriber_failures{subscriber,status}, cornerstore_scheduled_job_failed{job}.${ADMIN_NOTE}`,
@@ -141,6 +143,7 @@ export function jobRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/jobs/failures',
       {
         schema: {
+          operationId: 'listJobFailures',
           tags: ['jobs'],
           summary: 'Subscriber failures, newest first: retries waiting and dead letters.',
           description: `Each names the subscriber, the event (id and type), the tries so far, the last error and when the next try is due (null for a dead letter).${ADMIN_NOTE}`,
@@ -159,6 +162,7 @@ export function jobRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/jobs/failures/retry',
       {
         schema: {
+          operationId: 'retryJobFailures',
           tags: ['jobs'],
           summary: 'Put dead letters back in the queue with a fresh set of tries.',
           description:

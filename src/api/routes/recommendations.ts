@@ -37,6 +37,7 @@ export function recommendationRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/recommendations',
       {
         schema: {
+          operationId: 'listRecommendations',
           tags: ['recommendations'],
           summary: "A customer's recommendations, each with its reason.",
           description:

@@ -88,6 +88,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/customers/:id/relationship',
       {
         schema: {
+          operationId: 'getRelationship',
           tags: ['relationships'],
           summary:
             "A customer's relationship: archetype, modifiers, dimensions, reasons with evidence, history.",
@@ -112,6 +113,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/relationships/mix',
       {
         schema: {
+          operationId: 'getRelationshipMix',
           tags: ['relationships'],
           summary: 'The relationship mix: customers, value and movements per archetype.',
           description:
@@ -133,6 +135,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/relationships/rules',
       {
         schema: {
+          operationId: 'getRelationshipRules',
           tags: ['relationships'],
           summary: 'The active relationship rule table and its version (0: the built-in default).',
           querystring: PurposeQuery,
@@ -147,6 +150,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/relationships/rules',
       {
         schema: {
+          operationId: 'replaceRelationshipRules',
           tags: ['relationships'],
           summary: 'Replace the relationship rule table with a new version.',
           description:
@@ -170,6 +174,7 @@ export function relationshipRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/relationships/recompute',
       {
         schema: {
+          operationId: 'recomputeRelationships',
           tags: ['relationships'],
           summary: "Recompute every customer's relationship (the job).",
           description:

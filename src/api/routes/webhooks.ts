@@ -27,6 +27,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/recipients/:id/deliveries',
       {
         schema: {
+          operationId: 'listDeliveries',
           tags: ['webhooks'],
           summary: "A webhook's delivery log, newest first: each delivery with every attempt.",
           description:
@@ -66,6 +67,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/recipients/:id/rotate-secret',
       {
         schema: {
+          operationId: 'rotateWebhookSecret',
           tags: ['webhooks'],
           summary: 'Give a webhook a new signing secret; it is in this response only.',
           description:
@@ -103,6 +105,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/recipients/:id/enable',
       {
         schema: {
+          operationId: 'enableWebhook',
           tags: ['webhooks'],
           summary:
             'Turn a webhook disabled after sustained failure on again; its waiting deliveries go out now.',
@@ -131,6 +134,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/deliveries/:id/replay',
       {
         schema: {
+          operationId: 'replayDelivery',
           tags: ['webhooks'],
           summary: 'Send a webhook delivery again: a new round of attempts from now, same id and body.',
           description:
