@@ -190,7 +190,9 @@ describe(`cornerstore CLI (${ENGINE})`, () => {
     expect(JSON.parse(rotated.stdout).secret).not.toBe(body.secret);
     const deliver = await cli('webhooks', 'deliver', '--json');
     expect(deliver.code, deliver.stderr).toBe(0);
-    expect(JSON.parse(deliver.stdout)).toMatchObject({ attempted: 0 });
+    // It sends what is due in every workspace (on the shared test database, other files' too); this
+    // webhook had no event yet, so its log below stays empty.
+    expect(JSON.parse(deliver.stdout)).toMatchObject({ attempted: expect.any(Number) });
     const log = await cli('webhooks', 'deliveries', 'hook', '--workspace', name, '--json');
     expect(JSON.parse(log.stdout)).toEqual({ deliveries: [], nextCursor: null });
     const missing = await cli(

@@ -25,6 +25,10 @@ describe(`cornerstore serve (${ENGINE})`, () => {
         PORT: '0',
         DATABASE_URL: url ?? '',
         LOG_LEVEL: 'warn',
+        // On the shared test database the backbone's installation-wide jobs (audit chaining, daily
+        // recomputations of every workspace) would reach into other test files' workspaces: this server
+        // only serves; the backbone's own tests drive it.
+        CORNERSTORE_JOBS_IN_SERVER: 'false',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -76,8 +80,8 @@ describe(`cornerstore serve (${ENGINE})`, () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const res = await inFlight;
-    expect(res.status).toBe(200);
     const body = (await res.json()) as { counts: { created: number } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body.counts.created).toBe(5000);
     expect(await exited).toBe(0);
   });

@@ -41,6 +41,10 @@ describe(`cornerstore serve stops within its grace period (${ENGINE})`, () => {
         DATABASE_URL: testDatabaseUrl() ?? '',
         LOG_LEVEL: 'warn',
         CORNERSTORE_SHUTDOWN_GRACE_MS: '500',
+        // On the shared test database the backbone's installation-wide jobs (audit chaining, daily
+        // recomputations of every workspace) would reach into other test files' workspaces: this server
+        // only serves; the backbone's own tests drive it.
+        CORNERSTORE_JOBS_IN_SERVER: 'false',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -128,7 +128,12 @@ describe(`two API nodes on one database, in process (${ENGINE})`, () => {
 /** Starts `cornerstore serve` on the database; resolves with its address once it listens. */
 function startNode(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; base: string }> {
   const bin = join(import.meta.dirname, '..', 'bin', 'cornerstore.js');
-  const child = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The shared test database holds other files' workspaces: these nodes serve and leave the backbone's
+  // installation-wide jobs (audit chaining, daily recomputations) to the backbone's own tests.
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: { ...env, CORNERSTORE_JOBS_IN_SERVER: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
