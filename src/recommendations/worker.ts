@@ -10,7 +10,12 @@ import type { TrainedRecommendations, TrainingInput, TrainingParams } from './tr
  * registers the same loader before importing it.
  */
 
-const WORKER_URL = new URL('./train.worker.ts', import.meta.url);
+// The compiled build (dist/) rewrites import specifiers to .js but not this URL: follow this module's own
+// extension, so the worker is the sibling of the file that is running.
+const WORKER_URL = new URL(
+  `./train.worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`,
+  import.meta.url,
+);
 
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
