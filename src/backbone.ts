@@ -98,25 +98,26 @@ export function createJobRegistry(config: BackboneConfig): JobRegistry {
     .schedule({
       name: 'webhook-delivery',
       everyMs: 1_000,
-      run: ({ db, now }) => deliverDueWebhooks(db, { now }),
+      run: ({ db, now, workspaceIds }) => deliverDueWebhooks(db, { now, workspaceIds }),
     })
     .schedule({
       name: 'webhook-retention',
       everyMs: 60 * MINUTE,
-      run: ({ db, now }) => pruneWebhookLogs(db, { now }),
+      run: ({ db, now, workspaceIds }) => pruneWebhookLogs(db, { now, workspaceIds }),
     })
     // Facts: expiry and the purge of facts a lowered intimacy level hid past the grace period (hourly),
     // and the full derivation from behaviour (nightly; arrivals are handled by the subscriber).
     .schedule({
       name: 'facts-maintenance',
       everyMs: 60 * MINUTE,
-      run: ({ db, now }) => eachWorkspace(db, (tx, id) => maintainFacts(tx, id, now)),
+      run: ({ db, now, workspaceIds }) =>
+        eachWorkspace(db, workspaceIds, (tx, id) => maintainFacts(tx, id, now)),
     })
     .schedule({
       name: 'facts-derivation',
       everyMs: DAY,
       leaseMs: 2 * 60 * MINUTE,
-      run: ({ db }) => eachWorkspace(db, (tx, id) => deriveAllFacts(tx, id)),
+      run: ({ db, workspaceIds }) => eachWorkspace(db, workspaceIds, (tx, id) => deriveAllFacts(tx, id)),
     })
     // Relationships move with time (decay, hysteresis by days) as well as with events: a daily full pass.
     .schedule({
@@ -148,11 +149,11 @@ export function createJobRegistry(config: BackboneConfig): JobRegistry {
     .schedule({
       name: 'retention',
       everyMs: 60 * MINUTE,
-      run: async ({ db, now }) => {
+      run: async ({ db, now, workspaceIds }) => {
         const pruned: Record<string, number> = {};
         for (const rule of registry.retention) {
           const before = new Date(now.getTime() - rule.keepMs);
-          const byWorkspace = await eachWorkspace(db, (tx, id) => rule.prune(tx, id, before));
+          const byWorkspace = await eachWorkspace(db, workspaceIds, (tx, id) => rule.prune(tx, id, before));
           pruned[rule.name] = Object.values(byWorkspace).reduce((sum, n) => sum + n, 0);
         }
         return pruned;
@@ -171,14 +172,18 @@ export function createJobRegistry(config: BackboneConfig): JobRegistry {
   return registry;
 }
 
-/** Runs `fn` in each workspace's own transaction; answers what each returned, by workspace id. */
+/**
+ * Runs `fn` in each workspace's own transaction (those named, or every workspace); answers what each
+ * returned, by workspace id.
+ */
 async function eachWorkspace<T>(
   db: Database['db'],
+  workspaceIds: readonly string[] | undefined,
   fn: (tx: Tx, workspaceId: string) => Promise<T>,
 ): Promise<Record<string, T>> {
   const out: Record<string, T> = {};
-  for (const workspace of await listWorkspaces(db)) {
-    out[workspace.id] = await inWorkspace(db, workspace.id, (tx) => fn(tx, workspace.id));
+  for (const id of workspaceIds ?? (await listWorkspaces(db)).map((w) => w.id)) {
+    out[id] = await inWorkspace(db, id, (tx) => fn(tx, id));
   }
   return out;
 }

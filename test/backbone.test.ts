@@ -372,10 +372,12 @@ describe(`the event backbone (${ENGINE})`, () => {
     const registry = createJobRegistry({ valueRefitMinutes: 0, eventRetentionDays: 7 });
     const retention = registry.scheduled.find((j) => j.name === 'retention');
     const later = new Date(Date.now() + 8 * 86_400_000);
-    const pruned = (await retention?.run({ db: t.database.db, kind: t.database.kind, now: later })) as Record<
-      string,
-      number
-    >;
+    const pruned = (await retention?.run({
+      db: t.database.db,
+      kind: t.database.kind,
+      now: later,
+      workspaceIds: [ws.workspace.id],
+    })) as Record<string, number>;
     expect(pruned.events).toBeGreaterThanOrEqual(2);
     const left = await eventsOf(ws);
     // The dead letter's event and the pending one stay.

@@ -45,12 +45,19 @@ export function registerWebhookCommands(program: Command): void {
     .command('deliver')
     .description('Send the deliveries that are due now, once (the worker does this on its schedule).')
     .option('--limit <n>', 'at most this many deliveries', positiveInteger, 500)
+    .option(
+      '--workspace <ref>',
+      "only this workspace's deliveries (id or name); every workspace when left out",
+    )
     .action(
-      action(async (options: { limit: number }, command: Command) => {
+      action(async (options: { limit: number; workspace?: string }, command: Command) => {
         const opts = command.optsWithGlobals<GlobalOptions>();
-        const run = await withDatabase((database) =>
-          deliverDueWebhooks(database.db, { limit: options.limit }),
-        );
+        const run = await withDatabase(async (database) => {
+          if (options.workspace === undefined)
+            return deliverDueWebhooks(database.db, { limit: options.limit });
+          const workspace = await getWorkspaceByRef(database.db, options.workspace);
+          return deliverDueWebhooks(database.db, { limit: options.limit, workspaceIds: [workspace.id] });
+        });
         emit(
           opts,
           run,

@@ -31,6 +31,11 @@ export interface JobContext {
   db: Kysely<DB>;
   kind: DatabaseKind;
   now: Date;
+  /**
+   * The workspaces a run is limited to; every workspace when absent (the scheduler never sets it). A
+   * caller that shares the database with others, as a test does, names its own.
+   */
+  workspaceIds?: readonly string[];
 }
 
 /**

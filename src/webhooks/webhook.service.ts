@@ -341,7 +341,7 @@ export interface DeliverOptions {
   /** The jitter's randomness, in [0, 1). */
   random?: () => number;
   /** Only these workspaces (tests, benchmarks); default every workspace. */
-  workspaceIds?: readonly string[];
+  workspaceIds?: readonly string[] | undefined;
 }
 
 /**
@@ -528,7 +528,7 @@ async function disableIfFailing(
  */
 export async function pruneWebhookLogs(
   db: Kysely<DB>,
-  options: { now?: Date; workspaceIds?: readonly string[] } = {},
+  options: { now?: Date; workspaceIds?: readonly string[] | undefined } = {},
 ): Promise<number> {
   const now = options.now ?? new Date();
   const before = new Date(now.getTime() - DELIVERY_RETENTION_DAYS * 86_400_000);
