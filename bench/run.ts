@@ -25,6 +25,7 @@ import {
   stopProcess,
   timed,
 } from './lib.ts';
+import { benchNatsIngest } from './nats.ts';
 import { benchRecommend } from './recommend.ts';
 import { benchRelationships } from './relationships.ts';
 import { type Figure, writeReport } from './report.ts';
@@ -33,7 +34,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -57,7 +58,7 @@ const scale = SCALES[scaleName];
 const only = new Set(
   (
     args.only ??
-    'import,http,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend'
+    'import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend'
   ).split(','),
 );
 /** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
@@ -297,7 +298,7 @@ async function prepareHttpIngest(database: Database): Promise<HttpIngest> {
   return { apiKey, bodies, total };
 }
 
-async function benchHttpIngest(ingest: HttpIngest, base: string, serverPid: number): Promise<void> {
+async function benchHttpIngest(ingest: HttpIngest, base: string, serverPid: number): Promise<number> {
   process.stdout.write(
     `HTTP batch ingest: ${scale.httpEvents.toLocaleString()} events in batches of ${HTTP_BATCH}\n`,
   );
@@ -318,14 +319,16 @@ async function benchHttpIngest(ingest: HttpIngest, base: string, serverPid: numb
       return res.ok;
     },
   });
+  const perSecond = Math.round(ingest.total / load.seconds);
   record({
     workload: `HTTP batch ingest (${clients} clients, 5,000 events a request, ${ENGINE_NAME})`,
-    value: Math.round(ingest.total / load.seconds),
+    value: perSecond,
     unit: 'events/s',
     detail: `${ingest.total} events, ${load.requests} requests, ${load.errors} failed requests, ${rejected} rejected items, ${load.seconds.toFixed(1)} s; request p50 ${percentile(load.latenciesMs, 50).toFixed(0)} ms`,
     target: embedded ? 'reported (target on PostgreSQL)' : '≥ 25,000 events/s',
     peakRssMiB: peakRssMiB(serverPid),
   });
+  return perSecond;
 }
 
 /** A read workload: the product's route against the baseline server's hand-written query of the same data. */
@@ -594,16 +597,26 @@ async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Pro
     if (only.has('import') || reads.length > 0) {
       importWorkspace = await benchImport(database, (file) => rawInsertOnServer(bench.url, file));
     }
-    if (only.has('http') || reads.length > 0) {
-      const ingest = only.has('http') ? await prepareHttpIngest(database) : undefined;
+    if (only.has('http') || only.has('nats') || reads.length > 0) {
+      // The NATS ingest is measured against the HTTP batch ingest of the same run.
+      const ingest = only.has('http') || only.has('nats') ? await prepareHttpIngest(database) : undefined;
       const server = await startServer({ url: bench.url });
+      let httpPerSecond: number | undefined;
       try {
-        if (ingest) await benchHttpIngest(ingest, server.base, server.pid);
+        if (ingest) httpPerSecond = await benchHttpIngest(ingest, server.base, server.pid);
         for (const name of reads) {
           if (importWorkspace) await benchRead(database, bench.url, importWorkspace, server, READS[name]);
         }
       } finally {
         await server.stop();
+      }
+      if (only.has('nats')) {
+        process.stdout.write(
+          `NATS JetStream ingest: ${scale.httpEvents.toLocaleString()} events, two consumers\n`,
+        );
+        for (const figure of await benchNatsIngest(database, bench.url, scale.httpEvents, httpPerSecond)) {
+          record(figure);
+        }
       }
     }
   } finally {

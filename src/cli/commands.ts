@@ -26,6 +26,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./import.ts')).registerImportCommands,
   },
   {
+    commands: { ingest: 'Consume interactions from a NATS JetStream stream (acknowledged once stored).' },
+    load: async () => (await import('./ingest.ts')).registerIngestCommands,
+  },
+  {
     commands: {
       export: 'Write a workspace as NDJSON for a purpose, every customer recorded as disclosed.',
       backup: 'Dump the embedded data directory to a file readable only by you.',
