@@ -17,6 +17,17 @@ export function holderName(): string {
   return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * Whether a job's result says it did something (a count above zero, a non-empty list, or an object
+ * holding either), so a job that runs every second logs its work, not its idle passes.
+ */
+function didWork(result: unknown): boolean {
+  if (typeof result === 'number') return result > 0;
+  if (Array.isArray(result)) return result.length > 0;
+  if (result !== null && typeof result === 'object') return Object.values(result).some(didWork);
+  return result !== false && result !== null && result !== '';
+}
+
 /** Runs the registry's scheduled jobs that are due, each only while holding its lease. */
 export class Scheduler {
   readonly #db: Kysely<DB>;
@@ -56,7 +67,7 @@ export class Scheduler {
     let error: string | null = null;
     try {
       const result = await job.run({ db: this.#db, kind: this.#kind, now: new Date() });
-      if (result !== undefined) log?.info({ job: job.name, result }, 'scheduled job done');
+      if (result !== undefined && didWork(result)) log?.info({ job: job.name, result }, 'scheduled job done');
     } catch (failure) {
       error = failure instanceof Error ? `${failure.name}: ${failure.message}`.slice(0, 500) : 'failed';
       log?.warn({ job: job.name, err: failure }, 'scheduled job failed');
