@@ -38,6 +38,7 @@ export async function work(
     stopping ??= (async () => {
       await backbone.runner.stop();
       await database.close();
+      log.info({ dispatched: backbone.runner.dispatchedTotal }, 'worker stopped');
     })();
     return stopping;
   };

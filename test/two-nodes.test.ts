@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/api/app.ts';
 import { KeyVerifier } from '../src/workspaces/index.ts';
@@ -204,5 +205,139 @@ describe.skipIf(ENGINE !== 'postgres')('two server processes on one PostgreSQL d
     }
     expect(statuses?.filter((s) => s === 200)).toHaveLength(LIMIT);
     expect(statuses?.slice(LIMIT)).toEqual([429, 429]);
+  });
+});
+
+/** Starts `cornerstore worker` on the database; resolves once it has started, with its output so far. */
+function startWorker(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+} {
+  const bin = join(import.meta.dirname, '..', 'bin', 'cornerstore.js');
+  const child = spawn(process.execPath, [bin, 'worker', '--loops', '2'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, output: () => output, exited };
+}
+
+describe.skipIf(ENGINE !== 'postgres')('two servers and two workers on a database of their own', () => {
+  // A database of their own: the workers run the installation's jobs over every workspace in it.
+  const name = `cornerstore_nodes_${process.pid}_${Date.now().toString(36)}`;
+  const admin = () => new pg.Client({ connectionString: testDatabaseUrl() });
+  const urlOf = () => {
+    const url = new URL(testDatabaseUrl() ?? '');
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const client = admin();
+    await client.connect();
+    await client.query(`CREATE DATABASE ${name}`);
+    await client.end();
+  });
+  afterAll(async () => {
+    for (const child of children) {
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    const client = admin();
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.end();
+  });
+
+  it('ingests through both servers, and both workers dispatch every event exactly once', async () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: urlOf(),
+      CORNERSTORE_AUDIT_KEY: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'warn',
+      CORNERSTORE_JOBS_IN_SERVER: 'false',
+    };
+    const bases: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), `cornerstore-node${i}-`));
+      dirs.push(dir);
+      const node = await startNode({ ...env, CORNERSTORE_DATA_DIR: dir, PORT: '0' });
+      children.push(node.child);
+      bases.push(node.base);
+    }
+    // The first server created the workspace `default` and wrote its admin key.
+    const key = readFileSync(join(dirs[0] ?? '', 'admin-key'), 'utf8').trim();
+    const workers = [0, 1].map((i) => {
+      const dir = mkdtempSync(join(tmpdir(), `cornerstore-worker${i}-`));
+      dirs.push(dir);
+      const worker = startWorker({ ...env, CORNERSTORE_DATA_DIR: dir });
+      children.push(worker.child);
+      return worker;
+    });
+    // 40 batches of 25 purchases by 200 customers, alternating between the servers.
+    for (let batch = 0; batch < 40; batch++) {
+      const interactions = Array.from({ length: 25 }, (_, k) => {
+        const n = batch * 25 + k;
+        return {
+          type: 'purchase',
+          channel: 'web',
+          occurredAt: new Date(Date.UTC(2026, 0, 1) + n * 3_600_000).toISOString(),
+          source: 'nodes',
+          externalId: `n-${n}`,
+          customer: { identity: { source: 'nodes', externalId: `c-${n % 200}` } },
+          amount: 20,
+          currency: 'EUR',
+        };
+      });
+      const response = await fetch(`${bases[batch % 2]}/v1/interactions`, {
+        method: 'POST',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        body: JSON.stringify({ interactions }),
+      });
+      expect(response.status, await response.clone().text()).toBe(200);
+    }
+    const client = new pg.Client({ connectionString: urlOf() });
+    await client.connect();
+    try {
+      const pending = async () =>
+        (
+          await client.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM events WHERE dispatched_at IS NULL',
+          )
+        ).rows[0]?.n ?? -1;
+      for (let i = 0; i < 1200 && (await pending()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await pending()).toBe(0);
+      const events = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]?.n;
+      for (const worker of workers) worker.child.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.exited));
+      const dispatched = workers.map((w) => {
+        const line = w
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"worker stopped"'));
+        return (JSON.parse(line ?? '{}') as { dispatched?: number }).dispatched ?? -1;
+      });
+      // Each event was claimed by one worker: together they dispatched every one, once.
+      expect(dispatched.reduce((a, b) => a + b, 0)).toBe(events);
+      expect(events).toBeGreaterThanOrEqual(1000);
+      for (const n of dispatched) expect(n).toBeGreaterThan(0);
+      // One customer per identity, whichever server stored its purchases.
+      const customers = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'))
+        .rows[0]?.n;
+      expect(customers).toBe(200);
+    } finally {
+      await client.end();
+    }
   });
 });

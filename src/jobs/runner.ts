@@ -125,6 +125,8 @@ export class Runner {
   #wake: (() => void)[] = [];
   /** The last pass's report per loop, and when it ended (for /ready and metrics). */
   lastPass: { at: Date; report: DispatchReport } | undefined;
+  /** Events this runner dispatched since it started (reported when a worker stops). */
+  dispatchedTotal = 0;
 
   constructor(dispatcher: Dispatcher, scheduler: Scheduler, options: RunnerOptions = {}) {
     this.#dispatcher = dispatcher;
@@ -163,6 +165,7 @@ export class Runner {
         if (kind === 'dispatch') {
           const report = await this.#dispatcher.drain();
           this.lastPass = { at: new Date(), report };
+          this.dispatchedTotal += report.dispatched;
           busy = report.dispatched > 0;
         } else {
           busy = (await this.#scheduler.runDue(this.#options.log)).length > 0;
