@@ -159,12 +159,9 @@ export async function findLiveSession(
 ): Promise<LiveSession | undefined> {
   const parsed = parseSessionToken(token);
   if (!parsed) return undefined;
-  const found = await inWorkspace(db, parsed.workspaceId, async (tx) => {
-    const session = await repo.findSessionWithHash(tx, parsed.workspaceId, parsed.sessionId);
-    if (!session) return undefined;
-    const user = await repo.findUserById(tx, parsed.workspaceId, session.userId);
-    return user ? { session, user } : undefined;
-  });
+  const found = await inWorkspace(db, parsed.workspaceId, (tx) =>
+    repo.findSessionWithUser(tx, parsed.workspaceId, parsed.sessionId),
+  );
   if (!found) return undefined;
   const { session, user } = found;
   if (!sessionSecretMatches(parsed.secret, session.secretHash)) return undefined;
