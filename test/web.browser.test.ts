@@ -208,7 +208,8 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-  });
+    // The world, three slow password hashes and a browser launch: longer than the default on a loaded machine.
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
