@@ -161,10 +161,41 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
       language: 'en',
       emails: ['john.smith@example.com'],
       phones: ['+14155550123'],
+      identities: [{ source: 'loyalty', externalId: 'L-1001' }],
       source: 'store',
     });
     expect(john.status, JSON.stringify(john.body)).toBe(201);
     johnId = john.body.customer.id;
+    // John remembers the little things (level 2) and told the store of his gardening: a level-2 fact.
+    const level = await api('PUT', `/v1/customers/${johnId}/intimacy`, { level: 2 });
+    expect(level.status, JSON.stringify(level.body)).toBe(200);
+    const fact = await api('POST', `/v1/customers/${johnId}/facts?purpose=service`, {
+      key: 'interest',
+      value: 'gardening',
+      sourceKind: 'declared',
+      source: 'store',
+      remember: true,
+    });
+    expect(fact.status, JSON.stringify(fact.body)).toBe(201);
+    // The operations view's fixtures: a webhook, and a dead letter of a subscriber on a stored event.
+    const hook = await api('POST', '/v1/recipients', {
+      name: 'crm-mirror',
+      kind: 'webhook',
+      purposes: ['service'],
+      url: 'http://127.0.0.1:9/hooks',
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    await inWorkspace(database.db, workspace.id, async (tx) => {
+      const eventId = newId();
+      await sql`
+        INSERT INTO events (workspace_id, id, type, customer_id, payload)
+        VALUES (${workspace.id}, ${eventId}, 'customer.updated', ${johnId}, '{}'::jsonb)`.execute(tx);
+      await sql`
+        INSERT INTO job_failures (workspace_id, subscriber, event_id, attempts, status, error, first_failed_at,
+                                  last_failed_at, next_attempt_at)
+        VALUES (${workspace.id}, 'search-index', ${eventId}, 8, 'dead', 'UNAVAILABLE: the index did not answer',
+                now() - interval '1 hour', now(), NULL)`.execute(tx);
+    });
 
     for (const role of ['agent', 'marketer', 'admin'] as const) {
       const created = await api('POST', '/v1/users', { email: `${role}@example.com`, role });
@@ -177,7 +208,8 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-  });
+    // The world, three slow password hashes and a browser launch: longer than the default on a loaded machine.
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -200,6 +232,32 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'John Smith' }).waitFor();
     await page.getByText('from store').first().waitFor();
+    // The 360: identities, facts with the customer's say, and each section as the API answers it for
+    // service (no relationship computed yet; recommendations are for outreach purposes only).
+    await page.getByRole('list', { name: 'Identities' }).getByText('L-1001').waitFor();
+    const facts = page.getByRole('region', { name: 'Facts' });
+    await facts
+      .getByRole('row', { name: /interest/ })
+      .getByText('told us, asked us to remember')
+      .waitFor();
+    await page.getByRole('region', { name: 'Relationship' }).getByText('Not computed yet').waitFor();
+    await page
+      .getByRole('region', { name: 'Recommendations' })
+      .getByRole('alert')
+      .getByText('RECOMMENDATION_PURPOSE_INVALID')
+      .waitFor();
+    await page
+      .getByRole('region', { name: 'Segments' })
+      .getByText('In no segment saved for service.')
+      .waitFor();
+    // Keyboard: the section links move the focus to their heading.
+    await page.getByRole('link', { name: 'Facts', exact: true }).press('Enter');
+    const focused = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document
+          .activeElement?.id,
+    );
+    expect(focused).toBe('facts-title');
     expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'customer');
 
@@ -272,9 +330,15 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await signIn(page, 'agent@example.com', users.agent);
     await page.goto(`${base}/#/customers/${johnId}`);
     await page.getByRole('heading', { name: 'John Smith' }).waitFor();
-    const withheld = page.getByRole('list', { name: 'Withheld for this purpose' });
+    const withheld = page.getByRole('list', { name: 'Withheld for this purpose' }).first();
     await withheld.getByText('language').waitFor();
     expect(await withheld.textContent()).toContain('intimacy level is too low');
+    // The level-2 fact has left the agent's view, and the facts section says why.
+    const facts = page.getByRole('region', { name: 'Facts' });
+    await facts.getByText('No fact this purpose may see.').waitFor();
+    expect(await facts.getByRole('list', { name: 'Withheld for this purpose' }).textContent()).toContain(
+      'lowered their intimacy level',
+    );
     await page.context().close();
   });
 
@@ -304,6 +368,26 @@ describe.skipIf(skipReason !== undefined)('the web in a real browser', () => {
     await page.getByLabel('Email').fill('clerk@example.com');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByText(/Created clerk@example.com\. Password \(shown once\)/).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // Operations: the backbone's dead letter retried, the webhook's secret rotated and its log opened.
+    await page.getByLabel('Purpose').selectOption('service');
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByRole('heading', { name: 'Event backbone' }).waitFor();
+    await page.getByRole('cell', { name: 'UNAVAILABLE: the index did not answer' }).waitFor();
+    await page.getByRole('heading', { name: /crm-mirror/ }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await shot(page, 'operations');
+    await page.getByRole('button', { name: 'Retry customer.updated for search-index' }).click();
+    await page.getByText('customer.updated: 1 dead letter back in the queue.').waitFor();
+    await page.getByRole('button', { name: 'Rotate the secret of crm-mirror' }).click();
+    await page
+      .getByText(/New secret \(shown once/)
+      .getByText(/^whsec_/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Show the delivery log of crm-mirror' }).click();
+    const log = page.getByText('No delivery yet.').or(page.locator('.delivery-log [role=alert]'));
+    await log.waitFor();
+    expect(await log.textContent()).toBe('No delivery yet.');
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the audit chain' }).click();

@@ -303,9 +303,16 @@ const DEFAULT_LIMIT = 50;
  * Lists customers in creation order (keyset cursor), or, with `q`, searches them ranked by match;
  * `email`, `phone`, `source` and `externalId` filter exactly, normalised as on write.
  */
+/** The region given when no phone number is read (classifyQuery reads it only for digits). */
+const NO_REGION_NEEDED = 'ZZ';
+
 export async function listCustomers(tx: Tx, actor: Actor, query: CustomerQuery): Promise<CustomerPage> {
-  const workspace = await getWorkspace(tx, actor.workspaceId);
-  const region = workspace.settings.defaultRegion;
+  // The workspace's region only reads phone numbers: a search by name or email (what an agent types
+  // most) does not pay a read of the workspace for it.
+  const needsRegion = query.phone !== undefined || (query.q !== undefined && /\d/.test(query.q));
+  const region = needsRegion
+    ? (await getWorkspace(tx, actor.workspaceId)).settings.defaultRegion
+    : NO_REGION_NEEDED;
   const limit = query.limit ?? DEFAULT_LIMIT;
   const filters: repo.CustomerFilters = {
     email: query.email === undefined ? undefined : unwrap(normaliseEmail(query.email, 'email')),

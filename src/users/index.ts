@@ -14,6 +14,7 @@ export {
   endSession,
   /** The live session behind a cookie value, or undefined. */
   findLiveSession,
+  forgetSession,
   type LiveSession,
   /** The workspace's staff users. */
   listUsers,

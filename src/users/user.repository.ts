@@ -119,18 +119,57 @@ export async function insertSession(
   return toSession(inserted);
 }
 
-export async function findSessionWithHash(
+/**
+ * A session with its user, in one statement (the session cookie is checked on every staff request, so
+ * it costs one round trip, not two); undefined when the session is unknown or its user is gone.
+ */
+export async function findSessionWithUser(
   tx: Tx,
   workspaceId: string,
   id: string,
-): Promise<(StaffSession & { secretHash: string }) | undefined> {
+): Promise<{ session: StaffSession & { secretHash: string }; user: StaffUser } | undefined> {
   const row = await tx
-    .selectFrom('user_sessions')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
+    .selectFrom('user_sessions as s')
+    .innerJoin('users as u', (join) =>
+      join.onRef('u.workspace_id', '=', 's.workspace_id').onRef('u.id', '=', 's.user_id'),
+    )
+    .select([
+      's.id as session_id',
+      's.workspace_id',
+      's.user_id',
+      's.secret_hash',
+      's.created_at as session_created_at',
+      's.expires_at',
+      's.ended_at',
+      'u.email',
+      'u.role',
+      'u.purposes',
+      'u.created_at as user_created_at',
+      'u.disabled_at',
+    ])
+    .where('s.workspace_id', '=', workspaceId)
+    .where('s.id', '=', id)
     .executeTakeFirst();
-  return row ? { ...toSession(row), secretHash: row.secret_hash } : undefined;
+  if (!row) return undefined;
+  const session = toSession({
+    id: row.session_id,
+    workspace_id: row.workspace_id,
+    user_id: row.user_id,
+    secret_hash: row.secret_hash,
+    created_at: row.session_created_at,
+    expires_at: row.expires_at,
+    ended_at: row.ended_at,
+  });
+  const user = toUser({
+    id: row.user_id,
+    workspace_id: row.workspace_id,
+    email: row.email,
+    role: row.role,
+    purposes: row.purposes,
+    created_at: row.user_created_at,
+    disabled_at: row.disabled_at,
+  });
+  return { session: { ...session, secretHash: row.secret_hash }, user };
 }
 
 export async function markSessionEnded(tx: Tx, workspaceId: string, id: string): Promise<boolean> {

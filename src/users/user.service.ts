@@ -149,29 +149,65 @@ export interface LiveSession {
 }
 
 /**
+ * How long a checked session is trusted without reading its row again. Like API keys (KeyVerifier), a
+ * session ended or a user disabled by another process takes effect within this time, at once in this
+ * process (logout forgets it); the expiry is checked on every request. An agent typing a search sends
+ * a request every few hundred milliseconds: most of them skip the session's transaction.
+ */
+const SESSION_REFRESH_MS = 1000;
+
+interface CachedSession {
+  live: LiveSession;
+  checkedAt: number;
+}
+const sessionCaches = new WeakMap<Kysely<DB>, Map<string, CachedSession>>();
+
+function sessionCacheOf(db: Kysely<DB>): Map<string, CachedSession> {
+  let cache = sessionCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    sessionCaches.set(db, cache);
+  }
+  return cache;
+}
+
+/**
  * The live session behind a cookie value, or undefined when it is malformed, unknown, ended, expired,
- * or its user is disabled. One short transaction; the secret is compared with its stored hash.
+ * or its user is disabled. One short transaction of one statement (none when this process checked the
+ * same cookie within SESSION_REFRESH_MS); the secret is compared with its stored hash.
  */
 export async function findLiveSession(
   db: Kysely<DB>,
   token: string,
   now: Date = new Date(),
 ): Promise<LiveSession | undefined> {
+  const cache = sessionCacheOf(db);
+  const cached = cache.get(token);
+  if (cached && Date.now() - cached.checkedAt < SESSION_REFRESH_MS) {
+    if (Date.parse(cached.live.session.expiresAt) > now.getTime()) return cached.live;
+  }
+  cache.delete(token);
   const parsed = parseSessionToken(token);
   if (!parsed) return undefined;
-  const found = await inWorkspace(db, parsed.workspaceId, async (tx) => {
-    const session = await repo.findSessionWithHash(tx, parsed.workspaceId, parsed.sessionId);
-    if (!session) return undefined;
-    const user = await repo.findUserById(tx, parsed.workspaceId, session.userId);
-    return user ? { session, user } : undefined;
-  });
+  const found = await inWorkspace(db, parsed.workspaceId, (tx) =>
+    repo.findSessionWithUser(tx, parsed.workspaceId, parsed.sessionId),
+  );
   if (!found) return undefined;
   const { session, user } = found;
   if (!sessionSecretMatches(parsed.secret, session.secretHash)) return undefined;
   if (session.endedAt !== null || Date.parse(session.expiresAt) <= now.getTime()) return undefined;
   if (user.disabledAt !== null) return undefined;
   const { secretHash: _hash, ...rest } = session;
-  return { session: rest, user, secret: parsed.secret };
+  const live = { session: rest, user, secret: parsed.secret };
+  if (cache.size > 10_000) cache.clear();
+  cache.set(token, { live, checkedAt: Date.now() });
+  return live;
+}
+
+/** Forgets a session this process trusted (after a logout), so its cookie is refused at once. */
+export function forgetSession(db: Kysely<DB>, sessionId: string): void {
+  const cache = sessionCacheOf(db);
+  for (const [token, entry] of cache) if (entry.live.session.id === sessionId) cache.delete(token);
 }
 
 /** Ends a session (logout); ending it twice is harmless. */

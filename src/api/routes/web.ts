@@ -12,6 +12,7 @@ import {
   createUser,
   csrfTokenOf,
   endSession,
+  forgetSession,
   type LiveSession,
   listUsers,
   type StaffUser,
@@ -234,6 +235,7 @@ export function webRoutes(
             details: { sessionId: live.session.id },
           });
         });
+        forgetSession(deps.db, live.session.id);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         reply.status(204);
         return null;

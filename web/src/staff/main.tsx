@@ -5,13 +5,17 @@ import type { SessionInfo } from '../types';
 import { ErrorNote } from '../ui';
 import { CustomerPage } from './customer';
 import { AuditView, IdentityQueue, SegmentsView, ValueView } from './manager';
+import { OperationsView } from './operations';
 import { Search } from './search';
 import { UsersView } from './users';
 import '../styles.css';
 
 const api = staffClient();
 
-/** The page a hash names: `#/`, `#/customers/<id>`, `#/value`, `#/segments`, `#/identity`, `#/audit`. */
+/**
+ * The page a hash names: `#/`, `#/customers/<id>`, `#/value`, `#/segments`, `#/identity`, `#/audit`,
+ * and for owners and admins `#/operations` and `#/users`.
+ */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/');
   useEffect(() => {
@@ -140,6 +144,7 @@ function App() {
   else if (route === '/identity') page = <IdentityQueue api={api} purpose={purpose} />;
   else if (route === '/audit') page = <AuditView api={api} />;
   else if (route === '/users') page = <UsersView api={api} />;
+  else if (route === '/operations') page = <OperationsView api={api} purpose={purpose} />;
 
   return (
     <>
@@ -151,7 +156,12 @@ function App() {
         <nav aria-label="Main">
           {[
             ...NAV,
-            ...(ADMIN_ROLES.includes(session.user.role) ? [{ href: '#/users', label: 'Users' }] : []),
+            ...(ADMIN_ROLES.includes(session.user.role)
+              ? [
+                  { href: '#/operations', label: 'Operations' },
+                  { href: '#/users', label: 'Users' },
+                ]
+              : []),
           ].map((n) => (
             <a key={n.href} href={n.href} aria-current={`#${route}` === n.href ? 'page' : undefined}>
               {n.label}

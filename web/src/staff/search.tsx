@@ -16,6 +16,9 @@ export function recordTiming(name: string, ms: number): void {
   window.cornerstoreTimings.push({ name, ms });
 }
 
+/** How long a keystroke waits for the next before the page asks the server. */
+const SEARCH_DEBOUNCE_MS = 80;
+
 function displayName(c: CustomerList[number]): string {
   const name = [c.givenName, c.familyName].filter(Boolean).join(' ');
   return name || c.preferredName || c.emails[0] || c.id;
@@ -52,18 +55,26 @@ export function Search({ api, purpose }: { api: Api; purpose: string }) {
       return;
     }
     const ticket = ++asked.current;
+    const typedAt = performance.now();
+    // A newer question aborts this one if it is still in flight: its answer would be thrown away, and
+    // the browser's connection is free for the question that counts.
+    const abort = new AbortController();
     const timer = setTimeout(async () => {
       const started = performance.now();
-      const { data, error: failed } = await api.GET('/v1/customers', {
-        params: { query: { q: text, limit: 10, purpose } },
-      });
+      const { data, error: failed } = await api
+        .GET('/v1/customers', { params: { query: { q: text, limit: 10, purpose } }, signal: abort.signal })
+        .catch(() => ({ data: undefined, error: undefined }));
       if (ticket !== asked.current) return;
       recordTiming('search', performance.now() - started);
       setError(data ? undefined : errorOf(failed));
       setResults(data?.customers ?? []);
       setActive(0);
-    }, 120);
-    return () => clearTimeout(timer);
+      requestAnimationFrame(() => recordTiming('search-typed', performance.now() - typedAt));
+    }, SEARCH_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      abort.abort();
+    };
   }, [q, purpose]);
 
   const open = (id: string) => {
