@@ -12,17 +12,20 @@ import {
   deriveFacts,
   expireFacts,
   type FactInput,
+  type FactMerge,
   type FactPatch,
   factKeyOf,
   forgetFact,
   listCurrentFacts,
   listFactHistory,
   type MemoryContext,
+  mergeFacts,
   purgeHiddenFacts,
   recordFact,
   refusalError,
   SOURCE_RANK,
   type StoredFact,
+  unmergeFacts,
 } from '../facts/index.ts';
 import { countBehaviour, type IngestResult } from '../interactions/index.ts';
 import type { IntimacyLevel } from '../policy/index.ts';
@@ -617,4 +620,30 @@ export async function maintainFacts(
     );
   }
   return { expired, purged };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Merges and unmerges (identity's merge path calls these in its own transaction)
+
+/**
+ * A merge carries the absorbed customer's facts to the survivor, provenance kept, conflicts settled by
+ * the facts rules (a newer statement of the same kind wins; kinds never supersede each other and readers
+ * rank the customer's own word first). Answers what the merge keeps for its unmerge.
+ */
+export function moveFactsOnMerge(
+  scope: AccessScope,
+  survivorId: string,
+  absorbedId: string,
+): Promise<FactMerge> {
+  return mergeFacts(scope.tx, scope.actor.workspaceId, survivorId, absorbedId, memoryContext(scope));
+}
+
+/** An unmerge gives the absorbed customer its facts back and restores what the merge's conflicts superseded. */
+export function returnFactsOnUnmerge(
+  scope: AccessScope,
+  survivorId: string,
+  absorbedId: string,
+  merge: FactMerge,
+): Promise<{ returned: number; restored: number }> {
+  return unmergeFacts(scope.tx, scope.actor.workspaceId, survivorId, absorbedId, merge, scope.now);
 }
