@@ -2,6 +2,7 @@ import { recordAuditEvents } from '../audit/index.ts';
 import { DEFAULT_SUBJECT, loadPrivacySubjects, type PrivacySubject } from '../consent/index.ts';
 import { type Customer, getCustomer } from '../customers/index.ts';
 import type { Tx } from '../db/index.ts';
+import { recordEvent } from '../events/index.ts';
 import type { BehaviourCount } from '../facts/index.ts';
 import {
   ageInDays,
@@ -161,6 +162,21 @@ export async function changeFactGoverned(
     ctx: memoryContext(scope),
     intimacyLevel: subject.intimacyLevel,
   });
+  if (patch.value !== undefined && changed.newVersion) {
+    // A correction is a rectification: it travels to every recipient of the customer's data (webhooks).
+    await recordEvent(scope.tx, {
+      type: 'fact_corrected',
+      customerId: customer.id,
+      payload: {
+        customerId: customer.id,
+        factId: changed.fact.factId,
+        key: changed.fact.key,
+        source: patch.source ?? 'api',
+        correctedBy: scope.actor.label,
+        correctedAt: scope.now.toISOString(),
+      },
+    });
+  }
   scope.audit({
     action: patch.value !== undefined ? 'fact.rectify' : 'fact.update',
     purpose: scope.purpose,

@@ -29,6 +29,8 @@ export {
   type GovernmentIdInput,
   /** Lists or searches the customers the purpose may process, each filtered. */
   listGovernedCustomers,
+  /** Records that a customer moves (addresses with validity); audited. */
+  moveGovernedCustomer,
   /** One customer as the purpose may see it; audited. */
   readCustomer,
   /** A customer's field history, only of fields the purpose may see. */
