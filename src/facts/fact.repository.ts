@@ -366,3 +366,21 @@ export async function restoreSupersededFacts(
           AND n.superseded_at IS NULL)`.execute(tx);
   return Number(result.numAffectedRows ?? 0n);
 }
+
+/** Sets the confidence and evidence of current versions (a derivation's refresh), 5,000 a statement. */
+export async function refreshFactEvidence(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly { id: string; confidence: number; evidence: unknown }[],
+  at: string,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows
+      .slice(i, i + 5000)
+      .map((r) => ({ id: r.id, confidence: r.confidence, evidence: r.evidence }));
+    await sql`
+      UPDATE facts f SET confidence = r.confidence, evidence = r.evidence, updated_at = ${at}::timestamptz
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS r (id uuid, confidence real, evidence jsonb)
+      WHERE f.workspace_id = ${workspaceId} AND f.id = r.id`.execute(tx);
+  }
+}

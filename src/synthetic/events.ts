@@ -578,7 +578,22 @@ class PersonEvents {
         return;
       }
       case 'best_friend': {
-        // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts).
+        // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts). They chose
+        // to be remembered ("reach out when it matters", 3) wherever they are known, the day each of their
+        // records was opened, so what they tell us is kept as declared facts.
+        const CHOICE_CHANNEL: Partial<Record<SourceSystem, Channel>> = {
+          pos: 'store',
+          web: 'web',
+          callcentre: 'phone',
+        };
+        for (const model of this.person.records) {
+          const channel = CHOICE_CHANNEL[model.source];
+          if (channel === undefined) continue;
+          const at = Math.max(model.createdMs, this.person.acquiredMs) + DAY_MS;
+          this.add(at, 'intimacy_chosen', channel, model.source, this.identity(model), 'customer', {
+            properties: { level: 3 },
+          });
+        }
         for (const at of this.every(start(600), end, 21)) this.personaPurchase(at);
         for (const at of this.every(start(600), end, 50)) this.personaCompliment(at);
         for (const at of this.every(start(600), end, 75)) this.personaSuggestion(at);
