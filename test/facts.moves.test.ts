@@ -113,6 +113,47 @@ describe(`addresses with validity, and fact corrections as events (${ENGINE})`, 
     expect(await count()).toBe(before);
   });
 
+  it('an intimacy_chosen interaction sets the level before the same batch keeps its facts', async () => {
+    const created = await call('POST', '/v1/customers', bearer(ws.apiKey), { givenName: 'Ines' });
+    const id: string = created.json().customer.id;
+    const at = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const base = { channel: 'store', source: 'pos', customer: { id } };
+    const ingest = await call('POST', '/v1/interactions', bearer(ws.apiKey), {
+      interactions: [
+        {
+          ...base,
+          type: 'intimacy_chosen',
+          occurredAt: at(20),
+          externalId: `ic-${id}`,
+          properties: { level: 3 },
+        },
+        {
+          ...base,
+          type: 'life_event_declared',
+          occurredAt: at(10),
+          externalId: `le-${id}`,
+          properties: { event: 'married' },
+        },
+      ],
+    });
+    expect(ingest.statusCode, ingest.body).toBe(200);
+    expect(ingest.json().results[1].fact).toMatchObject({ status: 'created', key: 'life_event' });
+    const privacy = await call('GET', `/v1/customers/${id}/privacy`, reader(ws.apiKey, 'service'));
+    expect(privacy.json()).toMatchObject({ intimacyLevel: 3 });
+    const bad = await call('POST', '/v1/interactions', bearer(ws.apiKey), {
+      interactions: [
+        {
+          ...base,
+          type: 'intimacy_chosen',
+          occurredAt: at(1),
+          externalId: `ic2-${id}`,
+          properties: { level: 7 },
+        },
+      ],
+    });
+    expect(bad.json().results[0]).toMatchObject({ status: 'rejected' });
+  });
+
   it('records a correction of a fact as a fact_corrected event, naming the key and never the value', async () => {
     const created = await call('POST', '/v1/customers', bearer(ws.apiKey), { givenName: 'Eva' });
     const id: string = created.json().customer.id;

@@ -597,9 +597,10 @@ class PersonEvents {
         for (const at of this.every(start(600), end, 21)) this.personaPurchase(at);
         for (const at of this.every(start(600), end, 50)) this.personaCompliment(at);
         for (const at of this.every(start(600), end, 75)) this.personaSuggestion(at);
+        // Catalog keys (personal facts), so they are remembered at the level they chose.
         const personal: [string, string][] = [
-          ['favourite_category', this.rng.pick(this.ctx.categories)],
-          ['gift_wrapping', 'always'],
+          ['interest', this.rng.pick(this.ctx.categories)],
+          ['dislike', 'plastic bags'],
         ];
         for (const [key, value] of personal) {
           this.contact(rng.uniform(start(500), end), 'preference_stated', DECLARATION_CONTACTS, {
