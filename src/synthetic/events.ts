@@ -581,15 +581,18 @@ class PersonEvents {
         // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts). They chose
         // to be remembered ("reach out when it matters", 3) wherever they are known, the day each of their
         // records was opened, so what they tell us is kept as declared facts.
-        const CHOICE_CHANNEL: Partial<Record<SourceSystem, Channel>> = {
+        // Every record, since a merge keeps the lower level of the two customers it joins; a record opened
+        // before the world's window makes its choice on the window's first day.
+        const CHOICE_CHANNEL: Record<SourceSystem, Channel> = {
           pos: 'store',
           web: 'web',
           callcentre: 'phone',
+          billing: 'web',
+          shipping: 'web',
         };
         for (const model of this.person.records) {
           const channel = CHOICE_CHANNEL[model.source];
-          if (channel === undefined) continue;
-          const at = Math.max(model.createdMs, this.person.acquiredMs) + DAY_MS;
+          const at = Math.max(model.createdMs, this.person.acquiredMs, this.startMs) + DAY_MS;
           this.add(at, 'intimacy_chosen', channel, model.source, this.identity(model), 'customer', {
             properties: { level: 3 },
           });
