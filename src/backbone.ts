@@ -76,6 +76,7 @@ export const webhooksSubscriber: Subscriber = {
     'customer_unmerged',
     'field_rectified',
     'name_corrected',
+    'fact_corrected',
   ],
   async handle(tx, event) {
     await enqueueWebhookDeliveriesForEvents(tx, [event]);

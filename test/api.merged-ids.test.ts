@@ -63,6 +63,14 @@ const CALLS: Call[] = [
     purpose: 'billing',
     body: { fields: ['receipt'], purpose: 'billing' },
   },
+  {
+    method: 'POST',
+    route: '/v1/customers/{id}/moves',
+    body: {
+      address: { line1: '2 New Road', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+      source: 'store',
+    },
+  },
 ];
 
 async function request(ws: TestWorkspace, call: Call, ids: Record<string, string>) {

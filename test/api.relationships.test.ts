@@ -71,6 +71,16 @@ const monthly = (account: string, months: number) =>
 
 /** An adversary (escalating complaints), a best friend (warm, suggesting, disclosing), and a quiet buyer. */
 async function world(ws: TestWorkspace) {
+  // The best friend chose "reach out when it matters" (3): what they tell us about their life is
+  // remembered as declared facts, and disclosure is measured on declared facts only.
+  const made = await request('POST', '/v1/customers', bearer(ws.apiKey), {
+    identities: [{ source: 'shop', externalId: 'friend' }],
+  });
+  expect(made.statusCode, made.body).toBe(201);
+  const level = await request('PUT', `/v1/customers/${made.json().customer.id}/intimacy`, bearer(ws.apiKey), {
+    level: 3,
+  });
+  expect(level.statusCode, level.body).toBe(200);
   const ids = await ingest(ws, [
     ...monthly('grumpy', 8),
     item('grumpy', 'complaint', 40, { properties: { severity: 'low' } }),
@@ -80,7 +90,7 @@ async function world(ws: TestWorkspace) {
     ...monthly('friend', 16),
     ...[10, 60, 120, 200].map((d) => item('friend', 'compliment', d)),
     ...[30, 150, 300].map((d) => item('friend', 'suggestion', d, { text: 'Open on Sundays?' })),
-    item('friend', 'preference_stated', 100, { properties: { key: 'favourite_category', value: 'garden' } }),
+    item('friend', 'preference_stated', 100, { properties: { key: 'interest', value: 'gardening' } }),
     item('friend', 'life_event_declared', 90, { properties: { event: 'new_baby' } }),
     ...monthly('quiet', 6),
   ]);

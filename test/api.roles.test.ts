@@ -29,6 +29,8 @@ type Operation =
   | 'create segment'
   | 'delete segment'
   | 'refit value'
+  | 'set relationship rules'
+  | 'recompute relationships'
   | 'change settings'
   | 'list keys'
   | 'create key'
@@ -42,6 +44,9 @@ const WHO_MAY: Record<Operation, readonly Role[]> = {
   'create segment': ['owner', 'admin', 'marketer', 'analyst'],
   'delete segment': ['owner', 'admin', 'marketer', 'analyst'],
   'refit value': ['owner', 'admin'],
+  // relationships.configure
+  'set relationship rules': ['owner', 'admin'],
+  'recompute relationships': ['owner', 'admin'],
   'change settings': ['owner', 'admin'],
   'list keys': ['owner', 'admin'],
   'create key': ['owner', 'admin'],
@@ -51,7 +56,12 @@ const WHO_MAY: Record<Operation, readonly Role[]> = {
 const BUYERS = { aggregate: 'count', type: 'purchase', op: 'gte', value: 1 };
 let sequence = 0;
 
-function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) {
+function call(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  headers: object,
+  payload?: object,
+) {
   return t.app.inject({
     method,
     url,
@@ -120,6 +130,13 @@ describe(`who may write, per role (${ENGINE})`, () => {
       }
       case 'refit value':
         return call('POST', '/v1/value/refit', as, {});
+      case 'set relationship rules': {
+        const active = await call('GET', '/v1/relationships/rules', reader(ws.apiKey, 'analytics'));
+        expect(active.statusCode, active.body).toBe(200);
+        return call('PUT', '/v1/relationships/rules', as, active.json().table);
+      }
+      case 'recompute relationships':
+        return call('POST', '/v1/relationships/recompute', as);
       case 'change settings':
         return call('PATCH', '/v1/workspace', bearer(key), { autoCreateCustomers: true });
       case 'list keys':

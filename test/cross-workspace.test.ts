@@ -91,6 +91,13 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     },
     'DELETE /v1/customers/{id}/facts/{factId}': { params: { id: ids.customer, factId: ids.fact } },
     'POST /v1/customers/{id}/prefill': { params: customer, body: { fields: ['receipt'], purpose: 'legal' } },
+    'POST /v1/customers/{id}/moves': {
+      params: customer,
+      body: {
+        address: { line1: '9 Elsewhere', city: 'Leeds', postcode: 'LS2 2BB', country: 'GB' },
+        source: 'takeover',
+      },
+    },
   };
   return calls[route];
 }

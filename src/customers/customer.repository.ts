@@ -264,6 +264,9 @@ export interface ContactPointRow extends ContactToAdd {
   source: string;
   /** Kept on restore; now() otherwise. */
   createdAt?: string | undefined;
+  /** Validity kept on restore (addresses of a move); open otherwise. */
+  validFrom?: string | undefined;
+  validUntil?: string | undefined;
 }
 
 /**
@@ -277,13 +280,16 @@ export async function upsertContactPoints(
 ): Promise<void> {
   if (rows.length === 0) return;
   await sql`
-    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, created_at)
-    SELECT ${workspaceId}, id, customer_id, kind, value, verified, source, coalesce(created_at, now())
+    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, created_at,
+      valid_from, valid_until)
+    SELECT ${workspaceId}, id, customer_id, kind, value, verified, source, coalesce(created_at, now()),
+      valid_from, valid_until
     FROM unnest(
       ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.kind)}::text[],
       ${rows.map((r) => r.value)}::text[], ${rows.map((r) => r.verified)}::boolean[], ${rows.map((r) => r.source)}::text[],
-      ${rows.map((r) => r.createdAt ?? null)}::timestamptz[]
-    ) AS t(id, customer_id, kind, value, verified, source, created_at)
+      ${rows.map((r) => r.createdAt ?? null)}::timestamptz[], ${rows.map((r) => r.validFrom ?? null)}::timestamptz[],
+      ${rows.map((r) => r.validUntil ?? null)}::timestamptz[]
+    ) AS t(id, customer_id, kind, value, verified, source, created_at, valid_from, valid_until)
     ON CONFLICT (workspace_id, customer_id, kind, value)
     DO UPDATE SET verified = contact_points.verified OR excluded.verified`.execute(tx);
 }
@@ -428,6 +434,8 @@ interface ChildContactRow {
   verified: boolean;
   source: string;
   created_at: string;
+  valid_from: string | null;
+  valid_until: string | null;
 }
 interface ChildIdentityRow {
   source: string;
@@ -456,8 +464,8 @@ async function loadChildren(
   }>`
     SELECT
       (SELECT json_agg(c ORDER BY c.created_at, c.id) FROM (
-         SELECT id, customer_id, kind, value, verified, source, created_at FROM contact_points
-         WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])) c) AS contacts,
+         SELECT id, customer_id, kind, value, verified, source, created_at, valid_from, valid_until
+         FROM contact_points WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])) c) AS contacts,
       (SELECT json_agg(i ORDER BY i.created_at, i.source, i.external_id) FROM (
          SELECT source, external_id, customer_id, created_at FROM customer_identities
          WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])) i) AS identities,
@@ -483,6 +491,8 @@ async function loadChildren(
       verified: r.verified,
       source: r.source,
       createdAt: iso(r.created_at),
+      ...(r.valid_from === null ? {} : { validFrom: iso(r.valid_from) }),
+      ...(r.valid_until === null ? {} : { validUntil: iso(r.valid_until) }),
     });
     out.contactIds.set(`${r.customer_id}:${contactKey(r.kind, r.value)}`, r.id);
   }
@@ -495,6 +505,21 @@ async function loadChildren(
   }
   for (const r of values) push(out.provenance, r.customer_id, toFieldValue(r));
   return out;
+}
+
+/** The address contact points valid at `at`, the most recent `validFrom` first. */
+export function currentAddresses(points: readonly ContactPoint[], at: Date): ContactPoint[] {
+  const t = at.getTime();
+  return points
+    .filter(
+      (c) =>
+        c.kind === 'address' &&
+        (c.validFrom === undefined || Date.parse(c.validFrom) <= t) &&
+        (c.validUntil === undefined || Date.parse(c.validUntil) > t),
+    )
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => (b.c.validFrom ?? '').localeCompare(a.c.validFrom ?? '') || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 function toCustomer(row: Selectable<CustomersTable>, children: Children): Customer {
@@ -518,7 +543,9 @@ function toCustomer(row: Selectable<CustomersTable>, children: Children): Custom
     birthDate: row.birth_date,
     emails: contactPoints.filter((c) => c.kind === 'email').map((c) => c.value),
     phones: contactPoints.filter((c) => c.kind === 'phone').map((c) => c.value),
-    addresses: contactPoints.filter((c) => c.kind === 'address').map((c) => parsePostalAddress(c.value)),
+    // The addresses valid now, the newest move first: a past address (or one not moved into yet) stays
+    // in `contactPoints` with its validity, never in what a form is prefilled with.
+    addresses: currentAddresses(contactPoints, new Date()).map((c) => parsePostalAddress(c.value)),
     identities: (children.identities.get(row.id) ?? []).map((i) => ({
       source: i.source,
       externalId: i.externalId,
@@ -780,4 +807,29 @@ export async function insertRestoredFieldValues(
     rows,
     rows.map((r) => r.recordedAt),
   );
+}
+
+/**
+ * A move: the customer's addresses holding at `movedAt` end then, and `value` (canonical JSON) holds
+ * from then on — added, or reopened when the customer lived there before. One statement each.
+ */
+export async function recordAddressMove(
+  tx: Tx,
+  workspaceId: string,
+  customerId: string,
+  move: { id: string; value: string; movedAt: string; source: string; verified: boolean },
+): Promise<void> {
+  await sql`
+    UPDATE contact_points SET valid_until = ${move.movedAt}::timestamptz
+    WHERE workspace_id = ${workspaceId} AND customer_id = ${customerId} AND kind = 'address'
+      AND value <> ${move.value}
+      AND (valid_until IS NULL OR valid_until > ${move.movedAt}::timestamptz)
+      AND (valid_from IS NULL OR valid_from < ${move.movedAt}::timestamptz)`.execute(tx);
+  await sql`
+    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, valid_from)
+    VALUES (${workspaceId}, ${move.id}, ${customerId}, 'address', ${move.value}, ${move.verified}, ${move.source},
+            ${move.movedAt}::timestamptz)
+    ON CONFLICT (workspace_id, customer_id, kind, value) DO UPDATE
+    SET valid_from = excluded.valid_from, valid_until = NULL,
+        verified = contact_points.verified OR excluded.verified`.execute(tx);
 }

@@ -153,6 +153,10 @@ export const CustomerSchema = Type.Object({
       verified: Type.Boolean(),
       source: Type.String(),
       createdAt: Type.String(),
+      validFrom: Type.Optional(Type.String({ description: 'From when it holds (an address after a move).' })),
+      validUntil: Type.Optional(
+        Type.String({ description: 'Until when it holds (the address before a move); absent: still.' }),
+      ),
     }),
   ),
   provenance: Type.Partial(
@@ -230,6 +234,8 @@ export const ExportedCustomerSchema = Type.Object(
           verified: Type.Boolean(),
           source: Source,
           createdAt: Time('When the contact point was added.'),
+          validFrom: Type.Optional(Time('From when it holds.')),
+          validUntil: Type.Optional(Time('Until when it holds.')),
         },
         { additionalProperties: false },
       ),
@@ -276,3 +282,25 @@ export function parseExportedCustomer(value: unknown, path = ''): ExportedCustom
     { errors: problems },
   );
 }
+
+/** The body of POST /v1/customers/{id}/moves. */
+export const MoveCustomerBody = Type.Object(
+  {
+    address: PostalAddressSchema,
+    movedAt: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: 'When the customer moves (ISO 8601 with a zone); default now.',
+      }),
+    ),
+    source: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Where the customer said it (portal, store…).',
+    }),
+    verified: Type.Optional(
+      Type.Boolean({ description: 'The address was checked (a delivery reached it).' }),
+    ),
+  },
+  { additionalProperties: false },
+);

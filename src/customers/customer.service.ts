@@ -1,10 +1,16 @@
 import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
 import { recordEvents } from '../events/index.ts';
-import { AppError, conflict, notFound } from '../shared/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { type Actor, getWorkspace } from '../workspaces/index.ts';
-import { normaliseEmail, normaliseIdentityPart, normalisePhone, unwrap } from './contact.ts';
+import {
+  normaliseEmail,
+  normaliseIdentityPart,
+  normalisePhone,
+  normalisePostalAddress,
+  unwrap,
+} from './contact.ts';
 import * as repo from './customer.repository.ts';
 import {
   type Customer,
@@ -252,6 +258,52 @@ export async function updateCustomer(
   await repo.deleteIdentities(tx, actor.workspaceId, customerId, change.removeIdentities);
   await attachIdentities(tx, actor, customerId, change.identities);
   return getCustomer(tx, actor, customerId);
+}
+
+/** A move as a caller gives it: the new address, from when, and where the customer said it. */
+export interface MoveInput {
+  address: unknown;
+  /** When the customer moves (an ISO 8601 time with a zone); default now. A future date is a move ahead. */
+  movedAt?: string | undefined;
+  source: string;
+  verified?: boolean | undefined;
+}
+
+const TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Records that a customer moves (issue 13, addresses with validity): the addresses holding at `movedAt`
+ * end then and stay in the record (history, identity matching); the new address holds from then and is
+ * the current one from that moment (prefill and every form use it). Bad input (ADDRESS_INVALID,
+ * MOVE_INVALID with its JSON path) stores nothing.
+ */
+export async function moveCustomer(
+  tx: Tx,
+  actor: Actor,
+  id: string,
+  input: MoveInput,
+  now: Date,
+): Promise<Customer> {
+  const value = unwrap(normalisePostalAddress(input.address, 'address'));
+  const movedAt = input.movedAt ?? now.toISOString();
+  if (!TIME_WITH_ZONE.test(movedAt) || Number.isNaN(Date.parse(movedAt))) {
+    throw invalid(
+      'MOVE_INVALID',
+      'movedAt must be an ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z.',
+      {
+        errors: [{ path: 'movedAt', message: 'must be an ISO 8601 time with a zone' }],
+      },
+    );
+  }
+  const customer = await getCustomer(tx, actor, id);
+  await repo.recordAddressMove(tx, actor.workspaceId, customer.id, {
+    id: newId(),
+    value,
+    movedAt: new Date(movedAt).toISOString(),
+    source: input.source,
+    verified: input.verified ?? false,
+  });
+  return getCustomer(tx, actor, customer.id);
 }
 
 /** One field value in a customer's history. */

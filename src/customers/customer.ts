@@ -47,6 +47,10 @@ export interface ContactPoint {
   /** The system the contact point came from. */
   source: string;
   createdAt: string;
+  /** From when it holds (an address after a move); absent: always. */
+  validFrom?: string;
+  /** Until when it holds (the address before a move); absent: still. */
+  validUntil?: string;
 }
 
 /** Where a golden-record field's current value came from. */

@@ -40,6 +40,8 @@ export async function listCustomersForExport(
       verified: c.verified,
       source: c.source,
       createdAt: c.createdAt,
+      ...(c.validFrom === undefined ? {} : { validFrom: c.validFrom }),
+      ...(c.validUntil === undefined ? {} : { validUntil: c.validUntil }),
     })),
     provenance: provenance.map((p) => ({
       id: p.id,
@@ -118,6 +120,8 @@ export async function restoreCustomers(
         verified: p.verified,
         source: p.source,
         createdAt: p.createdAt,
+        validFrom: p.validFrom,
+        validUntil: p.validUntil,
       })),
     ),
   );

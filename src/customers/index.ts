@@ -42,6 +42,8 @@ export {
   FieldHistoryEntrySchema,
   /** TypeBox schema of an identity in requests. */
   IdentitySchema,
+  /** TypeBox schema of the body of POST /v1/customers/{id}/moves. */
+  MoveCustomerBody,
   /** TypeBox schema of the body of PATCH /v1/customers/{id}. */
   PatchCustomerBody,
   /** Validates one record of an export file, throwing EXPORT_RECORD_INVALID with JSON paths. */
@@ -68,6 +70,10 @@ export {
   listCustomers,
   /** Every value each golden-record field of a customer has had, newest first. */
   listFieldHistory,
+  /** A move: the new address, from when, and where the customer said it. */
+  type MoveInput,
+  /** Records a move: the current addresses end, the new one holds from the moving date. */
+  moveCustomer,
   /** Changes a customer: fields set or cleared with provenance, contact points and identities added or removed. */
   updateCustomer,
 } from './customer.service.ts';

@@ -102,6 +102,10 @@ export interface ContactPointsTable {
   verified: Generated<boolean>;
   source: string;
   created_at: Generated<Date>;
+  /** From when the contact point holds (an address after a move); null: always. */
+  valid_from: Date | null;
+  /** Until when it holds (the address before a move); null: still. */
+  valid_until: Date | null;
 }
 
 export interface InteractionsTable {

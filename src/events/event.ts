@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'customer_unmerged',
   'field_rectified',
   'name_corrected',
+  'fact_corrected',
 ] as const;
 
 /** A domain event's type. */
@@ -50,6 +51,15 @@ export interface EventPayloads {
     source: string;
     rectifiedBy: string;
     rectifiedAt: string;
+  };
+  /** A fact corrected by the customer (a rectification): the fact and its key, never the value. */
+  fact_corrected: {
+    customerId: string;
+    factId: string;
+    key: string;
+    source: string;
+    correctedBy: string;
+    correctedAt: string;
   };
 }
 

@@ -310,3 +310,77 @@ export async function expireFacts(tx: Tx, workspaceId: string, now: Date): Promi
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * Moves every version of every fact of `fromId` (tombstones included) to `toId`, provenance untouched;
+ * answers the fact ids moved (a merge keeps them so an unmerge can give them back).
+ */
+export async function moveAllFacts(
+  tx: Tx,
+  workspaceId: string,
+  fromId: string,
+  toId: string,
+  at: string,
+): Promise<string[]> {
+  const result = await sql<{ fact_id: string }>`
+    UPDATE facts SET customer_id = ${toId}, updated_at = ${at}::timestamptz
+    WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
+    RETURNING fact_id`.execute(tx);
+  return [...new Set(result.rows.map((r) => r.fact_id))].sort();
+}
+
+/** Moves every version of the given facts that `fromId` holds to `toId`; answers how many versions moved. */
+export async function moveFactsById(
+  tx: Tx,
+  workspaceId: string,
+  factIds: readonly string[],
+  fromId: string,
+  toId: string,
+  at: string,
+): Promise<number> {
+  if (factIds.length === 0) return 0;
+  const result = await sql`
+    UPDATE facts SET customer_id = ${toId}, updated_at = ${at}::timestamptz
+    WHERE workspace_id = ${workspaceId} AND customer_id = ${fromId}
+      AND fact_id = ANY(${[...factIds]}::uuid[])`.execute(tx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Makes the given versions current again, each only while no other version of its fact is current (a
+ * version superseded by a merge's conflict comes back at the unmerge); answers how many came back.
+ */
+export async function restoreSupersededFacts(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+  at: string,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await sql`
+    UPDATE facts f SET superseded_at = NULL, updated_at = ${at}::timestamptz
+    WHERE f.workspace_id = ${workspaceId} AND f.id = ANY(${[...ids]}::uuid[]) AND f.superseded_at IS NOT NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM facts n
+        WHERE n.workspace_id = f.workspace_id AND n.fact_id = f.fact_id AND n.id <> f.id
+          AND n.superseded_at IS NULL)`.execute(tx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Sets the confidence and evidence of current versions (a derivation's refresh), 5,000 a statement. */
+export async function refreshFactEvidence(
+  tx: Tx,
+  workspaceId: string,
+  rows: readonly { id: string; confidence: number; evidence: unknown }[],
+  at: string,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows
+      .slice(i, i + 5000)
+      .map((r) => ({ id: r.id, confidence: r.confidence, evidence: r.evidence }));
+    await sql`
+      UPDATE facts f SET confidence = r.confidence, evidence = r.evidence, updated_at = ${at}::timestamptz
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS r (id uuid, confidence real, evidence jsonb)
+      WHERE f.workspace_id = ${workspaceId} AND f.id = r.id`.execute(tx);
+  }
+}

@@ -439,6 +439,7 @@ export async function applyDerivedFacts(
   const changed = new Set<string>();
   const rows: repo.FactRow[] = [];
   const supersede: string[] = [];
+  const refreshes: { id: string; confidence: number; evidence: unknown }[] = [];
   const seen = new Set<string>();
   for (const d of derived) {
     const id = `${d.customerId}\u0000${d.key}`;
@@ -454,13 +455,7 @@ export async function applyDerivedFacts(
         existing.provenance.confidence !== d.confidence ||
         canonicalJson(existing.provenance.evidence) !== canonicalJson(d.evidence)
       ) {
-        await repo.updateFactState(
-          tx,
-          recorder.workspaceId,
-          existing.id,
-          { confidence: d.confidence, evidence: d.evidence },
-          at,
-        );
+        refreshes.push({ id: existing.id, confidence: d.confidence, evidence: d.evidence });
         outcome.refreshed++;
       }
       continue;
@@ -499,6 +494,9 @@ export async function applyDerivedFacts(
     outcome.retired++;
     changed.add(fact.customerId);
   }
+  // Every write in a few statements whatever the number of customers: refreshed evidence in one
+  // statement per 5,000 facts (one round trip per fact made the nightly rerun grow with the customers).
+  await repo.refreshFactEvidence(tx, recorder.workspaceId, refreshes, at);
   for (let i = 0; i < supersede.length; i += 5000)
     await repo.supersedeFacts(tx, recorder.workspaceId, supersede.slice(i, i + 5000), at);
   await repo.insertFacts(tx, recorder.workspaceId, rows);
@@ -528,3 +526,100 @@ export function purgeHiddenFacts(
 
 /** Deletes every fact of the customers (erasure). */
 export const eraseFactsOfCustomers = repo.deleteFactsOfCustomers;
+
+// ---------------------------------------------------------------------------------------------------
+// Merges and unmerges of customers
+
+/** What a merge did to facts, kept by the merge so its unmerge can give them back. */
+export interface FactMerge {
+  /** The fact ids (every version) that came from the absorbed customer. */
+  moved: string[];
+  /** Versions the merge superseded because the other customer's fact won the conflict. */
+  superseded: string[];
+}
+
+/**
+ * Which facts lose when two customers' facts meet in a merge (pure). Facts of one key and one source
+ * kind conflict when they came from both sides and the key holds one value (or, for a key with several
+ * values, when they hold the same value): the newer capture wins, as a newer statement supersedes an
+ * older one of the same kind (ties: the later version id). Facts of different source kinds never
+ * supersede each other: they stand side by side as they do on one customer, and every reader puts the
+ * customer's own word first (`SOURCE_RANK`), so a derived fact never beats a declared one. Only
+ * readable facts take part; tombstones and rejections move along untouched (they keep a forgotten or
+ * rejected value from coming back). Answers the version ids that lose.
+ */
+export function resolveMergedFacts(
+  facts: readonly StoredFact[],
+  fromAbsorbed: ReadonlySet<string>,
+  multiple: (key: string) => boolean,
+): string[] {
+  const groups = new Map<string, StoredFact[]>();
+  for (const f of facts) {
+    if (!READABLE_STATUSES.includes(f.status)) continue;
+    const id = multiple(f.key)
+      ? `${f.key}\u0000${f.sourceKind}\u0000${canonicalJson(f.value)}`
+      : `${f.key}\u0000${f.sourceKind}`;
+    const group = groups.get(id);
+    if (group) group.push(f);
+    else groups.set(id, [f]);
+  }
+  const losers: string[] = [];
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const sides = new Set(group.map((f) => fromAbsorbed.has(f.factId)));
+    if (sides.size < 2) continue;
+    // Newest capture first; the same instant: the later version.
+    const sorted = [...group].sort((a, b) => {
+      const x = Date.parse(a.provenance.capturedAt);
+      const y = Date.parse(b.provenance.capturedAt);
+      return x === y ? (a.id < b.id ? 1 : -1) : y - x;
+    });
+    for (const loser of sorted.slice(1)) losers.push(loser.id);
+  }
+  return losers.sort();
+}
+
+/**
+ * Carries the absorbed customer's facts to the survivor in the merge's transaction: every version
+ * moves with its provenance, and a conflict is settled by `resolveMergedFacts` (the loser is superseded,
+ * kept in its history). What is above the survivor's (merged) intimacy level is hidden by the memory
+ * rules at once, as after any lowering. Answers what the unmerge needs.
+ */
+export async function mergeFacts(
+  tx: Tx,
+  workspaceId: string,
+  survivorId: string,
+  absorbedId: string,
+  ctx: MemoryContext,
+): Promise<FactMerge> {
+  const at = ctx.now.toISOString();
+  const moved = await repo.moveAllFacts(tx, workspaceId, absorbedId, survivorId, at);
+  if (moved.length === 0) return { moved, superseded: [] };
+  const current = await repo.findCurrentFacts(tx, workspaceId, [survivorId]);
+  const superseded = resolveMergedFacts(
+    current,
+    new Set(moved),
+    (key) => factKeyOf(key, ctx.taxonomy, ctx.workspaceCategories)?.multiple ?? false,
+  );
+  await repo.supersedeFacts(tx, workspaceId, superseded, at);
+  return { moved, superseded };
+}
+
+/**
+ * Gives an unmerged customer its facts back: every version of the facts the merge moved (with what was
+ * said about them while merged: a correction follows the fact it corrects), and the versions the merge's
+ * conflicts superseded become current again unless a newer version of their fact has come since.
+ */
+export async function unmergeFacts(
+  tx: Tx,
+  workspaceId: string,
+  survivorId: string,
+  absorbedId: string,
+  merge: FactMerge,
+  now: Date,
+): Promise<{ returned: number; restored: number }> {
+  const at = now.toISOString();
+  const returned = await repo.moveFactsById(tx, workspaceId, merge.moved, survivorId, absorbedId, at);
+  const restored = await repo.restoreSupersededFacts(tx, workspaceId, merge.superseded, at);
+  return { returned, restored };
+}

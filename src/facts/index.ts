@@ -46,6 +46,8 @@ export {
   expireFacts,
   /** A fact as a caller gives it. */
   type FactInput,
+  /** What a merge did to facts, for its unmerge. */
+  type FactMerge,
   /** A change of one fact. */
   type FactPatch,
   /** Forgets a fact everywhere. */
@@ -58,6 +60,8 @@ export {
   listFactHistory,
   /** The taxonomy and time the memory rules need. */
   type MemoryContext,
+  /** Carries the absorbed customer's facts to the survivor of a merge, settling conflicts. */
+  mergeFacts,
   /** Purges facts hidden by a lowered intimacy level past the grace period. */
   purgeHiddenFacts,
   /** Who records a fact. */
@@ -68,6 +72,10 @@ export {
   recordFact,
   /** A storage refusal as an API error. */
   refusalError,
+  /** Which facts lose when two customers' facts meet in a merge (pure). */
+  resolveMergedFacts,
+  /** Gives an unmerged customer its facts back. */
+  unmergeFacts,
 } from './fact.service.ts';
 export {
   /** Days since a value was captured. */

@@ -11,6 +11,8 @@ import {
   getCustomer,
   listCustomers,
   listFieldHistory,
+  type MoveInput,
+  moveCustomer,
   updateCustomer,
 } from '../customers/index.ts';
 import { listCurrentFacts } from '../facts/index.ts';
@@ -367,6 +369,28 @@ export async function updateGovernedCustomer(
   });
   const subject = (await subjectsOf(scope, [updated.id])).get(updated.id) ?? DEFAULT_SUBJECT;
   return answerOfWrite(scope, updated, subject);
+}
+
+/**
+ * Records that a customer moves: the address holding until then ends at the moving date (kept, with its
+ * validity), the new one is current from it. Audited as a change of `addresses`.
+ */
+export async function moveGovernedCustomer(
+  scope: AccessScope,
+  id: string,
+  input: MoveInput,
+): Promise<GovernedCustomer> {
+  assertPermitted(scope.actor, 'customers.update');
+  const moved = await moveCustomer(scope.tx, scope.actor, id, input, scope.now);
+  scope.audit({
+    action: 'customer.move',
+    purpose: scope.purpose,
+    customerIds: [moved.id],
+    fields: ['addresses'],
+    details: { movedAt: input.movedAt ?? scope.now.toISOString(), source: input.source },
+  });
+  const subject = (await subjectsOf(scope, [moved.id])).get(moved.id) ?? DEFAULT_SUBJECT;
+  return answerOfWrite(scope, moved, subject);
 }
 
 /** An exported customer (the restorable record) with only what the gate allows, or null when closed. */

@@ -2,6 +2,7 @@ import { recordAuditEvents } from '../audit/index.ts';
 import { DEFAULT_SUBJECT, loadPrivacySubjects, type PrivacySubject } from '../consent/index.ts';
 import { type Customer, getCustomer } from '../customers/index.ts';
 import type { Tx } from '../db/index.ts';
+import { recordEvent } from '../events/index.ts';
 import type { BehaviourCount } from '../facts/index.ts';
 import {
   ageInDays,
@@ -12,17 +13,20 @@ import {
   deriveFacts,
   expireFacts,
   type FactInput,
+  type FactMerge,
   type FactPatch,
   factKeyOf,
   forgetFact,
   listCurrentFacts,
   listFactHistory,
   type MemoryContext,
+  mergeFacts,
   purgeHiddenFacts,
   recordFact,
   refusalError,
   SOURCE_RANK,
   type StoredFact,
+  unmergeFacts,
 } from '../facts/index.ts';
 import { countBehaviour, type IngestResult } from '../interactions/index.ts';
 import type { IntimacyLevel } from '../policy/index.ts';
@@ -158,6 +162,21 @@ export async function changeFactGoverned(
     ctx: memoryContext(scope),
     intimacyLevel: subject.intimacyLevel,
   });
+  if (patch.value !== undefined && changed.newVersion) {
+    // A correction is a rectification: it travels to every recipient of the customer's data (webhooks).
+    await recordEvent(scope.tx, {
+      type: 'fact_corrected',
+      customerId: customer.id,
+      payload: {
+        customerId: customer.id,
+        factId: changed.fact.factId,
+        key: changed.fact.key,
+        source: patch.source ?? 'api',
+        correctedBy: scope.actor.label,
+        correctedAt: scope.now.toISOString(),
+      },
+    });
+  }
   scope.audit({
     action: patch.value !== undefined ? 'fact.rectify' : 'fact.update',
     purpose: scope.purpose,
@@ -617,4 +636,30 @@ export async function maintainFacts(
     );
   }
   return { expired, purged };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Merges and unmerges (identity's merge path calls these in its own transaction)
+
+/**
+ * A merge carries the absorbed customer's facts to the survivor, provenance kept, conflicts settled by
+ * the facts rules (a newer statement of the same kind wins; kinds never supersede each other and readers
+ * rank the customer's own word first). Answers what the merge keeps for its unmerge.
+ */
+export function moveFactsOnMerge(
+  scope: AccessScope,
+  survivorId: string,
+  absorbedId: string,
+): Promise<FactMerge> {
+  return mergeFacts(scope.tx, scope.actor.workspaceId, survivorId, absorbedId, memoryContext(scope));
+}
+
+/** An unmerge gives the absorbed customer its facts back and restores what the merge's conflicts superseded. */
+export function returnFactsOnUnmerge(
+  scope: AccessScope,
+  survivorId: string,
+  absorbedId: string,
+  merge: FactMerge,
+): Promise<{ returned: number; restored: number }> {
+  return unmergeFacts(scope.tx, scope.actor.workspaceId, survivorId, absorbedId, merge, scope.now);
 }

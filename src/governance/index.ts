@@ -29,6 +29,8 @@ export {
   type GovernmentIdInput,
   /** Lists or searches the customers the purpose may process, each filtered. */
   listGovernedCustomers,
+  /** Records that a customer moves (addresses with validity); audited. */
+  moveGovernedCustomer,
   /** One customer as the purpose may see it; audited. */
   readCustomer,
   /** A customer's field history, only of fields the purpose may see. */
@@ -57,6 +59,8 @@ export {
   forgetFactGoverned,
   /** Expires stale facts and purges those hidden by a lowered intimacy level past the grace period. */
   maintainFacts,
+  /** A merge carries the absorbed customer's facts to the survivor. */
+  moveFactsOnMerge,
   /** One prefilled value. */
   type PrefillValue,
   /** Known values for a form under a purpose, with provenance and freshness; audited. */
@@ -67,6 +71,8 @@ export {
   readFacts,
   /** Records a declared or observed fact; audited. */
   recordFactGoverned,
+  /** An unmerge gives the absorbed customer its facts back. */
+  returnFactsOnUnmerge,
 } from './facts.ts';
 export {
   /** The per-customer decision and the SQL of the subject condition. */

@@ -1,4 +1,4 @@
-import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
+import { DEFAULT_SUBJECT, loadPrivacySubjects, setIntimacyLevel } from '../consent/index.ts';
 import {
   categoryOfType,
   getInteraction,
@@ -109,6 +109,37 @@ export async function readTimeline(
 }
 
 /**
+ * Applies the `intimacy_chosen` interactions just stored: each sets its customer's intimacy level (with
+ * the interaction as evidence), in the ingest's transaction and in the batch's order. Audited.
+ */
+async function applyIngestedIntimacyChoices(
+  scope: AccessScope,
+  items: readonly unknown[],
+  results: readonly IngestResult[],
+): Promise<void> {
+  const changed = new Set<string>();
+  for (const r of results) {
+    if (r.status !== 'created' || !r.customerId || !r.id) continue;
+    const item = items[r.index] as { type?: unknown; source?: unknown; properties?: { level?: unknown } };
+    if (item?.type !== 'intimacy_chosen' || typeof item.properties?.level !== 'number') continue;
+    await setIntimacyLevel(scope.tx, scope.actor, r.customerId, {
+      level: item.properties.level,
+      source: typeof item.source === 'string' ? item.source : 'ingest',
+      evidence: { interactionId: r.id },
+    });
+    changed.add(r.customerId);
+  }
+  if (changed.size > 0) {
+    scope.audit({
+      action: 'customer.intimacy',
+      purpose: scope.purpose,
+      customerIds: [...changed],
+      fields: ['intimacyLevel'],
+    });
+  }
+}
+
+/**
  * Ingests interactions under the scope: the workspace's storage policy is applied to every item before
  * anything is stored, and what was stored is audited (one event for the call, naming every customer).
  * A `consent_changed` interaction is also a consent: checked by the ledger's rules first, recorded in
@@ -146,6 +177,8 @@ export async function ingestGoverned(
     });
   }
   await recordIngestedConsents(scope, consents, results, rules);
+  // A customer's intimacy choice said where it was said sets their level before the batch's facts are kept.
+  await applyIngestedIntimacyChoices(scope, items, results);
   // Stated preferences, declared life events and staff notes become facts in the same transaction.
   const facts = await captureFactsFromIngest(scope, items, results);
   const withFacts: (IngestResult & { fact?: CapturedFact })[] =

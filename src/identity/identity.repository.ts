@@ -423,6 +423,9 @@ export interface ContactPointImage {
   verified: boolean;
   source: string;
   createdAt: string;
+  /** An address's validity (a move); absent in images recorded before addresses had one. */
+  validFrom?: string | null;
+  validUntil?: string | null;
 }
 
 /** The contact points of the customers. */
@@ -439,8 +442,11 @@ export async function listContactPointImages(
     verified: boolean;
     source: string;
     created_at: string;
+    valid_from: string | null;
+    valid_until: string | null;
   }>`
-    SELECT id, customer_id, kind, value, verified, source, ${micro('created_at')} AS created_at
+    SELECT id, customer_id, kind, value, verified, source, ${micro('created_at')} AS created_at,
+           ${microOrNull('valid_from')} AS valid_from, ${microOrNull('valid_until')} AS valid_until
     FROM contact_points WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${customerIds}::uuid[])
     ORDER BY id`.execute(tx);
   return rows.map((r) => ({
@@ -451,6 +457,8 @@ export async function listContactPointImages(
     verified: r.verified,
     source: r.source,
     createdAt: r.created_at,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
   }));
 }
 
@@ -679,13 +687,15 @@ export async function insertContactPointImages(
 ) {
   if (rows.length === 0) return;
   await sql`
-    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, created_at)
-    SELECT ${workspaceId}, id, customer_id, kind, value, verified, source, created_at
+    INSERT INTO contact_points (workspace_id, id, customer_id, kind, value, verified, source, created_at,
+      valid_from, valid_until)
+    SELECT ${workspaceId}, id, customer_id, kind, value, verified, source, created_at, valid_from, valid_until
     FROM unnest(
       ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.kind)}::text[],
       ${rows.map((r) => r.value)}::text[], ${rows.map((r) => r.verified)}::boolean[], ${rows.map((r) => r.source)}::text[],
-      ${rows.map((r) => r.createdAt)}::timestamptz[]
-    ) AS t(id, customer_id, kind, value, verified, source, created_at)`.execute(tx);
+      ${rows.map((r) => r.createdAt)}::timestamptz[], ${rows.map((r) => r.validFrom ?? null)}::timestamptz[],
+      ${rows.map((r) => r.validUntil ?? null)}::timestamptz[]
+    ) AS t(id, customer_id, kind, value, verified, source, created_at, valid_from, valid_until)`.execute(tx);
 }
 
 /** Writes consent projection rows of a customer (insert or replace per purpose and channel). */

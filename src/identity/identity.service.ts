@@ -9,7 +9,12 @@ import {
   updateCustomer,
 } from '../customers/index.ts';
 import { recordEvent } from '../events/index.ts';
-import { type AccessScope, GOVERNMENT_ID_SOURCE_PREFIX } from '../governance/index.ts';
+import {
+  type AccessScope,
+  GOVERNMENT_ID_SOURCE_PREFIX,
+  moveFactsOnMerge,
+  returnFactsOnUnmerge,
+} from '../governance/index.ts';
 import { assertPermitted } from '../shared/access.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
@@ -82,6 +87,8 @@ interface BeforeImage {
   survivorConsentState: ConsentStateImage[];
   absorbedConsentState: ConsentStateImage[];
   movedInteractionIds: string[];
+  /** The facts the merge moved and the versions its conflicts superseded (absent in older merges). */
+  facts?: { moved: string[]; superseded: string[] };
 }
 
 interface MergeOptions {
@@ -275,6 +282,7 @@ async function performMerge(
   };
 
   before.movedInteractionIds = await repo.moveCustomerRows(tx, ws, absorbedId, survivorId);
+  before.facts = await moveFactsOnMerge(scope, survivorId, absorbedId);
   await repo.supersedeFieldValues(tx, ws, supersede);
 
   // Contact points: a value both hold stays once, on the survivor, verified when either was.
@@ -498,6 +506,7 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
   await repo.insertContactPointImages(tx, ws, before.absorbedContactPoints);
   await repo.setContactPointsVerified(tx, ws, before.survivorContactPoints);
 
+  if (before.facts) await returnFactsOnUnmerge(scope, survivorId, absorbedId, before.facts);
   await repo.restoreFieldValues(tx, ws, absorbedId, before.absorbedFieldValues);
   await repo.restoreFieldValues(tx, ws, survivorId, before.survivorFieldValues);
   // A value recorded on the survivor while merged (a correction) stays its current value.
@@ -550,7 +559,7 @@ export async function unmergeCustomers(scope: AccessScope, mergeId: string): Pro
     action: 'identity.unmerge',
     purpose: scope.purpose,
     customerIds: [survivorId, absorbedId],
-    fields: ['identities', 'contactPoints', 'interactions', 'consents', ...MERGED_FIELDS],
+    fields: ['identities', 'contactPoints', 'interactions', 'consents', 'facts', ...MERGED_FIELDS],
     details: { mergeId: merge.id },
   });
   return {

@@ -341,8 +341,9 @@ describe('validateInteraction: built-in type rules', () => {
       preference_stated: { properties: { key: 'k', value: true } },
       life_event_declared: { properties: { event: 'married' } },
       consent_changed: { properties: { purpose: 'marketing', status: 'granted' } },
+      intimacy_chosen: { properties: { level: 3 } },
     };
-    expect(Object.keys(BUILT_IN_TYPES)).toHaveLength(20);
+    expect(Object.keys(BUILT_IN_TYPES)).toHaveLength(21);
     for (const type of Object.keys(BUILT_IN_TYPES)) {
       const extra = minimal[type] ?? {};
       const props = { ...((extra.properties as Record<string, unknown>) ?? {}), extraField: 1 };

@@ -214,6 +214,9 @@ export const LIFE_EVENTS = [
  * |                      |             |   (granted / denied / withdrawn); optional: channel (the one channel it       |
  * |                      |             |   covers), explicit, noticeVersion, evidence (string or object), expiresAt.  |
  * |                      |             |   The ledger's rules (a known purpose…) are checked at ingest (governance/).  |
+ * | intimacy_chosen      | customer    | properties.level required, an integer 0–4: the intimacy level the customer   |
+ * |                      |             |   chose where they said it (a store form, the app); it sets the level at      |
+ * |                      |             |   ingest, before the facts of the same batch are captured (governance/).      |
  *
  * Everywhere: currency is required when amount is given; occurredAt may not be more than one day in the
  * future nor before 1900.
@@ -280,6 +283,12 @@ export const BUILT_IN_TYPES: Readonly<Record<string, TypeRule>> = {
     initiatedBy: 'customer',
     schema: Type.Object(
       Props({ event: OneOf(LIFE_EVENTS), date: Type.Optional(Type.String({ maxLength: 40 })) }),
+    ),
+  },
+  intimacy_chosen: {
+    initiatedBy: 'customer',
+    schema: Type.Object(
+      Props({ level: Type.Integer({ minimum: 0, maximum: 4, 'x-message': 'must be 0 to 4' }) }),
     ),
   },
   consent_changed: {

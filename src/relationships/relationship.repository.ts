@@ -4,7 +4,7 @@ import { newId } from '../shared/ids.ts';
 import { CHANNEL_RICHNESS, type Disclosure, HALF_LIFE_DAYS, type Signal } from './dimensions.ts';
 
 /**
- * All SQL of relationships: the signals and declared statements dimensions are computed from, the
+ * All SQL of relationships: the signals and declared facts dimensions are computed from, the
  * rule tables, the intensity norm, profiles and the history of changes, and the mix report.
  */
 
@@ -55,17 +55,36 @@ function pushTo<T>(map: Map<string, T[]>, key: string, item: T): void {
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
 
 /**
+ * Which customers a read covers: a list of ids (incremental recomputation), or a page of the full one as
+ * the id range it spans (`after` exclusive, `last` inclusive). A range is read by one index range scan;
+ * `= ANY(ids)` over a page of 2,000 ids made the planner scan every interaction of the workspace once per
+ * page, so a full recomputation grew with pages × interactions.
+ */
+export type CustomerSet = readonly string[] | { readonly after: string | null; readonly last: string };
+
+function customersIn(column: string, set: CustomerSet): RawBuilder<unknown> {
+  const ref = sql.ref(column);
+  if (Array.isArray(set)) return sql`${ref} = ANY(${set as string[]}::uuid[])`;
+  const range = set as { after: string | null; last: string };
+  return range.after === null
+    ? sql`${ref} <= ${range.last}::uuid`
+    : sql`${ref} > ${range.after}::uuid AND ${ref} <= ${range.last}::uuid`;
+}
+
+const isEmpty = (set: CustomerSet): boolean => Array.isArray(set) && set.length === 0;
+
+/**
  * The signals of the given customers up to `now`, grouped by customer: the few columns and properties
  * the dimensions read, never free text.
  */
 export async function listSignals(
   tx: Tx,
   workspaceId: string,
-  customerIds: readonly string[],
+  customers: CustomerSet,
   now: Date,
 ): Promise<Map<string, Signal[]>> {
   const out = new Map<string, Signal[]>();
-  if (customerIds.length === 0) return out;
+  if (isEmpty(customers)) return out;
   const result = await sql<Record<string, unknown>>`
     SELECT i.id, i.customer_id, i.type, i.channel, i.initiated_by, i.occurred_at, i.sentiment,
            i.properties->>'score' AS score, i.properties->>'rating' AS rating,
@@ -73,7 +92,7 @@ export async function listSignals(
            i.properties->>'outcome' AS outcome, i.properties->>'direction' AS direction,
            i.properties->>'event' AS event
     FROM interactions i
-    WHERE i.workspace_id = ${workspaceId} AND i.customer_id = ANY(${customerIds as string[]}::uuid[])
+    WHERE i.workspace_id = ${workspaceId} AND ${customersIn('i.customer_id', customers)}
       AND i.occurred_at <= ${now.toISOString()}::timestamptz`.execute(tx);
   for (const r of result.rows) {
     pushTo(out, String(r.customer_id), {
@@ -96,34 +115,39 @@ export async function listSignals(
 }
 
 /**
- * What the given customers declared about themselves up to `now`: disclosure is measured on declared
- * facts only. Until the facts domain holds declared facts, they are read here from the statements they
- * come from (`preference_stated` and `life_event_declared` interactions); this is the one function to
- * point at the facts table.
+ * What the given customers declared about themselves up to `now`, from the facts table: disclosure is
+ * measured on declared facts only — the current version of each fact the customer declared (or
+ * confirmed), captured by `now`, neither forgotten nor rejected, and still remembered at the customer's
+ * intimacy level (a fact a lowered level hides no longer counts, and one the level refused was never
+ * stored). The evidence of a fact is the interaction it was said in, or the fact id when it was given
+ * through the API or the portal.
  */
 export async function declaredDisclosures(
   tx: Tx,
   workspaceId: string,
-  customerIds: readonly string[],
+  customers: CustomerSet,
   now: Date,
 ): Promise<Map<string, Disclosure[]>> {
   const out = new Map<string, Disclosure[]>();
-  if (customerIds.length === 0) return out;
+  if (isEmpty(customers)) return out;
   const result = await sql<Record<string, unknown>>`
-    SELECT i.id, i.customer_id, i.type, i.occurred_at,
-           coalesce(i.properties->>'key', i.properties->>'event', i.type) AS key,
-           i.properties->'value' AS value
-    FROM interactions i
-    WHERE i.workspace_id = ${workspaceId} AND i.customer_id = ANY(${customerIds as string[]}::uuid[])
-      AND i.type IN ('preference_stated', 'life_event_declared')
-      AND i.occurred_at <= ${now.toISOString()}::timestamptz`.execute(tx);
+    SELECT coalesce(f.interaction_id, f.fact_id) AS evidence, f.customer_id, f.key, f.captured_at,
+           CASE WHEN f.key = 'life_event' THEN coalesce(f.value->>'event', f.key) ELSE f.key END AS label,
+           CASE WHEN f.key = 'life_event' THEN NULL ELSE f.value END AS value
+    FROM facts f
+    JOIN customers c ON c.workspace_id = f.workspace_id AND c.id = f.customer_id
+    WHERE f.workspace_id = ${workspaceId} AND ${customersIn('f.customer_id', customers)}
+      AND f.superseded_at IS NULL AND f.source_kind = 'declared'
+      AND f.status IN ('active', 'confirmed', 'expired')
+      AND f.min_intimacy <= c.intimacy_level
+      AND f.captured_at <= ${now.toISOString()}::timestamptz`.execute(tx);
   for (const r of result.rows) {
     pushTo(out, String(r.customer_id), {
-      interactionId: String(r.id),
-      kind: r.type === 'life_event_declared' ? 'life_event' : 'preference',
-      key: String(r.key),
-      value: r.type === 'life_event_declared' ? null : (r.value ?? null),
-      at: ms(r.occurred_at),
+      interactionId: String(r.evidence),
+      kind: r.key === 'life_event' ? 'life_event' : 'preference',
+      key: String(r.label),
+      value: r.value ?? null,
+      at: ms(r.captured_at),
     });
   }
   return out;

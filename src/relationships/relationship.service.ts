@@ -96,14 +96,16 @@ async function recomputeBatch(
   customerIds: readonly string[],
   now: Date,
   ctx: Context,
+  /** The id range of a full recomputation's page (its reads scan that range, not a list of ids). */
+  range?: { after: string | null; last: string },
 ): Promise<RecomputeReport> {
   const ids = [...new Set(customerIds.map((id) => id.toLowerCase()))];
   const states = await repo.listActiveWithStates(tx, workspaceId, ids);
   const gone = ids.filter((id) => !states.has(id));
   const removed = await repo.deleteProfiles(tx, workspaceId, gone);
   const live = ids.filter((id) => states.has(id));
-  const signals = await repo.listSignals(tx, workspaceId, live, now);
-  const disclosures = await repo.declaredDisclosures(tx, workspaceId, live, now);
+  const signals = await repo.listSignals(tx, workspaceId, range ?? live, now);
+  const disclosures = await repo.declaredDisclosures(tx, workspaceId, range ?? live, now);
   const { table, version } = ctx.rules;
   const profiles: repo.ProfileWrite[] = [];
   const changes: repo.ChangeWrite[] = [];
@@ -212,8 +214,9 @@ export async function recomputeWorkspaceRelationships(
   for (;;) {
     const page = await repo.listActiveCustomerIds(tx, workspaceId, after, BATCH);
     if (page.length === 0) break;
-    total = add(total, await recomputeBatch(tx, workspaceId, page, now, ctx));
-    after = page[page.length - 1] as string;
+    const last = page[page.length - 1] as string;
+    total = add(total, await recomputeBatch(tx, workspaceId, page, now, ctx, { after, last }));
+    after = last;
   }
   const mix = await repo.listMix(tx, workspaceId, [], null);
   const archetypes: Partial<Record<Archetype, number>> = {};

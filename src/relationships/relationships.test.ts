@@ -257,6 +257,28 @@ describe('the rule table', () => {
     expect(after.map((e) => e.path)).toEqual(['table.rules[1]']);
   });
 
+  it('names a fling: an intense burst of visits from a customer of some months, neither regular nor committed', () => {
+    // One purchase seven months ago, then twenty store visits in the last three weeks.
+    const burst = Array.from({ length: 20 }, (_, k) => signal('visit', 1 + k));
+    const { dimensions } = dims([signal('purchase', 200), ...burst]);
+    expect(dimensions.tenure.value).toBeGreaterThan(0.15);
+    expect(dimensions.intensity.value).toBeGreaterThanOrEqual(0.75);
+    expect(dimensions.regularity.value).toBeLessThanOrEqual(0.3);
+    expect(dimensions.commitment.value).toBeLessThanOrEqual(0.3);
+    const proposal = computeArchetype(DEFAULT_RULE_TABLE, dimensions);
+    expect(proposal.archetype).toBe('fling');
+    expect(proposal.reasons.map((r) => r.dimension).sort()).toEqual([
+      'commitment',
+      'intensity',
+      'regularity',
+    ]);
+    const intensity = proposal.reasons.find((r) => r.dimension === 'intensity');
+    expect(intensity?.evidence.every((id) => burst.some((b) => b.id === id))).toBe(true);
+    // The same burst from someone who has been regular and buying for a year is no fling.
+    const steady = dims([...regular(12), ...burst]).dimensions;
+    expect(computeArchetype(DEFAULT_RULE_TABLE, steady).archetype).not.toBe('fling');
+  });
+
   it('explains an assignment by the matching rule, most decisive condition first, with evidence', () => {
     const complaints = [
       signal('complaint', 2, { severity: 'high' }),

@@ -578,13 +578,32 @@ class PersonEvents {
         return;
       }
       case 'best_friend': {
-        // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts).
+        // Warm, regular, gives suggestions and tells us about their life (a wedding: person.ts). They chose
+        // to be remembered ("reach out when it matters", 3) wherever they are known, the day each of their
+        // records was opened, so what they tell us is kept as declared facts.
+        // Every record, since a merge keeps the lower level of the two customers it joins; a record opened
+        // before the world's window makes its choice on the window's first day.
+        const CHOICE_CHANNEL: Record<SourceSystem, Channel> = {
+          pos: 'store',
+          web: 'web',
+          callcentre: 'phone',
+          billing: 'web',
+          shipping: 'web',
+        };
+        for (const model of this.person.records) {
+          const channel = CHOICE_CHANNEL[model.source];
+          const at = Math.max(model.createdMs, this.person.acquiredMs, this.startMs) + DAY_MS;
+          this.add(at, 'intimacy_chosen', channel, model.source, this.identity(model), 'customer', {
+            properties: { level: 3 },
+          });
+        }
         for (const at of this.every(start(600), end, 21)) this.personaPurchase(at);
         for (const at of this.every(start(600), end, 50)) this.personaCompliment(at);
         for (const at of this.every(start(600), end, 75)) this.personaSuggestion(at);
+        // Catalog keys (personal facts), so they are remembered at the level they chose.
         const personal: [string, string][] = [
-          ['favourite_category', this.rng.pick(this.ctx.categories)],
-          ['gift_wrapping', 'always'],
+          ['interest', this.rng.pick(this.ctx.categories)],
+          ['dislike', 'plastic bags'],
         ];
         for (const [key, value] of personal) {
           this.contact(rng.uniform(start(500), end), 'preference_stated', DECLARATION_CONTACTS, {

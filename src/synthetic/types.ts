@@ -34,6 +34,7 @@ export const INTERACTION_TYPES = [
   'preference_stated',
   'life_event_declared',
   'consent_changed',
+  'intimacy_chosen',
 ] as const;
 
 /** The interaction types of SPEC §3 that the generator produces. */

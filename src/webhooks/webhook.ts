@@ -59,6 +59,7 @@ const ALL_PURPOSES = [
 export const WEBHOOK_EVENT_PURPOSES: Readonly<Record<string, readonly string[]>> = {
   field_rectified: ALL_PURPOSES,
   name_corrected: ALL_PURPOSES,
+  fact_corrected: ALL_PURPOSES,
   customers_merged: ALL_PURPOSES,
   customer_unmerged: ALL_PURPOSES,
   consent_changed: ['service', 'marketing', 'personalization', 'legal'],

@@ -6,6 +6,7 @@ import {
   CustomerQuerySchema,
   CustomerSchema,
   FieldHistoryEntrySchema,
+  MoveCustomerBody,
   PatchCustomerBody,
 } from '../../customers/index.ts';
 import {
@@ -13,6 +14,7 @@ import {
   CUSTOMER_360_INTERACTIONS,
   createGovernedCustomer,
   listGovernedCustomers,
+  moveGovernedCustomer,
   readCustomer,
   readCustomer360,
   readFieldHistory,
@@ -208,6 +210,38 @@ export function customerRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           reply,
           async (scope) => {
             const customer = await updateGovernedCustomer(scope, request.params.id, request.body);
+            return { status: 200, body: { customer }, receipt: { id: customer.id } };
+          },
+          rereadCustomer,
+        ),
+    );
+
+    app.post(
+      '/customers/:id/moves',
+      {
+        schema: {
+          operationId: 'recordCustomerMove',
+          tags: ['customers'],
+          summary: 'Record that a customer moves to a new address.',
+          description:
+            'The addresses holding at `movedAt` (default now) end then and stay in `contactPoints` with their ' +
+            '`validUntil`; the new address holds from `movedAt` (`validFrom`) and is the current one from that ' +
+            'moment: `addresses`, prefill and every form use only the addresses valid now. A future `movedAt` is a ' +
+            'move ahead ("moving next month"). Moving back to an earlier address reopens it. Honours ' +
+            'Idempotency-Key. Audited.',
+          params: IdParams,
+          querystring: PurposeQuery,
+          body: MoveCustomerBody,
+          response: { 200: CustomerResponse, ...errorResponses() },
+        },
+      },
+      async (request, reply) =>
+        governedWrite(
+          deps,
+          request,
+          reply,
+          async (scope) => {
+            const customer = await moveGovernedCustomer(scope, request.params.id, request.body);
             return { status: 200, body: { customer }, receipt: { id: customer.id } };
           },
           rereadCustomer,
