@@ -5,6 +5,7 @@ import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { type Actor, getWorkspace } from '../workspaces/index.ts';
 import { normaliseEmail, normaliseIdentityPart, normalisePhone, unwrap } from './contact.ts';
+import { assertNotSuppressed } from './customer.erasure.ts';
 import * as repo from './customer.repository.ts';
 import {
   type Customer,
@@ -178,6 +179,15 @@ async function insertNewCustomers(
   actor: Actor,
   changes: readonly NormalisedChange[],
 ): Promise<string[]> {
+  // An erased person is not silently re-created by a later import (SPEC §5.4): the suppression list.
+  await assertNotSuppressed(
+    tx,
+    actor.workspaceId,
+    changes.map((change) => [
+      ...change.contacts.map((c) => ({ kind: c.kind, value: c.value })),
+      ...change.identities.map((i) => ({ kind: `identity.${i.source}`, value: i.externalId })),
+    ]),
+  );
   const ids = newIds(changes.length);
   const idOf = (i: number) => ids[i] as string;
   // Sorted ids in input order, so contact points list in the order given (as `addContacts` does).

@@ -109,3 +109,15 @@ export {
   /** Resolves many customer references at once, creating customers for unknown identities when allowed. */
   resolveCustomerRefs,
 } from './resolver.service.ts';
+export {
+  /** Clears the customers' golden records; deletes contact points, identities and field values (erasure). */
+  eraseCustomerRecords,
+  /** The customers' identifiers (contact points, external identities), for the suppression list. */
+  listCustomerIdentifiers,
+  /** Lifts the suppression of identifiers: the person returns by their own choice. */
+  liftSuppression,
+  /** An identifier as the suppression list hashes it. */
+  type SuppressibleIdentifier,
+  /** Adds keyed hashes of identifiers to the suppression list. */
+  suppressIdentifiers,
+} from './customer.erasure.ts';

@@ -267,3 +267,7 @@ export {
   /** Links between customers as links between their engine records. */
   toRecordLinks,
 } from './workspace-records.ts';
+export {
+  /** Clears merge before-images and review explanations naming the customers (erasure). */
+  eraseIdentityTraces,
+} from './identity.erasure.ts';

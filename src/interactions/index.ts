@@ -58,3 +58,7 @@ export type {
 export { categoryOfType, MAX_BATCH_ITEMS, TYPE_CATEGORIES, toIngestItem } from './interaction.ts';
 /** The storage policy an ingest applies, and what it changed in an item. */
 export type { Minimised, StoragePolicy } from './minimize.ts';
+export {
+  /** Deletes the customers' interactions, or keeps only what the books need (erasure). */
+  eraseInteractionsOfCustomers,
+} from './interaction.erasure.ts';

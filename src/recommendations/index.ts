@@ -102,3 +102,7 @@ export {
   /** Trains in a worker thread. */
   trainInWorker,
 } from './worker.ts';
+export {
+  /** Deletes the customers' stored recommendation lists (erasure). */
+  eraseRecommendationLists,
+} from './recommendation.erasure.ts';

@@ -98,3 +98,7 @@ export {
   /** A rule table. */
   type RuleTable,
 } from './rules.ts';
+export {
+  /** Deletes the customers' relationship profiles and history (erasure). */
+  eraseRelationshipsOfCustomers,
+} from './relationship.erasure.ts';

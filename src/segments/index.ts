@@ -97,3 +97,7 @@ export {
   /** A node of a definition. */
   type SegmentNode,
 } from './segment.ts';
+export {
+  /** Removes the customers from every segment's membership (erasure). */
+  eraseSegmentMemberships,
+} from './segment.erasure.ts';

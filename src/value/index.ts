@@ -190,3 +190,7 @@ export {
   /** Recomputes the given customers' profiles with the stored model (no refit); for ingest. */
   updateProfilesForCustomers,
 } from './value.service.ts';
+export {
+  /** Deletes the customers' value profiles (erasure). */
+  eraseValueProfiles,
+} from './value.erasure.ts';
