@@ -81,8 +81,8 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (request, reply) =>
         governedWrite(deps, request, reply, async (scope) => {
-          const gpc = hasGpcSignal(request) ? await recordGpcSignal(scope, request.body.customerId) : null;
           const created = await createPrivacyRequest(scope, request.body);
+          const gpc = hasGpcSignal(request) ? await recordGpcSignal(scope, created.customerId) : null;
           // Ids, kinds, dates and statuses; a rectification's values are the customer's own request.
           return { status: 201, body: { request: created, gpc } };
         }),
