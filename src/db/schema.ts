@@ -706,6 +706,8 @@ export interface PrivacyRequestsTable {
   completed_at: Timestamp | null;
 }
 
+type NotificationStatus = 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'exempt';
+
 /** One recipient told of a correction, erasure or restriction (0025), through its channel. */
 export interface PrivacyNotificationsTable {
   workspace_id: string;
@@ -717,10 +719,7 @@ export interface PrivacyNotificationsTable {
   request_id: string | null;
   fields: string[];
   channel: 'webhook' | 'manual';
-  status: ColumnType<
-    'pending' | 'delivered' | 'acknowledged' | 'failed' | 'exempt',
-    'pending' | 'delivered' | 'acknowledged' | 'failed' | 'exempt' | undefined
-  >;
+  status: ColumnType<NotificationStatus, NotificationStatus | undefined>;
   status_reason: string | null;
   delivery_id: string | null;
   created_at: Timestamp;

@@ -65,13 +65,16 @@ function assertRequestPurpose(scope: AccessScope): void {
 
 /** The privacy office: an owner, an admin or a privacy officer, never the customer's portal. */
 function assertPrivacyOffice(scope: AccessScope, what: string): void {
-  assertRequestPurpose(scope);
   if ((!isAdmin(scope.actor) && scope.actor.role !== 'privacy_officer') || isPortal(scope)) {
     throw forbidden('ROLE_NOT_ALLOWED', `${what} is for an owner, admin or the privacy office.`, {
       role: scope.actor.role,
     });
   }
+  assertRequestPurpose(scope);
 }
+
+/** Who takes a request: the privacy office and the people serving the customer (and the portal). */
+const REQUEST_TAKERS = ['owner', 'admin', 'agent', 'privacy_officer'];
 
 /**
  * The customer a request is for: the id given, or — for an id merged into another — the surviving
@@ -138,6 +141,11 @@ export async function createPrivacyRequest(
   input: CreateRequestInput,
   origin: { source?: PrivacyRequestSource } = {},
 ): Promise<PrivacyRequest> {
+  if (!REQUEST_TAKERS.includes(scope.actor.role)) {
+    throw forbidden('ROLE_NOT_ALLOWED', 'A privacy request is taken by the privacy office or staff serving the customer.', {
+      role: scope.actor.role,
+    });
+  }
   assertRequestPurpose(scope);
   if (!(PRIVACY_REQUEST_KINDS as readonly string[]).includes(input.kind)) {
     throw invalid('PRIVACY_REQUEST_KIND_INVALID', `kind must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}.`, {
