@@ -1,4 +1,5 @@
 import type { Tx } from '../db/index.ts';
+import { getCustomer } from '../customers/index.ts';
 import { recipientForKey } from '../disclosures/index.ts';
 import type { AccessScope } from '../governance/index.ts';
 import { conflict, forbidden, invalid, notFound } from '../shared/errors.ts';
@@ -294,8 +295,15 @@ export interface CustomerRecipient extends repo.DisclosedRecipient {
 }
 
 /** The customer's recipients (GET /v1/customers/{id}/recipients), for service or legal (and the portal). */
-export async function readCustomerRecipients(scope: AccessScope, customerId: string): Promise<CustomerRecipient[]> {
+export async function readCustomerRecipients(scope: AccessScope, ref: string): Promise<CustomerRecipient[]> {
   const workspaceId = scope.actor.workspaceId;
+  const customerId = (await getCustomer(scope.tx, scope.actor, ref)).id;
+  scope.audit({
+    action: 'privacy.recipients.read',
+    purpose: scope.purpose,
+    customerIds: [customerId],
+    fields: ['disclosures'],
+  });
   await syncNotificationStates(scope.tx, workspaceId, { customerId, now: scope.now });
   const recipients = await repo.listDisclosedRecipients(scope.tx, workspaceId, customerId);
   const notifications = await repo.listNotifications(scope.tx, workspaceId, { customerId, limit: NOTICE_LIST_LIMIT });

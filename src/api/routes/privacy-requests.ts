@@ -291,14 +291,7 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               { purpose: scope.purpose },
             );
           }
-          const recipients = await readCustomerRecipients(scope, request.params.id);
-          scope.audit({
-            action: 'privacy.recipients.read',
-            purpose: scope.purpose,
-            customerIds: [request.params.id],
-            fields: ['disclosures'],
-          });
-          return { recipients };
+          return { recipients: await readCustomerRecipients(scope, request.params.id) };
         }),
     );
 
