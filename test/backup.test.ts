@@ -238,7 +238,10 @@ async function fill(ws: TestWorkspace): Promise<void> {
   });
   // A privacy request carried out (an erasure, which fills the suppression list); the rectification
   // above told the partner (a notification).
-  const gone = await request('POST', '/v1/customers', bearer(key), { givenName: 'Zed', emails: ['zed@example.com'] });
+  const gone = await request('POST', '/v1/customers', bearer(key), {
+    givenName: 'Zed',
+    emails: ['zed@example.com'],
+  });
   const erasure = await request('POST', '/v1/privacy-requests', reader(key, 'legal'), {
     customerId: gone.customer.id,
     kind: 'erasure',

@@ -95,13 +95,25 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     'POST /v1/customers/{id}/prefill': { params: customer, body: { fields: ['receipt'], purpose: 'legal' } },
     'GET /v1/customers/{id}/recipients': { params: customer },
     'GET /v1/privacy-requests/{id}': { params: { id: ids.privacyRequest } },
-    'POST /v1/privacy-requests/{id}/verify': { params: { id: ids.privacyRequest }, body: { method: 'takeover' } },
-    'POST /v1/privacy-requests/{id}/assign': { params: { id: ids.privacyRequest }, body: { assignee: 'mallory' } },
-    'POST /v1/privacy-requests/{id}/reject': { params: { id: ids.privacyRequest }, body: { reason: 'takeover' } },
+    'POST /v1/privacy-requests/{id}/verify': {
+      params: { id: ids.privacyRequest },
+      body: { method: 'takeover' },
+    },
+    'POST /v1/privacy-requests/{id}/assign': {
+      params: { id: ids.privacyRequest },
+      body: { assignee: 'mallory' },
+    },
+    'POST /v1/privacy-requests/{id}/reject': {
+      params: { id: ids.privacyRequest },
+      body: { reason: 'takeover' },
+    },
     'POST /v1/privacy-requests/{id}/complete': { params: { id: ids.privacyRequest }, body: {} },
     'POST /v1/privacy-notifications/{id}/acknowledge': { params: { id: ids.notification }, body: {} },
     'POST /v1/privacy-notifications/{id}/sent': { params: { id: ids.notification }, body: {} },
-    'POST /v1/privacy-notifications/{id}/exempt': { params: { id: ids.notification }, body: { reason: 'takeover' } },
+    'POST /v1/privacy-notifications/{id}/exempt': {
+      params: { id: ids.notification },
+      body: { reason: 'takeover' },
+    },
     'POST /v1/privacy-notifications/{id}/retry': { params: { id: ids.notification } },
   };
   return calls[route];

@@ -101,7 +101,10 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
   it('records a request with its deadline and works it from the queue: verify, then complete', async () => {
     const id = await createCustomer(ws, { givenName: 'Mara', familyName: 'Okafor' });
     const other = await createCustomer(ws, { givenName: 'Mara', familyName: 'Okafor-Dup' });
-    const merged = await post(`/v1/customers/${id}/merge`, reader(ws.apiKey), { absorbedId: other, reason: 'same person' });
+    const merged = await post(`/v1/customers/${id}/merge`, reader(ws.apiKey), {
+      absorbedId: other,
+      reason: 'same person',
+    });
     expect(merged.statusCode, merged.body).toBe(200);
 
     const setting = await t.app.inject({
@@ -138,24 +141,42 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       kind: 'access',
     });
     expect(unknown.json().error.code).toBe('CUSTOMER_NOT_FOUND');
-    const badKind = await post('/v1/privacy-requests', legal(ws.apiKey), { customerId: id, kind: 'forget_me' });
+    const badKind = await post('/v1/privacy-requests', legal(ws.apiKey), {
+      customerId: id,
+      kind: 'forget_me',
+    });
     expect([badKind.statusCode, badKind.json().error.code]).toEqual([400, 'PRIVACY_REQUEST_KIND_INVALID']);
 
     const early = await post(`/v1/privacy-requests/${request.id}/complete`, legal(ws.apiKey), {});
     expect([early.statusCode, early.json().error.code]).toEqual([409, 'PRIVACY_REQUEST_NOT_VERIFIED']);
 
-    const queue = await get(`/v1/privacy-requests?status=open&dueBefore=${computeDueOn(new Date(), 46)}`, legal(ws.apiKey));
+    const queue = await get(
+      `/v1/privacy-requests?status=open&dueBefore=${computeDueOn(new Date(), 46)}`,
+      legal(ws.apiKey),
+    );
     expect(queue.json().requests.map((r: { id: string }) => r.id)).toContain(request.id);
-    const notYet = await get(`/v1/privacy-requests?status=open&dueBefore=${computeDueOn(new Date(), 45)}`, legal(ws.apiKey));
+    const notYet = await get(
+      `/v1/privacy-requests?status=open&dueBefore=${computeDueOn(new Date(), 45)}`,
+      legal(ws.apiKey),
+    );
     expect(notYet.json().requests.map((r: { id: string }) => r.id)).not.toContain(request.id);
 
-    const assigned = await post(`/v1/privacy-requests/${request.id}/assign`, legal(ws.apiKey), { assignee: 'dpo@shop' });
+    const assigned = await post(`/v1/privacy-requests/${request.id}/assign`, legal(ws.apiKey), {
+      assignee: 'dpo@shop',
+    });
     expect(assigned.json().request.assignee).toBe('dpo@shop');
-    const verified = await post(`/v1/privacy-requests/${request.id}/verify`, legal(ws.apiKey), { method: 'id_document' });
+    const verified = await post(`/v1/privacy-requests/${request.id}/verify`, legal(ws.apiKey), {
+      method: 'id_document',
+    });
     expect(verified.json().request.verification).toMatchObject({ status: 'verified', method: 'id_document' });
-    const done = await post(`/v1/privacy-requests/${request.id}/complete`, legal(ws.apiKey), { note: 'done' });
+    const done = await post(`/v1/privacy-requests/${request.id}/complete`, legal(ws.apiKey), {
+      note: 'done',
+    });
     expect(done.statusCode, done.body).toBe(200);
-    expect(done.json().request).toMatchObject({ status: 'completed', evidence: { restricted: true, note: 'done' } });
+    expect(done.json().request).toMatchObject({
+      status: 'completed',
+      evidence: { restricted: true, note: 'done' },
+    });
     const state = await get(`/v1/customers/${id}/privacy`, legal(ws.apiKey));
     expect(state.json().restricted).toBe(true);
     const again = await post(`/v1/privacy-requests/${request.id}/complete`, legal(ws.apiKey), {});
@@ -165,7 +186,11 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
     const agentKey = (await post('/v1/keys', bearer(ws.apiKey), { role: 'agent' })).json().apiKey as string;
     const taken = await post('/v1/privacy-requests', reader(agentKey), { customerId: id, kind: 'access' });
     expect(taken.statusCode, taken.body).toBe(201);
-    const refused = await post(`/v1/privacy-requests/${taken.json().request.id}/complete`, reader(agentKey), {});
+    const refused = await post(
+      `/v1/privacy-requests/${taken.json().request.id}/complete`,
+      reader(agentKey),
+      {},
+    );
     expect([refused.statusCode, refused.json().error.code]).toEqual([403, 'ROLE_NOT_ALLOWED']);
   });
 
@@ -177,9 +202,15 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       explicit: true,
     });
     expect(consent.statusCode, consent.body).toBe(201);
-    const broker = await post('/v1/recipients', legal(ws.apiKey), { name: 'broker', kind: 'partner', purposes: ['sale'] });
+    const broker = await post('/v1/recipients', legal(ws.apiKey), {
+      name: 'broker',
+      kind: 'partner',
+      purposes: ['sale'],
+    });
     expect(broker.statusCode, broker.body).toBe(201);
-    const before = await post(`/v1/customers/${id}/shares`, reader(ws.apiKey, 'sale'), { recipient: 'broker' });
+    const before = await post(`/v1/customers/${id}/shares`, reader(ws.apiKey, 'sale'), {
+      recipient: 'broker',
+    });
     expect(before.statusCode, before.body).toBe(200);
     const soldBefore = await exportTo(ws, 'sale', 'broker', 'sale-1.ndjson');
     expect(soldBefore.customers).toBe(1);
@@ -189,14 +220,24 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
     const made = await post('/v1/privacy-requests', portal, { customerId: id, kind: 'access' });
     expect(made.statusCode, made.body).toBe(201);
     expect(made.json().gpc.recorded).toEqual(['sale', 'third_party_sharing']);
-    expect(made.json().request).toMatchObject({ source: 'customer', verification: { status: 'verified', method: 'portal_link' } });
-    const notMine = await post('/v1/privacy-requests', portal, { customerId: ws.workspace.id, kind: 'access' });
+    expect(made.json().request).toMatchObject({
+      source: 'customer',
+      verification: { status: 'verified', method: 'portal_link' },
+    });
+    const notMine = await post('/v1/privacy-requests', portal, {
+      customerId: ws.workspace.id,
+      kind: 'access',
+    });
     expect(notMine.statusCode).toBe(403);
 
     const dns = await get(`/v1/privacy-requests?customerId=${id}&kind=do_not_sell`, legal(ws.apiKey));
-    expect(dns.json().requests).toMatchObject([{ source: 'gpc', status: 'completed', verification: { status: 'not_required' } }]);
+    expect(dns.json().requests).toMatchObject([
+      { source: 'gpc', status: 'completed', verification: { status: 'not_required' } },
+    ]);
 
-    const after = await post(`/v1/customers/${id}/shares`, reader(ws.apiKey, 'sale'), { recipient: 'broker' });
+    const after = await post(`/v1/customers/${id}/shares`, reader(ws.apiKey, 'sale'), {
+      recipient: 'broker',
+    });
     expect(after.statusCode).toBe(403);
     expect(after.json().error).toMatchObject({ code: 'SHARE_REFUSED', details: { purpose: 'sale' } });
     expect(after.json().error.message).toMatch(/object/i);
@@ -206,10 +247,20 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
 
   it('a rectification after two exports and one webhook share gives exactly three notifications', async () => {
     const fresh = await createTestWorkspace(t.database);
-    const id = await createCustomer(fresh, { givenName: 'Jon', familyName: 'Smiht', emails: ['jon@example.org'] });
+    const id = await createCustomer(fresh, {
+      givenName: 'Jon',
+      familyName: 'Smiht',
+      emails: ['jon@example.org'],
+    });
     for (const body of [
       { name: 'acme', kind: 'partner', purposes: ['service'] },
-      { name: 'hook', kind: 'webhook', purposes: ['service'], url: `${receiver.base}/hook`, events: ['field_rectified'] },
+      {
+        name: 'hook',
+        kind: 'webhook',
+        purposes: ['service'],
+        url: `${receiver.base}/hook`,
+        events: ['field_rectified'],
+      },
     ]) {
       const made = await post('/v1/recipients', legal(fresh.apiKey), body);
       expect(made.statusCode, made.body).toBe(201);
@@ -229,14 +280,14 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
     const recipients = (await get(`/v1/customers/${id}/recipients`, legal(fresh.apiKey))).json().recipients;
     const notices = recipients.flatMap((r: { notifications: unknown[] }) => r.notifications);
     expect(notices).toHaveLength(3);
-    expect(notices.map((n: { recipient: { name: string }; channel: string }) => `${n.recipient.name}:${n.channel}`).sort()).toEqual([
-      'acme:manual',
-      'file:monthly.ndjson:manual',
-      'hook:webhook',
-    ]);
-    expect(new Set(notices.map((n: { cause: string; fields: string[] }) => `${n.cause}:${n.fields.join()}`))).toEqual(
-      new Set(['rectification:familyName']),
-    );
+    expect(
+      notices
+        .map((n: { recipient: { name: string }; channel: string }) => `${n.recipient.name}:${n.channel}`)
+        .sort(),
+    ).toEqual(['acme:manual', 'file:monthly.ndjson:manual', 'hook:webhook']);
+    expect(
+      new Set(notices.map((n: { cause: string; fields: string[] }) => `${n.cause}:${n.fields.join()}`)),
+    ).toEqual(new Set(['rectification:familyName']));
     // Planning the same cause again adds nothing (a retried subscriber).
     const causeId = (notices[0] as { causeId: string }).causeId;
     const replanned = await inTestWorkspace(t.database, fresh, (tx) =>
@@ -259,25 +310,37 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
     expect(got).toHaveLength(1);
     expect(JSON.parse(got[0]?.body ?? '{}')).toMatchObject({
       type: 'privacy.rectification',
-      data: { customerId: id, fields: ['familyName'], acknowledge: `/v1/privacy-notifications/${hookNotice.id}/acknowledge` },
+      data: {
+        customerId: id,
+        fields: ['familyName'],
+        acknowledge: `/v1/privacy-notifications/${hookNotice.id}/acknowledge`,
+      },
     });
     expect(got[0]?.body).not.toContain('Smith');
     const queue = await get('/v1/privacy-notifications?channel=webhook', legal(fresh.apiKey));
     expect(queue.json().notifications[0]).toMatchObject({ id: hookNotice.id, status: 'delivered' });
-    const ack = await post(`/v1/privacy-notifications/${hookNotice.id}/acknowledge`, legal(fresh.apiKey), { note: 'fixed' });
+    const ack = await post(`/v1/privacy-notifications/${hookNotice.id}/acknowledge`, legal(fresh.apiKey), {
+      note: 'fixed',
+    });
     expect(ack.json().notification.status).toBe('acknowledged');
 
     // The manual queue: one written to, one exempt with its reason.
-    const manual = (await get('/v1/privacy-notifications?channel=manual&status=pending', legal(fresh.apiKey))).json()
-      .notifications as { id: string; recipient: { name: string } }[];
+    const manual = (
+      await get('/v1/privacy-notifications?channel=manual&status=pending', legal(fresh.apiKey))
+    ).json().notifications as { id: string; recipient: { name: string } }[];
     expect(manual).toHaveLength(2);
     const [first, second] = manual;
-    const sent = await post(`/v1/privacy-notifications/${first?.id}/sent`, legal(fresh.apiKey), { note: 'letter' });
+    const sent = await post(`/v1/privacy-notifications/${first?.id}/sent`, legal(fresh.apiKey), {
+      note: 'letter',
+    });
     expect(sent.json().notification.status).toBe('delivered');
     const exempt = await post(`/v1/privacy-notifications/${second?.id}/exempt`, legal(fresh.apiKey), {
       reason: 'the file was destroyed, confirmed in writing',
     });
-    expect(exempt.json().notification).toMatchObject({ status: 'exempt', reason: 'the file was destroyed, confirmed in writing' });
+    expect(exempt.json().notification).toMatchObject({
+      status: 'exempt',
+      reason: 'the file was destroyed, confirmed in writing',
+    });
     const retry = await post(`/v1/privacy-notifications/${second?.id}/retry`, legal(fresh.apiKey));
     expect([retry.statusCode, retry.json().error.code]).toEqual([409, 'PRIVACY_NOTIFICATION_NOT_FAILED']);
   });
@@ -315,15 +378,32 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       source: 'store',
     });
     expect(fact.statusCode, fact.body).toBeLessThan(300);
-    await post('/v1/recipients', legal(ws.apiKey), { name: 'erase-partner', kind: 'partner', purposes: ['service'] });
-    expect((await post(`/v1/customers/${id}/shares`, reader(ws.apiKey), { recipient: 'erase-partner' })).statusCode).toBe(200);
+    await post('/v1/recipients', legal(ws.apiKey), {
+      name: 'erase-partner',
+      kind: 'partner',
+      purposes: ['service'],
+    });
+    expect(
+      (await post(`/v1/customers/${id}/shares`, reader(ws.apiKey), { recipient: 'erase-partner' }))
+        .statusCode,
+    ).toBe(200);
 
-    const made = await post('/v1/privacy-requests', legal(ws.apiKey), { customerId: id, kind: 'erasure', verifiedBy: 'id_document' });
+    const made = await post('/v1/privacy-requests', legal(ws.apiKey), {
+      customerId: id,
+      kind: 'erasure',
+      verifiedBy: 'id_document',
+    });
     const requestId = made.json().request.id as string;
     const done = await post(`/v1/privacy-requests/${requestId}/complete`, legal(ws.apiKey), {});
     expect(done.statusCode, done.body).toBe(200);
-    expect(done.json().request.evidence.erasure).toMatchObject({ recipientsTold: 1, suppressed: 2, facts: 1 });
-    expect(done.json().notifications).toMatchObject([{ cause: 'erasure', recipient: { name: 'erase-partner' } }]);
+    expect(done.json().request.evidence.erasure).toMatchObject({
+      recipientsTold: 1,
+      suppressed: 2,
+      facts: 1,
+    });
+    expect(done.json().notifications).toMatchObject([
+      { cause: 'erasure', recipient: { name: 'erase-partner' } },
+    ]);
 
     await chainAuditBacklog(t.database.db);
     const found: string[] = [];
@@ -340,14 +420,29 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       }
     });
     expect(found).toEqual([]);
-    const report = await verifyWorkspaceAuditChain(t.database.db, ws.workspace.id, getAuditKeys(t.database.db));
+    const report = await verifyWorkspaceAuditChain(
+      t.database.db,
+      ws.workspace.id,
+      getAuditKeys(t.database.db),
+    );
     expect(report.ok).toBe(true);
 
     // The suppression list stops a silent re-creation; a second erasure finds nothing more.
-    const back = await post('/v1/customers', reader(ws.apiKey), { givenName: 'Z', emails: [marks.email.toUpperCase()] });
+    const back = await post('/v1/customers', reader(ws.apiKey), {
+      givenName: 'Z',
+      emails: [marks.email.toUpperCase()],
+    });
     expect([back.statusCode, back.json().error.code]).toEqual([409, 'CUSTOMER_SUPPRESSED']);
-    const twice = await post('/v1/privacy-requests', legal(ws.apiKey), { customerId: id, kind: 'erasure', verifiedBy: 'id_document' });
-    const second = await post(`/v1/privacy-requests/${twice.json().request.id}/complete`, legal(ws.apiKey), {});
+    const twice = await post('/v1/privacy-requests', legal(ws.apiKey), {
+      customerId: id,
+      kind: 'erasure',
+      verifiedBy: 'id_document',
+    });
+    const second = await post(
+      `/v1/privacy-requests/${twice.json().request.id}/complete`,
+      legal(ws.apiKey),
+      {},
+    );
     expect(second.statusCode, second.body).toBe(200);
     expect(second.json().request.evidence.erasure).toMatchObject({
       recipientsTold: 1,
@@ -365,7 +460,10 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       emails: ['ada@example.org'],
       identities: [{ source: 'shop', externalId: 'ADA-1' }],
     });
-    await post(`/v1/customers/${id}/consents`, reader(ws.apiKey), { purpose: 'marketing', status: 'granted' });
+    await post(`/v1/customers/${id}/consents`, reader(ws.apiKey), {
+      purpose: 'marketing',
+      status: 'granted',
+    });
     await post('/v1/interactions', reader(ws.apiKey), {
       type: 'purchase',
       channel: 'web',
@@ -376,10 +474,26 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       amount: 12.5,
       currency: 'EUR',
     });
-    await post(`/v1/customers/${id}/facts`, reader(ws.apiKey), { key: 'receipt', value: 'paper', sourceKind: 'declared', source: 'store' });
-    await post('/v1/recipients', legal(ws.apiKey), { name: 'access-partner', kind: 'partner', purposes: ['service'] });
-    expect((await post(`/v1/customers/${id}/shares`, reader(ws.apiKey), { recipient: 'access-partner' })).statusCode).toBe(200);
-    const made = await post('/v1/privacy-requests', legal(ws.apiKey), { customerId: id, kind: 'access', verifiedBy: 'signed_in' });
+    await post(`/v1/customers/${id}/facts`, reader(ws.apiKey), {
+      key: 'receipt',
+      value: 'paper',
+      sourceKind: 'declared',
+      source: 'store',
+    });
+    await post('/v1/recipients', legal(ws.apiKey), {
+      name: 'access-partner',
+      kind: 'partner',
+      purposes: ['service'],
+    });
+    expect(
+      (await post(`/v1/customers/${id}/shares`, reader(ws.apiKey), { recipient: 'access-partner' }))
+        .statusCode,
+    ).toBe(200);
+    const made = await post('/v1/privacy-requests', legal(ws.apiKey), {
+      customerId: id,
+      kind: 'access',
+      verifiedBy: 'signed_in',
+    });
     await chainAuditBacklog(t.database.db);
     const done = await post(`/v1/privacy-requests/${made.json().request.id}/complete`, legal(ws.apiKey), {});
     expect(done.statusCode, done.body).toBe(200);
@@ -398,7 +512,9 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       for (const table of await listWorkspaceTables(tx)) {
         const { rows } = await sql<{ n: number }>`
           SELECT count(*)::int AS n FROM ${sql.table(table.name)} x
-          WHERE ${sql.ref(table.workspaceColumn)} = ${ws.workspace.id} AND to_jsonb(x)::text LIKE ${`%${id}%`}`.execute(tx);
+          WHERE ${sql.ref(table.workspaceColumn)} = ${ws.workspace.id} AND to_jsonb(x)::text LIKE ${`%${id}%`}`.execute(
+          tx,
+        );
         if ((rows[0]?.n ?? 0) > 0) holding.push(table.name);
       }
     });

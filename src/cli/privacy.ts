@@ -161,12 +161,18 @@ async function asPrivacyOffice<T>(
 ): Promise<T> {
   return withDatabase(async (database) => {
     const workspace = await getWorkspaceByRef(database.db, workspaceRef);
-    return withAccess(database.db, operatorActor(workspace.id), { purpose: 'legal', requestId: null, mode }, fn);
+    return withAccess(
+      database.db,
+      operatorActor(workspace.id),
+      { purpose: 'legal', requestId: null, mode },
+      fn,
+    );
   });
 }
 
 function describeRequest(r: PrivacyRequest): string {
-  const due = r.daysLeft === null ? r.status : r.overdue ? `OVERDUE by ${-r.daysLeft} d` : `${r.daysLeft} d left`;
+  const due =
+    r.daysLeft === null ? r.status : r.overdue ? `OVERDUE by ${-r.daysLeft} d` : `${r.daysLeft} d left`;
   return `${r.id}\t${r.kind}\t${r.customerId}\t${r.status}\tdue ${r.dueOn} (${due})\tverification ${r.verification.status}${r.assignee ? `\t→ ${r.assignee}` : ''}`;
 }
 
@@ -174,7 +180,9 @@ function describeRequest(r: PrivacyRequest): string {
 export function registerPrivacyRequestCommands(program: Command): void {
   const privacy = program
     .command('privacy')
-    .description('Privacy requests with deadlines, the notification queue, suppression of erased identifiers.');
+    .description(
+      'Privacy requests with deadlines, the notification queue, suppression of erased identifiers.',
+    );
   privacy
     .command('request <customerId>')
     .description(
@@ -207,7 +215,9 @@ export function registerPrivacyRequestCommands(program: Command): void {
           const changes = options.change?.map((pair) => {
             const at = pair.indexOf('=');
             if (at <= 0) {
-              throw invalid('CHANGE_INVALID', '--change is field=value, e.g. --change familyName=Lima.', { change: pair });
+              throw invalid('CHANGE_INVALID', '--change is field=value, e.g. --change familyName=Lima.', {
+                change: pair,
+              });
             }
             const value = pair.slice(at + 1);
             return { field: pair.slice(0, at), value: value.length === 0 ? null : value };
@@ -291,29 +301,38 @@ export function registerPrivacyRequestCommands(program: Command): void {
     .option('--note <text>', 'a note for the evidence')
     .option('--workspace <ref>', 'workspace id or name', 'default')
     .action(
-      action(async (id: string, options: { out?: string; note?: string; workspace: string }, command: Command) => {
-        const opts = command.optsWithGlobals<GlobalOptions>();
-        const done = await asPrivacyOffice(options.workspace, 'write', (scope) =>
-          completePrivacyRequest(scope, id, { note: options.note }),
-        );
-        if (done.archive !== null) {
-          if (options.out === undefined) {
-            throw invalid('OUT_REQUIRED', 'An access or portability request writes its archive: name it with --out.');
+      action(
+        async (id: string, options: { out?: string; note?: string; workspace: string }, command: Command) => {
+          const opts = command.optsWithGlobals<GlobalOptions>();
+          const done = await asPrivacyOffice(options.workspace, 'write', (scope) =>
+            completePrivacyRequest(scope, id, { note: options.note }),
+          );
+          if (done.archive !== null) {
+            if (options.out === undefined) {
+              throw invalid(
+                'OUT_REQUIRED',
+                'An access or portability request writes its archive: name it with --out.',
+              );
+            }
+            await writeFile(options.out, done.archive, { mode: 0o600 });
           }
-          await writeFile(options.out, done.archive, { mode: 0o600 });
-        }
-        emit(opts, { request: done.request, notifications: done.notifications }, () =>
-          [
-            `Completed ${describeRequest(done.request)}`,
-            ...(done.archive === null ? [] : [`Archive written to ${options.out} (${done.archive.byteLength} bytes).`]),
-            ...done.notifications.map((n) => `  told ${n.recipient.name} (${n.channel}): ${n.status}`),
-          ].join('\n'),
-        );
-      }),
+          emit(opts, { request: done.request, notifications: done.notifications }, () =>
+            [
+              `Completed ${describeRequest(done.request)}`,
+              ...(done.archive === null
+                ? []
+                : [`Archive written to ${options.out} (${done.archive.byteLength} bytes).`]),
+              ...done.notifications.map((n) => `  told ${n.recipient.name} (${n.channel}): ${n.status}`),
+            ].join('\n'),
+          );
+        },
+      ),
     );
   privacy
     .command('notifications')
-    .description('Notifications of corrections, erasures and restrictions; --channel manual is the work queue.')
+    .description(
+      'Notifications of corrections, erasures and restrictions; --channel manual is the work queue.',
+    )
     .option('--status <status>', 'pending, delivered, acknowledged, failed or exempt')
     .option('--channel <channel>', 'webhook or manual')
     .option('--workspace <ref>', 'workspace id or name', 'default')
@@ -365,7 +384,10 @@ export function registerPrivacyRequestCommands(program: Command): void {
               : []),
           ];
           if (identifiers.length === 0) {
-            throw invalid('IDENTIFIER_REQUIRED', 'Name the identifier: --email, --phone or --identity source:id.');
+            throw invalid(
+              'IDENTIFIER_REQUIRED',
+              'Name the identifier: --email, --phone or --identity source:id.',
+            );
           }
           const lifted = await asPrivacyOffice(options.workspace, 'write', async (scope) => {
             const n = await liftSuppression(scope.tx, scope.actor.workspaceId, identifiers);

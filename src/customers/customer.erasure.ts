@@ -47,7 +47,9 @@ export async function eraseCustomerRecords(
   if (customerIds.length === 0) return { contactPoints: 0, identities: 0, fieldValues: 0 };
   const ids = customerIds as string[];
   const contacts = await sql`
-    DELETE FROM contact_points WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])`.execute(tx);
+    DELETE FROM contact_points WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])`.execute(
+    tx,
+  );
   const identities = await sql`
     DELETE FROM customer_identities WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])`.execute(
     tx,

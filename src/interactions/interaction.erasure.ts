@@ -17,7 +17,9 @@ export async function eraseInteractionsOfCustomers(
   const ids = customerIds as string[];
   if (!options.retainForBooks) {
     const result = await sql`
-      DELETE FROM interactions WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])`.execute(tx);
+      DELETE FROM interactions WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${ids}::uuid[])`.execute(
+      tx,
+    );
     return { deleted: Number(result.numAffectedRows ?? 0n), stripped: 0 };
   }
   const result = await sql`

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
-import type { AccessScope } from '../governance/index.ts';
 import { getCustomer } from '../customers/index.ts';
+import type { AccessScope } from '../governance/index.ts';
 import * as repo from './privacy.repository.ts';
 
 /**

@@ -1,4 +1,9 @@
-import { eraseCustomerRecords, getCustomer, listCustomerIdentifiers, suppressIdentifiers } from '../customers/index.ts';
+import {
+  eraseCustomerRecords,
+  getCustomer,
+  listCustomerIdentifiers,
+  suppressIdentifiers,
+} from '../customers/index.ts';
 import { eraseFactsOfCustomers } from '../facts/index.ts';
 import type { AccessScope } from '../governance/index.ts';
 import { eraseIdentityTraces } from '../identity/index.ts';
@@ -70,10 +75,15 @@ export async function eraseCustomer(
     });
     recipientsTold += told.length;
   }
-  const suppressed = await suppressIdentifiers(tx, workspaceId, await listCustomerIdentifiers(tx, workspaceId, ids), {
-    requestId: options.requestId,
-    now: scope.now,
-  });
+  const suppressed = await suppressIdentifiers(
+    tx,
+    workspaceId,
+    await listCustomerIdentifiers(tx, workspaceId, ids),
+    {
+      requestId: options.requestId,
+      now: scope.now,
+    },
+  );
   const records = await eraseCustomerRecords(tx, workspaceId, ids);
   const interactions = await eraseInteractionsOfCustomers(tx, workspaceId, ids, {
     retainForBooks: options.retainForBooks === true,

@@ -70,10 +70,10 @@ export {
   assignPrivacyRequest,
   /** What completing a request did. */
   type Completion,
-  /** Carries a request out and records its evidence. */
-  completePrivacyRequest,
   /** What creating a request takes. */
   type CreateRequestInput,
+  /** Carries a request out and records its evidence. */
+  completePrivacyRequest,
   /** Records a privacy request with its deadline. */
   createPrivacyRequest,
   /** The privacy office's queue by deadline. */

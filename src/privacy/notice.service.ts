@@ -1,5 +1,5 @@
-import type { Tx } from '../db/index.ts';
 import { getCustomer } from '../customers/index.ts';
+import type { Tx } from '../db/index.ts';
 import { recipientForKey } from '../disclosures/index.ts';
 import type { AccessScope } from '../governance/index.ts';
 import { conflict, forbidden, invalid, notFound } from '../shared/errors.ts';
@@ -106,7 +106,12 @@ export async function syncNotificationStates(
   workspaceId: string,
   options: { customerId?: string | undefined; now: Date; limit?: number },
 ): Promise<number> {
-  const open = await repo.listOpenWebhookNotifications(tx, workspaceId, options.customerId, options.limit ?? 5000);
+  const open = await repo.listOpenWebhookNotifications(
+    tx,
+    workspaceId,
+    options.customerId,
+    options.limit ?? 5000,
+  );
   if (open.length === 0) return 0;
   const states = await readDeliveryStates(
     tx,
@@ -128,7 +133,8 @@ export async function syncNotificationStates(
     await repo.setNotificationStatus(tx, workspaceId, [n.id], {
       status: next,
       reason,
-      deliveredAt: next === 'delivered' ? (state.deliveredAt ? new Date(state.deliveredAt) : options.now) : null,
+      deliveredAt:
+        next === 'delivered' ? (state.deliveredAt ? new Date(state.deliveredAt) : options.now) : null,
       now: options.now,
     });
   }
@@ -166,14 +172,21 @@ async function getNotification(scope: AccessScope, id: string): Promise<PrivacyN
   const workspaceId = scope.actor.workspaceId;
   const [found] = await repo.listNotifications(scope.tx, workspaceId, { ids: [id], limit: 1 });
   if (!found) {
-    throw notFound('PRIVACY_NOTIFICATION_NOT_FOUND', `No privacy notification ${id} in this workspace.`, { id });
+    throw notFound('PRIVACY_NOTIFICATION_NOT_FOUND', `No privacy notification ${id} in this workspace.`, {
+      id,
+    });
   }
   await syncNotificationStates(scope.tx, workspaceId, { customerId: found.customerId, now: scope.now });
   const [fresh] = await repo.listNotifications(scope.tx, workspaceId, { ids: [id], limit: 1 });
   return fresh ?? found;
 }
 
-function audit(scope: AccessScope, action: string, n: PrivacyNotification, details: Record<string, unknown> = {}) {
+function audit(
+  scope: AccessScope,
+  action: string,
+  n: PrivacyNotification,
+  details: Record<string, unknown> = {},
+) {
   scope.audit({
     action,
     purpose: scope.purpose,
@@ -198,9 +211,13 @@ export async function acknowledgeNotification(
   if (own?.id !== n.recipient.id) assertPrivacyOffice(scope, 'Acknowledging for a recipient');
   if (n.status === 'acknowledged') return n;
   if (n.status === 'exempt') {
-    throw conflict('PRIVACY_NOTIFICATION_EXEMPT', 'This notification is exempt: there is nothing to acknowledge.', {
-      id,
-    });
+    throw conflict(
+      'PRIVACY_NOTIFICATION_EXEMPT',
+      'This notification is exempt: there is nothing to acknowledge.',
+      {
+        id,
+      },
+    );
   }
   await repo.setNotificationStatus(scope.tx, scope.actor.workspaceId, [id], {
     status: 'acknowledged',
@@ -253,9 +270,13 @@ export async function exemptNotification(
   }
   const n = await getNotification(scope, id);
   if (n.status === 'acknowledged') {
-    throw conflict('PRIVACY_NOTIFICATION_ACKNOWLEDGED', 'The recipient acknowledged this notification already.', {
-      id,
-    });
+    throw conflict(
+      'PRIVACY_NOTIFICATION_ACKNOWLEDGED',
+      'The recipient acknowledged this notification already.',
+      {
+        id,
+      },
+    );
   }
   await repo.setNotificationStatus(scope.tx, scope.actor.workspaceId, [id], {
     status: 'exempt',
@@ -274,10 +295,14 @@ export async function retryNotification(scope: AccessScope, id: string): Promise
   assertPrivacyOffice(scope, 'Retrying a notification');
   const n = await getNotification(scope, id);
   if (n.status !== 'failed') {
-    throw conflict('PRIVACY_NOTIFICATION_NOT_FAILED', `Only a failed notification is retried; this one is ${n.status}.`, {
-      id,
-      status: n.status,
-    });
+    throw conflict(
+      'PRIVACY_NOTIFICATION_NOT_FAILED',
+      `Only a failed notification is retried; this one is ${n.status}.`,
+      {
+        id,
+        status: n.status,
+      },
+    );
   }
   if (n.channel === 'webhook' && n.deliveryId !== null) await replayWebhookDelivery(scope, n.deliveryId);
   await repo.setNotificationStatus(scope.tx, scope.actor.workspaceId, [id], {
@@ -306,7 +331,10 @@ export async function readCustomerRecipients(scope: AccessScope, ref: string): P
   });
   await syncNotificationStates(scope.tx, workspaceId, { customerId, now: scope.now });
   const recipients = await repo.listDisclosedRecipients(scope.tx, workspaceId, customerId);
-  const notifications = await repo.listNotifications(scope.tx, workspaceId, { customerId, limit: NOTICE_LIST_LIMIT });
+  const notifications = await repo.listNotifications(scope.tx, workspaceId, {
+    customerId,
+    limit: NOTICE_LIST_LIMIT,
+  });
   return recipients.map((r) => ({
     ...r,
     notifications: notifications.filter((n) => n.recipient.id === r.id),

@@ -62,7 +62,12 @@ export interface NewRequest {
   createdBy: string;
 }
 
-export async function insertRequest(tx: Tx, workspaceId: string, r: NewRequest, now: Date): Promise<PrivacyRequest> {
+export async function insertRequest(
+  tx: Tx,
+  workspaceId: string,
+  r: NewRequest,
+  now: Date,
+): Promise<PrivacyRequest> {
   const row = await tx
     .insertInto('privacy_requests')
     .values({
@@ -125,7 +130,12 @@ export async function listRequests(
   if (filter.dueBefore !== undefined) query = query.where('due_on', '<', filter.dueBefore);
   if (filter.customerId !== undefined) query = query.where('customer_id', '=', filter.customerId);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind as PrivacyRequestKind);
-  const rows = await query.orderBy('due_on').orderBy('received_at').orderBy('id').limit(filter.limit).execute();
+  const rows = await query
+    .orderBy('due_on')
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(filter.limit)
+    .execute();
   return rows.map((r) => toRequest(r, now));
 }
 
@@ -336,7 +346,11 @@ export async function listNotifications(
   if (filter.channel !== undefined) query = query.where('n.channel', '=', filter.channel);
   if (filter.requestId !== undefined) query = query.where('n.request_id', '=', filter.requestId);
   if (filter.ids !== undefined) query = query.where('n.id', 'in', filter.ids);
-  const rows = await query.orderBy('n.created_at', 'desc').orderBy('n.id', 'desc').limit(filter.limit).execute();
+  const rows = await query
+    .orderBy('n.created_at', 'desc')
+    .orderBy('n.id', 'desc')
+    .limit(filter.limit)
+    .execute();
   return rows.map(toNotification);
 }
 

@@ -109,7 +109,10 @@ const WHOLE_RECORD_FIELDS = new Set(['backup', 'customer', '*']);
  * whole-record disclosure, which holds every field); with `affected` 'all' (an erasure, a restriction,
  * a merge), everything it received. Empty: the recipient holds none of them and is not told.
  */
-export function computeAffectedFields(disclosed: readonly string[], affected: readonly string[] | 'all'): string[] {
+export function computeAffectedFields(
+  disclosed: readonly string[],
+  affected: readonly string[] | 'all',
+): string[] {
   if (affected === 'all') return [...new Set(disclosed)].sort();
   const wanted = new Set(affected);
   const whole = disclosed.some((f) => WHOLE_RECORD_FIELDS.has(f));

@@ -80,7 +80,10 @@ const REQUEST_TAKERS = ['owner', 'admin', 'agent', 'privacy_officer'];
  * The customer a request is for: the id given, or — for an id merged into another — the surviving
  * customer (the person is the same; the request follows them). An unknown id is CUSTOMER_NOT_FOUND.
  */
-async function resolveCustomer(scope: AccessScope, id: string): Promise<{ id: string; mergedFrom: string | null }> {
+async function resolveCustomer(
+  scope: AccessScope,
+  id: string,
+): Promise<{ id: string; mergedFrom: string | null }> {
   try {
     return { id: (await getCustomer(scope.tx, scope.actor, id)).id, mergedFrom: null };
   } catch (error) {
@@ -91,19 +94,29 @@ async function resolveCustomer(scope: AccessScope, id: string): Promise<{ id: st
   }
 }
 
-function details(scope: AccessScope, kind: PrivacyRequestKind, input: CreateRequestInput): Record<string, unknown> {
+function details(
+  scope: AccessScope,
+  kind: PrivacyRequestKind,
+  input: CreateRequestInput,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (input.note !== undefined) out.note = input.note;
   if (kind === 'rectification') {
     const changes = input.changes ?? [];
     const errors = changes.flatMap((c, i) =>
-      isRectifiableField(c.field) ? [] : [{ path: `changes[${i}].field`, message: 'is not a golden-record field' }],
+      isRectifiableField(c.field)
+        ? []
+        : [{ path: `changes[${i}].field`, message: 'is not a golden-record field' }],
     );
     if (changes.length === 0) errors.push({ path: 'changes', message: 'name at least one field to correct' });
     if (errors.length > 0) {
-      throw invalid('PRIVACY_REQUEST_INVALID', 'A rectification names the fields to correct and their values.', {
-        errors,
-      });
+      throw invalid(
+        'PRIVACY_REQUEST_INVALID',
+        'A rectification names the fields to correct and their values.',
+        {
+          errors,
+        },
+      );
     }
     out.changes = changes;
   } else if (input.changes !== undefined) {
@@ -142,15 +155,23 @@ export async function createPrivacyRequest(
   origin: { source?: PrivacyRequestSource } = {},
 ): Promise<PrivacyRequest> {
   if (!REQUEST_TAKERS.includes(scope.actor.role)) {
-    throw forbidden('ROLE_NOT_ALLOWED', 'A privacy request is taken by the privacy office or staff serving the customer.', {
-      role: scope.actor.role,
-    });
+    throw forbidden(
+      'ROLE_NOT_ALLOWED',
+      'A privacy request is taken by the privacy office or staff serving the customer.',
+      {
+        role: scope.actor.role,
+      },
+    );
   }
   assertRequestPurpose(scope);
   if (!(PRIVACY_REQUEST_KINDS as readonly string[]).includes(input.kind)) {
-    throw invalid('PRIVACY_REQUEST_KIND_INVALID', `kind must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}.`, {
-      errors: [{ path: 'kind', message: `must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}` }],
-    });
+    throw invalid(
+      'PRIVACY_REQUEST_KIND_INVALID',
+      `kind must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}.`,
+      {
+        errors: [{ path: 'kind', message: `must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}` }],
+      },
+    );
   }
   const kind = input.kind as PrivacyRequestKind;
   if (isPortal(scope) && scope.actor.label !== `customer:${input.customerId}`) {
@@ -192,7 +213,12 @@ export async function createPrivacyRequest(
   return request;
 }
 
-function audit(scope: AccessScope, action: string, request: PrivacyRequest, details: Record<string, unknown> = {}) {
+function audit(
+  scope: AccessScope,
+  action: string,
+  request: PrivacyRequest,
+  details: Record<string, unknown> = {},
+) {
   scope.audit({
     action,
     purpose: scope.purpose,
@@ -235,7 +261,8 @@ export async function getPrivacyRequest(
   options: { forUpdate?: boolean } = {},
 ): Promise<PrivacyRequest> {
   const found = await repo.findRequest(scope.tx, scope.actor.workspaceId, id, scope.now, options);
-  if (!found) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `No privacy request ${id} in this workspace.`, { id });
+  if (!found)
+    throw notFound('PRIVACY_REQUEST_NOT_FOUND', `No privacy request ${id} in this workspace.`, { id });
   return found;
 }
 
@@ -264,7 +291,11 @@ function assertOpen(request: PrivacyRequest): void {
 }
 
 /** Records how the person's identity was verified (document seen, call-back, signed-in account, …). */
-export async function verifyPrivacyRequest(scope: AccessScope, id: string, method: string): Promise<PrivacyRequest> {
+export async function verifyPrivacyRequest(
+  scope: AccessScope,
+  id: string,
+  method: string,
+): Promise<PrivacyRequest> {
   assertPrivacyOffice(scope, 'Verifying a requester');
   const request = await getPrivacyRequest(scope, id, { forUpdate: true });
   assertOpen(request);
@@ -295,7 +326,11 @@ export async function assignPrivacyRequest(
 }
 
 /** Refuses a request, with its reason as the evidence (identity not verified, manifestly unfounded, …). */
-export async function rejectPrivacyRequest(scope: AccessScope, id: string, reason: string): Promise<PrivacyRequest> {
+export async function rejectPrivacyRequest(
+  scope: AccessScope,
+  id: string,
+  reason: string,
+): Promise<PrivacyRequest> {
   assertPrivacyOffice(scope, 'Rejecting a request');
   const request = await getPrivacyRequest(scope, id, { forUpdate: true });
   assertOpen(request);
@@ -305,7 +340,12 @@ export async function rejectPrivacyRequest(scope: AccessScope, id: string, reaso
     });
   }
   await repo.updateRequest(scope.tx, scope.actor.workspaceId, id, {
-    outcome: { status: 'rejected', evidence: { reason: reason.trim() }, by: scope.actor.label, at: scope.now },
+    outcome: {
+      status: 'rejected',
+      evidence: { reason: reason.trim() },
+      by: scope.actor.label,
+      at: scope.now,
+    },
   });
   audit(scope, 'privacy.request.reject', request, { reason: reason.trim() });
   return getPrivacyRequest(scope, id);
@@ -385,7 +425,13 @@ async function carryOut(
       const changes = (request.details.changes ?? []) as RequestedChange[];
       const results = [];
       for (const change of changes) {
-        const done = await rectifyField(scope, customerId, change.field, change.value, `privacy request ${request.id}`);
+        const done = await rectifyField(
+          scope,
+          customerId,
+          change.field,
+          change.value,
+          `privacy request ${request.id}`,
+        );
         results.push({ field: change.field, outcome: done.outcome, eventId: done.event?.id ?? null });
       }
       return { evidence: { rectified: results }, archive: null };
@@ -405,7 +451,10 @@ async function carryOut(
           purposeRules(scope.taxonomy),
         );
       }
-      const effects = await applyRestriction(scope, customerId, { causeId: request.id, requestId: request.id });
+      const effects = await applyRestriction(scope, customerId, {
+        causeId: request.id,
+        requestId: request.id,
+      });
       return { evidence: { restricted: true, ...effects }, archive: null };
     }
     case 'objection':
@@ -489,7 +538,8 @@ export async function recordGpcSignal(
   customerId: string,
 ): Promise<{ recorded: string[]; requestId: string | null }> {
   const state = await getPrivacyState(scope.tx, scope.actor.workspaceId, customerId);
-  if (DO_NOT_SELL_PURPOSES.every((p) => state.objections.includes(p))) return { recorded: [], requestId: null };
+  if (DO_NOT_SELL_PURPOSES.every((p) => state.objections.includes(p)))
+    return { recorded: [], requestId: null };
   const request = await createPrivacyRequest(scope, { customerId, kind: 'do_not_sell' }, { source: 'gpc' });
   const recorded = await recordObjections(
     scope,

@@ -13,6 +13,8 @@ export async function eraseRecommendationLists(
   if (customerIds.length === 0) return 0;
   const result = await sql`
     DELETE FROM recommendation_lists
-    WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${customerIds as string[]}::uuid[])`.execute(tx);
+    WHERE workspace_id = ${workspaceId} AND customer_id = ANY(${customerIds as string[]}::uuid[])`.execute(
+    tx,
+  );
   return Number(result.numAffectedRows ?? 0n);
 }

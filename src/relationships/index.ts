@@ -45,6 +45,10 @@ export {
   type PersonaRecovery,
 } from './evaluate.ts';
 export {
+  /** Deletes the customers' relationship profiles and history (erasure). */
+  eraseRelationshipsOfCustomers,
+} from './relationship.erasure.ts';
+export {
   /** What the given customers declared about themselves: the source of the disclosure dimension. */
   declaredDisclosures,
 } from './relationship.repository.ts';
@@ -98,7 +102,3 @@ export {
   /** A rule table. */
   type RuleTable,
 } from './rules.ts';
-export {
-  /** Deletes the customers' relationship profiles and history (erasure). */
-  eraseRelationshipsOfCustomers,
-} from './relationship.erasure.ts';

@@ -173,6 +173,10 @@ export {
   type TransactionReadStats,
 } from './transactions-csv.ts';
 export {
+  /** Deletes the customers' value profiles (erasure). */
+  eraseValueProfiles,
+} from './value.erasure.ts';
+export {
   /** The workspace's stored model, or undefined before a first fit. */
   findValueModel,
   /** A customer's stored value profile, or undefined. */
@@ -190,7 +194,3 @@ export {
   /** Recomputes the given customers' profiles with the stored model (no refit); for ingest. */
   updateProfilesForCustomers,
 } from './value.service.ts';
-export {
-  /** Deletes the customers' value profiles (erasure). */
-  eraseValueProfiles,
-} from './value.erasure.ts';

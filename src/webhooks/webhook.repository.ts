@@ -560,6 +560,8 @@ export async function parkPendingDeliveriesOf(
     UPDATE webhook_deliveries SET status = 'parked', last_error = ${reason}
     WHERE workspace_id = ${workspaceId} AND status = 'pending'
       AND customer_id = ANY(${customerIds as string[]}::uuid[])
-      AND event_type <> ALL(${keepTypes as string[]}::text[]) AND event_type NOT LIKE 'privacy.%'`.execute(tx);
+      AND event_type <> ALL(${keepTypes as string[]}::text[]) AND event_type NOT LIKE 'privacy.%'`.execute(
+    tx,
+  );
   return Number(result.numAffectedRows ?? 0n);
 }

@@ -40,7 +40,9 @@ function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
       exchangeRates: rates(policy.exchangeRates),
       valueAsOf: typeof policy.valueAsOf === 'string' ? policy.valueAsOf : null,
       privacyRequestDays:
-        typeof policy.privacyRequestDays === 'number' ? policy.privacyRequestDays : DEFAULT_PRIVACY_REQUEST_DAYS,
+        typeof policy.privacyRequestDays === 'number'
+          ? policy.privacyRequestDays
+          : DEFAULT_PRIVACY_REQUEST_DAYS,
     },
     policy: {
       categories: list(policy.categories),

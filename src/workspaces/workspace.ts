@@ -63,9 +63,13 @@ export const DEFAULT_PRIVACY_REQUEST_DAYS = 30;
 /** A privacy request deadline of 1 to 365 days, or PRIVACY_REQUEST_DAYS_INVALID. */
 export function normalisePrivacyRequestDays(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 365) {
-    throw invalid('PRIVACY_REQUEST_DAYS_INVALID', 'privacyRequestDays is a whole number of days from 1 to 365.', {
-      errors: [{ path: 'privacyRequestDays', message: 'must be an integer from 1 to 365' }],
-    });
+    throw invalid(
+      'PRIVACY_REQUEST_DAYS_INVALID',
+      'privacyRequestDays is a whole number of days from 1 to 365.',
+      {
+        errors: [{ path: 'privacyRequestDays', message: 'must be an integer from 1 to 365' }],
+      },
+    );
   }
   return value;
 }

@@ -33,7 +33,10 @@ const Note = Type.Object(
   { note: Type.Optional(Type.String({ maxLength: 2000 })) },
   { additionalProperties: false },
 );
-const Reason = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+const Reason = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
 
 const RequestWithNotifications = Type.Object({
   request: PrivacyRequestSchema,
@@ -58,7 +61,8 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           operationId: 'createPrivacyRequest',
           tags: ['privacy'],
-          summary: 'Record a privacy request (access, rectification, erasure, restriction, portability, objection, do_not_sell).',
+          summary:
+            'Record a privacy request (access, rectification, erasure, restriction, portability, objection, do_not_sell).',
           description:
             'The deadline is the day of receipt plus the workspace setting privacyRequestDays (30 by default). A ' +
             'merged-away customer id is resolved to the surviving customer. From the customer’s portal link the ' +
@@ -71,7 +75,10 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             201: Type.Object({
               request: PrivacyRequestSchema,
               gpc: Type.Union([
-                Type.Object({ recorded: Type.Array(Type.String()), requestId: Type.Union([Type.String(), Type.Null()]) }),
+                Type.Object({
+                  recorded: Type.Array(Type.String()),
+                  requestId: Type.Union([Type.String(), Type.Null()]),
+                }),
                 Type.Null(),
               ]),
             }),
@@ -99,7 +106,9 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           querystring: Type.Object(
             {
               ...PurposeParam,
-              status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('rejected')])),
+              status: Type.Optional(
+                Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('rejected')]),
+              ),
               dueBefore: Type.Optional(Type.String({ maxLength: 10 })),
               customerId: Type.Optional(Type.String({ format: 'uuid' })),
               kind: Type.Optional(Type.String({ maxLength: 32 })),
@@ -145,7 +154,10 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           description: NOTE.trim(),
           params: IdParams,
           querystring: PurposeQuery,
-          body: Type.Object({ method: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          body: Type.Object(
+            { method: Type.String({ minLength: 1, maxLength: 200 }) },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ request: PrivacyRequestSchema }), ...errorResponses() },
         },
       },
@@ -279,7 +291,10 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             'acknowledged, failed, exempt). For service or legal; the customer sees it in their portal.',
           params: IdParams,
           querystring: PurposeQuery,
-          response: { 200: Type.Object({ recipients: Type.Array(CustomerRecipientSchema) }), ...errorResponses() },
+          response: {
+            200: Type.Object({ recipients: Type.Array(CustomerRecipientSchema) }),
+            ...errorResponses(),
+          },
         },
       },
       async (request) =>
@@ -301,7 +316,8 @@ export function privacyRequestRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           operationId: 'listPrivacyNotifications',
           tags: ['privacy'],
-          summary: 'Notifications of corrections, erasures and restrictions: the manual work queue and their states.',
+          summary:
+            'Notifications of corrections, erasures and restrictions: the manual work queue and their states.',
           description: `\`channel=manual&status=pending\` is the work queue of partners to write to.${NOTE}`,
           querystring: Type.Object(
             {

@@ -9,8 +9,6 @@ import {
   SetIntimacyBody,
 } from '../../consent/index.ts';
 import { CustomerSchema } from '../../customers/index.ts';
-import { applyRestriction } from '../../privacy/index.ts';
-import { newId } from '../../shared/ids.ts';
 import { CreateRecipientBody, DisclosureSchema } from '../../disclosures/index.ts';
 import {
   changePrivacyFlagGoverned,
@@ -23,6 +21,8 @@ import {
   setWorkspacePolicy,
   shareCustomer,
 } from '../../governance/index.ts';
+import { applyRestriction } from '../../privacy/index.ts';
+import { newId } from '../../shared/ids.ts';
 import {
   RecipientWithWebhookSchema,
   readRecipientsWithWebhooks,
@@ -243,7 +243,10 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           const result = await changePrivacyFlagGoverned(scope, request.params.id, request.body);
           // A restriction travels to every recipient of the customer's data, and queued work stops.
           if (request.body.kind === 'restrict') {
-            await applyRestriction(scope, request.params.id.toLowerCase(), { causeId: newId(), requestId: null });
+            await applyRestriction(scope, request.params.id.toLowerCase(), {
+              causeId: newId(),
+              requestId: null,
+            });
           }
           return { status: 200, body: result };
         }),

@@ -10,11 +10,7 @@ import { type Kysely, sql } from 'kysely';
  * A request outlives the customer it names (it is the evidence that an erasure happened), so
  * `customer_id` has no foreign key; erasure clears the request's personal details.
  */
-const TABLES = [
-  'privacy_requests',
-  'privacy_notifications',
-  'suppressed_identities',
-] as const;
+const TABLES = ['privacy_requests', 'privacy_notifications', 'suppressed_identities'] as const;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -41,8 +37,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (workspace_id, id)
     )`.execute(db);
   // The privacy officer's queue: open requests by deadline.
-  await sql`CREATE INDEX privacy_requests_queue ON privacy_requests (workspace_id, status, due_on)`.execute(db);
-  await sql`CREATE INDEX privacy_requests_customer ON privacy_requests (workspace_id, customer_id)`.execute(db);
+  await sql`CREATE INDEX privacy_requests_queue ON privacy_requests (workspace_id, status, due_on)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX privacy_requests_customer ON privacy_requests (workspace_id, customer_id)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE privacy_notifications (
@@ -101,5 +101,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // On a Citus cluster, tenant tables added after 0024 are distributed by workspace too (parents first).
   const { rows } = await sql`SELECT 1 FROM pg_extension WHERE extname = 'citus'`.execute(db);
   if (rows.length === 0) return;
-  for (const table of TABLES) await sql`SELECT create_distributed_table(${table}, 'workspace_id')`.execute(db);
+  for (const table of TABLES)
+    await sql`SELECT create_distributed_table(${table}, 'workspace_id')`.execute(db);
 }
