@@ -433,6 +433,15 @@ describe(`privacy requests, GPC, corrections that travel, erasure, access (${ENG
       emails: [marks.email.toUpperCase()],
     });
     expect([back.statusCode, back.json().error.code]).toEqual([409, 'CUSTOMER_SUPPRESSED']);
+    const viaEvent = await post('/v1/interactions', reader(ws.apiKey), {
+      type: 'note',
+      channel: 'email',
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      source: 'mail',
+      externalId: 'erase-note-2',
+      customer: { email: marks.email },
+    });
+    expect([viaEvent.statusCode, viaEvent.json().error.code]).toEqual([409, 'CUSTOMER_SUPPRESSED']);
     const twice = await post('/v1/privacy-requests', legal(ws.apiKey), {
       customerId: id,
       kind: 'erasure',

@@ -137,6 +137,7 @@ export async function assertNotSuppressed(
   workspaceId: string,
   inputs: readonly (readonly SuppressibleIdentifier[])[],
 ): Promise<void> {
+  if (inputs.every((identifiers) => identifiers.length === 0)) return;
   const any = await tx
     .selectFrom('suppressed_identities')
     .select('hash')

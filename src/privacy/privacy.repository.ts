@@ -220,14 +220,12 @@ export async function listDisclosedRecipients(
     first_at: Date;
     last_at: Date;
   }>`
-    SELECT r.id, r.name, r.kind,
-      ARRAY(SELECT DISTINCT f FROM disclosures d2, unnest(d2.fields) AS f
-            WHERE d2.workspace_id = r.workspace_id AND d2.recipient_id = r.id AND d2.customer_id = ${customerId}
-            ORDER BY f) AS fields,
+    SELECT r.id, r.name, r.kind, array_agg(DISTINCT f.field ORDER BY f.field) AS fields,
       array_agg(DISTINCT d.purpose ORDER BY d.purpose) AS purposes,
-      count(*)::int AS n, min(d.disclosed_at) AS first_at, max(d.disclosed_at) AS last_at
+      count(DISTINCT d.id)::int AS n, min(d.disclosed_at) AS first_at, max(d.disclosed_at) AS last_at
     FROM disclosures d
     JOIN recipients r ON r.workspace_id = d.workspace_id AND r.id = d.recipient_id
+    CROSS JOIN LATERAL unnest(d.fields) AS f(field)
     WHERE d.workspace_id = ${workspaceId} AND d.customer_id = ${customerId}
     GROUP BY r.workspace_id, r.id, r.name, r.kind
     ORDER BY r.name`.execute(tx);
@@ -434,13 +432,14 @@ export async function listCustomerColumns(tx: Tx): Promise<CustomerColumn[]> {
   return rows.map((r) => ({ table: r.table_name, column: r.column_name }));
 }
 
-/** The rows of one table naming any of the customers in any of the columns, as JSON, in a stable order. */
+/** The rows of one table naming any of the customers in any of the columns, as JSON, by primary key. */
 export async function readRowsNaming(
   tx: Tx,
   workspaceId: string,
   table: string,
   columns: readonly string[],
   customerIds: readonly string[],
+  orderBy: readonly string[],
 ): Promise<Record<string, unknown>[]> {
   const t = sql.table(table);
   const naming = sql.join(
@@ -450,7 +449,7 @@ export async function readRowsNaming(
   const { rows } = await sql<{ row: Record<string, unknown> }>`
     SELECT to_jsonb(t) AS row FROM ${t} t
     WHERE t.workspace_id = ${workspaceId} AND (${naming})
-    ORDER BY to_jsonb(t)::text`.execute(tx);
+    ORDER BY ${sql.join(orderBy.map((c) => sql`t.${sql.ref(c)}`))}`.execute(tx);
   return rows.map((r) => r.row);
 }
 
