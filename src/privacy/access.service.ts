@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
 import { getCustomer } from '../customers/index.ts';
-import { listWorkspaceTables } from '../db/index.ts';
+import { listWorkspaceTables, type Tx } from '../db/index.ts';
 import type { AccessScope } from '../governance/index.ts';
 import * as repo from './privacy.repository.ts';
 
@@ -27,17 +27,40 @@ export interface AccessArchive {
 /** The archive's format version (data.json's `format`). */
 export const ACCESS_ARCHIVE_FORMAT = 'cornerstore.access.v1';
 
+/** The tables naming a customer (columns) with their primary keys, from the catalog. */
+interface PersonTables {
+  keys: Map<string, string[]>;
+  byTable: Map<string, string[]>;
+}
+
+/**
+ * Read from the catalog once per process: the schema changes only by migrations, which run before a
+ * process serves (reading `information_schema` costs more than the rest of an archive on a busy server).
+ */
+let personTablesOnce: Promise<PersonTables> | undefined;
+
+function personTables(tx: Tx): Promise<PersonTables> {
+  personTablesOnce ??= (async () => {
+    const keys = new Map((await listWorkspaceTables(tx)).map((t) => [t.name, t.primaryKey]));
+    const byTable = new Map<string, string[]>();
+    for (const { table, column } of await repo.listCustomerColumns(tx)) {
+      byTable.set(table, [...(byTable.get(table) ?? []), column]);
+    }
+    return { keys, byTable };
+  })().catch((error: unknown) => {
+    personTablesOnce = undefined;
+    throw error;
+  });
+  return personTablesOnce;
+}
+
 /** Builds the archive of one customer (CUSTOMER_NOT_FOUND for an unknown or merged-away id). */
 export async function buildAccessArchive(scope: AccessScope, customerId: string): Promise<AccessArchive> {
   const { tx } = scope;
   const workspaceId = scope.actor.workspaceId;
   const id = (await getCustomer(tx, scope.actor, customerId)).id;
   const ids = await repo.findPersonIds(tx, workspaceId, id);
-  const keys = new Map((await listWorkspaceTables(tx)).map((t) => [t.name, t.primaryKey]));
-  const byTable = new Map<string, string[]>();
-  for (const { table, column } of await repo.listCustomerColumns(tx)) {
-    byTable.set(table, [...(byTable.get(table) ?? []), column]);
-  }
+  const { keys, byTable } = await personTables(tx);
   const tables: Record<string, Record<string, unknown>[]> = {};
   for (const [table, columns] of [...byTable].sort(([a], [b]) => a.localeCompare(b))) {
     // Tables without a workspace (the migrations' own) hold no one.
