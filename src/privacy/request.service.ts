@@ -516,6 +516,16 @@ async function recordObjections(
     recorded.push(purpose);
   }
   if (recorded.length > 0) {
+    // Queued work for the purposes objected to stops at once.
+    await withdrawPendingDeliveries(
+      scope.tx,
+      scope.actor.workspaceId,
+      [customerId],
+      'withdrawn: the customer objected',
+      {
+        purposes: recorded,
+      },
+    );
     scope.audit({
       action: 'privacy.object',
       purpose: scope.purpose,

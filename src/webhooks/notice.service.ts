@@ -80,13 +80,22 @@ export async function findWebhookRecipients(
 /**
  * Stops queued work about the customers (SPEC §5.4: restriction and objection take effect at once,
  * including queued work; erasure too): their pending deliveries are parked with the reason, except
- * corrections and privacy notices, which must still reach the recipients. Answers how many.
+ * corrections and privacy notices, which must still reach the recipients; with `purposes`, only the
+ * deliveries made for those purposes (an objection). Answers how many.
  */
 export function withdrawPendingDeliveries(
   tx: Tx,
   workspaceId: string,
   customerIds: readonly string[],
   reason: string,
+  options: { purposes?: readonly string[] } = {},
 ): Promise<number> {
-  return repo.parkPendingDeliveriesOf(tx, workspaceId, customerIds, [...CORRECTION_EVENTS], reason);
+  return repo.parkPendingDeliveriesOf(
+    tx,
+    workspaceId,
+    customerIds,
+    [...CORRECTION_EVENTS],
+    reason,
+    options.purposes,
+  );
 }

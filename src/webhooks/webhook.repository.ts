@@ -554,12 +554,15 @@ export async function parkPendingDeliveriesOf(
   customerIds: readonly string[],
   keepTypes: readonly string[],
   reason: string,
+  purposes?: readonly string[],
 ): Promise<number> {
-  if (customerIds.length === 0) return 0;
+  if (customerIds.length === 0 || purposes?.length === 0) return 0;
+  const onlyPurposes =
+    purposes === undefined ? sql`` : sql`AND purpose = ANY(${purposes as string[]}::text[])`;
   const result = await sql`
     UPDATE webhook_deliveries SET status = 'parked', last_error = ${reason}
     WHERE workspace_id = ${workspaceId} AND status = 'pending'
-      AND customer_id = ANY(${customerIds as string[]}::uuid[])
+      AND customer_id = ANY(${customerIds as string[]}::uuid[]) ${onlyPurposes}
       AND event_type <> ALL(${keepTypes as string[]}::text[]) AND event_type NOT LIKE 'privacy.%'`.execute(
     tx,
   );

@@ -27,6 +27,7 @@ import {
   RecipientWithWebhookSchema,
   readRecipientsWithWebhooks,
   registerRecipientWithWebhook,
+  withdrawPendingDeliveries,
 } from '../../webhooks/index.ts';
 import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
 import {
@@ -247,6 +248,15 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
               causeId: newId(),
               requestId: null,
             });
+          } else if (request.body.kind === 'object' && request.body.purpose !== undefined) {
+            // Queued work for the purpose objected to stops at once.
+            await withdrawPendingDeliveries(
+              scope.tx,
+              scope.actor.workspaceId,
+              [request.params.id.toLowerCase()],
+              'withdrawn: the customer objected',
+              { purposes: [request.body.purpose] },
+            );
           }
           return { status: 200, body: result };
         }),
