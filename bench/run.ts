@@ -26,6 +26,7 @@ import {
   timed,
 } from './lib.ts';
 import { benchNatsIngest } from './nats.ts';
+import { benchPrivacy } from './privacy.ts';
 import { benchRecommend } from './recommend.ts';
 import { benchRelationships } from './relationships.ts';
 import { type Figure, writeReport } from './report.ts';
@@ -34,7 +35,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend,privacy]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -58,7 +59,7 @@ const scale = SCALES[scaleName];
 const only = new Set(
   (
     args.only ??
-    'import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend'
+    'import,http,nats,timeline,customer360,identity,identity-demo,value,segments,dispatch,webhooks,facts,relationships,recommend,privacy'
   ).split(','),
 );
 /** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
@@ -577,6 +578,12 @@ async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Pro
       process.stdout.write('webhook delivery: signed POSTs to a local receiver, logged and disclosed\n');
       for (const figure of await benchWebhooks(database, scaleName, join(workDir, 'audit-keys')))
         record(figure);
+    }
+    if (only.has('privacy')) {
+      process.stdout.write(
+        'privacy: erasure and access archive of a customer, one rectification to 1,000 webhooks\n',
+      );
+      for (const figure of await benchPrivacy(database, scaleName)) record(figure);
     }
     if (only.has('facts')) {
       process.stdout.write(

@@ -22,6 +22,7 @@ import {
   Scheduler,
   type Subscriber,
 } from './jobs/index.ts';
+import { planNotifications, syncNotificationStates } from './privacy/index.ts';
 import { deliverDueWebhooks, enqueueWebhookDeliveriesForEvents, pruneWebhookLogs } from './webhooks/index.ts';
 import { listWorkspaces } from './workspaces/index.ts';
 
@@ -86,6 +87,32 @@ export const webhooksSubscriber: Subscriber = {
   },
 };
 
+/**
+ * Corrections travel (SPEC §5.5): a rectification (through the API, the customer's portal or a privacy
+ * request) and an identity merge become one notification per recipient that received the affected
+ * fields — by signed webhook (sent by `webhook-delivery`) or the manual work queue.
+ */
+export const privacyNoticesSubscriber: Subscriber = {
+  name: 'privacy-notices',
+  purpose: 'legal',
+  events: ['field_rectified', 'name_corrected', 'customers_merged'],
+  async handle(tx, event) {
+    const payload = event.payload as { customerId?: string; field?: string; absorbedId?: string };
+    const merged = event.type === 'customers_merged';
+    const customerId = merged ? payload.absorbedId : (payload.customerId ?? event.customerId ?? undefined);
+    if (customerId === undefined) return;
+    await planNotifications(tx, {
+      workspaceId: event.workspaceId,
+      customerId,
+      cause: merged ? 'merge' : 'rectification',
+      causeId: event.id,
+      requestId: null,
+      fields: merged || payload.field === undefined ? 'all' : [payload.field],
+      now: new Date(),
+    });
+  },
+};
+
 /** What the backbone needs from the configuration. */
 export type BackboneConfig = Pick<Config, 'valueRefitMinutes' | 'eventRetentionDays'>;
 
@@ -95,11 +122,19 @@ export function createJobRegistry(config: BackboneConfig): JobRegistry {
     .subscribe(valueAndSegmentsSubscriber)
     .subscribe(factsSubscriber)
     .subscribe(webhooksSubscriber)
+    .subscribe(privacyNoticesSubscriber)
     // Due webhook deliveries, signed and sent with no transaction open during the requests.
     .schedule({
       name: 'webhook-delivery',
       everyMs: 1_000,
       run: ({ db, now, workspaceIds }) => deliverDueWebhooks(db, { now, workspaceIds }),
+    })
+    // Webhook notifications of corrections follow their deliveries' states (delivered, failed).
+    .schedule({
+      name: 'privacy-notices',
+      everyMs: MINUTE,
+      run: ({ db, now, workspaceIds }) =>
+        eachWorkspace(db, workspaceIds, (tx, id) => syncNotificationStates(tx, id, { now })),
     })
     .schedule({
       name: 'webhook-retention',

@@ -30,6 +30,7 @@ const CALLS: Call[] = [
   { method: 'PUT', route: '/v1/customers/{id}/intimacy', body: { level: 0 } },
   { method: 'POST', route: '/v1/customers/{id}/privacy-flags', body: { kind: 'restrict' } },
   { method: 'GET', route: '/v1/customers/{id}/disclosures', purpose: 'legal' },
+  { method: 'GET', route: '/v1/customers/{id}/recipients', purpose: 'legal' },
   { method: 'GET', route: '/v1/customers/{id}/access-log', purpose: 'legal' },
   { method: 'POST', route: '/v1/customers/{id}/portal-links', body: { expiresInHours: 1 } },
   {

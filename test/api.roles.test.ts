@@ -34,7 +34,9 @@ type Operation =
   | 'change settings'
   | 'list keys'
   | 'create key'
-  | 'revoke key';
+  | 'revoke key'
+  | 'take privacy request'
+  | 'complete privacy request';
 
 const WHO_MAY: Record<Operation, readonly Role[]> = {
   'create customer': ['owner', 'admin', 'agent', 'integration'],
@@ -51,6 +53,8 @@ const WHO_MAY: Record<Operation, readonly Role[]> = {
   'list keys': ['owner', 'admin'],
   'create key': ['owner', 'admin'],
   'revoke key': ['owner', 'admin'],
+  'take privacy request': ['owner', 'admin', 'agent', 'privacy_officer'],
+  'complete privacy request': ['owner', 'admin', 'privacy_officer'],
 };
 
 const BUYERS = { aggregate: 'count', type: 'purchase', op: 'gte', value: 1 };
@@ -143,6 +147,18 @@ describe(`who may write, per role (${ENGINE})`, () => {
         return call('GET', '/v1/keys', bearer(key));
       case 'create key':
         return call('POST', '/v1/keys', bearer(key), { role: 'analyst' });
+      case 'take privacy request':
+        return call('POST', '/v1/privacy-requests', as, { customerId, kind: 'access' });
+      case 'complete privacy request': {
+        const made = await call('POST', '/v1/privacy-requests', reader(ws.apiKey, 'legal'), {
+          customerId,
+          kind: 'objection',
+          purposes: ['marketing'],
+          verifiedBy: 'id_document',
+        });
+        expect(made.statusCode, made.body).toBe(201);
+        return call('POST', `/v1/privacy-requests/${made.json().request.id}/complete`, as, {});
+      }
       case 'revoke key': {
         const victim = await call('POST', '/v1/keys', bearer(ws.apiKey), { role: 'analyst' });
         return call('DELETE', `/v1/keys/${victim.json().key.id}`, bearer(key));

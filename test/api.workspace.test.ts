@@ -70,6 +70,7 @@ describe(`HTTP plumbing, workspace and keys (${ENGINE})`, () => {
       valueCurrency: null,
       exchangeRates: {},
       valueAsOf: null,
+      privacyRequestDays: 30,
     });
 
     const unknown = await app.inject({

@@ -236,6 +236,18 @@ async function fill(ws: TestWorkspace): Promise<void> {
     value: 'Ruíz',
     reason: 'accent missing',
   });
+  // A privacy request carried out (an erasure, which fills the suppression list); the rectification
+  // above told the partner (a notification).
+  const gone = await request('POST', '/v1/customers', bearer(key), {
+    givenName: 'Zed',
+    emails: ['zed@example.com'],
+  });
+  const erasure = await request('POST', '/v1/privacy-requests', reader(key, 'legal'), {
+    customerId: gone.customer.id,
+    kind: 'erasure',
+    verifiedBy: 'id_document',
+  });
+  await request('POST', `/v1/privacy-requests/${erasure.request.id}/complete`, reader(key, 'legal'), {});
   // Buyers enough for the value model to fit, so its model and profiles are in the backup too.
   await request('POST', '/v1/interactions', bearer(key), {
     interactions: valuePopulation({ customers: 300, end: new Date(Date.now() - 86_400_000) }),

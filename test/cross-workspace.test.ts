@@ -31,6 +31,8 @@ interface Owned {
   webhook: string;
   delivery: string;
   fact: string;
+  privacyRequest: string;
+  notification: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -98,6 +100,28 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
         source: 'takeover',
       },
     },
+    'GET /v1/customers/{id}/recipients': { params: customer },
+    'GET /v1/privacy-requests/{id}': { params: { id: ids.privacyRequest } },
+    'POST /v1/privacy-requests/{id}/verify': {
+      params: { id: ids.privacyRequest },
+      body: { method: 'takeover' },
+    },
+    'POST /v1/privacy-requests/{id}/assign': {
+      params: { id: ids.privacyRequest },
+      body: { assignee: 'mallory' },
+    },
+    'POST /v1/privacy-requests/{id}/reject': {
+      params: { id: ids.privacyRequest },
+      body: { reason: 'takeover' },
+    },
+    'POST /v1/privacy-requests/{id}/complete': { params: { id: ids.privacyRequest }, body: {} },
+    'POST /v1/privacy-notifications/{id}/acknowledge': { params: { id: ids.notification }, body: {} },
+    'POST /v1/privacy-notifications/{id}/sent': { params: { id: ids.notification }, body: {} },
+    'POST /v1/privacy-notifications/{id}/exempt': {
+      params: { id: ids.notification },
+      body: { reason: 'takeover' },
+    },
+    'POST /v1/privacy-notifications/{id}/retry': { params: { id: ids.notification } },
   };
   return calls[route];
 }
@@ -212,6 +236,20 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       source: 'store',
     });
     expect(fact.statusCode, fact.body).toBe(201);
+    const shared = await send('POST', `/v1/customers/${b}/shares?purpose=fulfilment`, victim.apiKey, {
+      recipient: 'courier',
+    });
+    expect(shared.statusCode, shared.body).toBe(200);
+    const restricted = await send('POST', `/v1/customers/${b}/privacy-flags?purpose=legal`, victim.apiKey, {
+      kind: 'restrict',
+    });
+    expect(restricted.statusCode, restricted.body).toBe(200);
+    const notifications = await send('GET', '/v1/privacy-notifications?purpose=legal', victim.apiKey);
+    const request = await send('POST', '/v1/privacy-requests?purpose=legal', victim.apiKey, {
+      customerId: a,
+      kind: 'access',
+    });
+    expect(request.statusCode, request.body).toBe(201);
     ids = {
       customer: a ?? '',
       other: b ?? '',
@@ -223,6 +261,8 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       webhook: webhook.json().recipient.id,
       delivery: deliveries.json().deliveries[0].id,
       fact: fact.json().fact.id,
+      privacyRequest: request.json().request.id,
+      notification: notifications.json().notifications[0].id,
     };
   });
 

@@ -54,6 +54,9 @@ const OWNERS: Record<string, string> = {
   relationship_norms: 'relationships',
   relationship_profiles: 'relationships',
   relationship_changes: 'relationships',
+  privacy_requests: 'privacy',
+  privacy_notifications: 'privacy',
+  suppressed_identities: 'customers',
 };
 
 /**

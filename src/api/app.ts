@@ -26,6 +26,7 @@ import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { privacyRequestRoutes } from './routes/privacy-requests.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { relationshipRoutes } from './routes/relationships.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -214,6 +215,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   await app.register(identityRoutes(deps), { prefix: '/v1' });
   await app.register(interactionRoutes(deps), { prefix: '/v1' });
   await app.register(privacyRoutes(deps), { prefix: '/v1' });
+  await app.register(privacyRequestRoutes(deps), { prefix: '/v1' });
   await app.register(segmentRoutes(deps), { prefix: '/v1' });
   await app.register(webhookRoutes(deps), { prefix: '/v1' });
   await app.register(relationshipRoutes(deps), { prefix: '/v1' });

@@ -139,7 +139,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The routes a portal link opens, each for the grant's customer only (`:id`): what we hold and its
  * history, consents, privacy state, disclosures and the access log; recording a consent, choosing the
- * intimacy level, restriction and objection, correcting a field; and opening the portal session.
+ * intimacy level, restriction and objection, correcting a field, the recipients holding their data and
+ * making a privacy request; and opening the portal session.
  */
 const PORTAL_ROUTES = new Set([
   'POST /v1/portal/session',
@@ -154,6 +155,8 @@ const PORTAL_ROUTES = new Set([
   'GET /v1/customers/:id/access-log',
   'GET /v1/customers/:id/timeline',
   'POST /v1/customers/:id/rectify',
+  'GET /v1/customers/:id/recipients',
+  'POST /v1/privacy-requests',
 ]);
 
 /**
@@ -176,7 +179,9 @@ async function authenticatePortal(db: Kysely<DB>, request: FastifyRequest, token
   const grant = await verifyPortalToken(db, token);
   const route = `${request.method} ${request.routeOptions.url ?? ''}`;
   const id = (request.params as { id?: unknown } | undefined)?.id;
-  const ownRecord = route === 'POST /v1/portal/session' || id === grant.customerId;
+  // A privacy request names its customer in the body: the request's service confines it to the grant's.
+  const ownRecord =
+    route === 'POST /v1/portal/session' || route === 'POST /v1/privacy-requests' || id === grant.customerId;
   if (!PORTAL_ROUTES.has(route) || !ownRecord) {
     throw new AppError(
       'forbidden',

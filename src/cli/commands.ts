@@ -49,6 +49,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     commands: {
       audit: 'The tamper-evident audit log.',
       recipient: 'Recipients: the parties personal data may leave to.',
+      privacy: 'Privacy requests with deadlines, the notification queue, suppression of erased identifiers.',
     },
     load: async () => (await import('./privacy.ts')).registerPrivacyCommands,
   },

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { createBackbone, createJobRegistry } from '../backbone.ts';
 import {
   DEFAULT_DEMO_CUSTOMERS,
   DEFAULT_DEMO_SEED,
@@ -10,6 +11,7 @@ import {
   type DemoSummary,
   parseCustomerCount,
   runDemo,
+  runPrivacyStory,
 } from '../demo/index.ts';
 import { action, emit, type GlobalOptions, withDatabase } from './output.ts';
 
@@ -158,45 +160,75 @@ export function registerDemoCommands(program: Command): void {
       '--as-of <date>',
       'the day the world ends on, YYYY-MM-DD (default today); value is then scored as of that day',
     )
+    .option(
+      '--privacy-story',
+      'instead: tell the misspelled-name story in a workspace of its own (sharing, correction that travels, erasure, suppression)',
+    )
     .action(
-      action(async (options: { customers?: string; seed?: string; asOf?: string }, command: Command) => {
-        const opts = command.optsWithGlobals<GlobalOptions>();
-        const customers =
-          options.customers === undefined ? DEFAULT_DEMO_CUSTOMERS : parseCustomerCount(options.customers);
-        const summary = await withDatabase((database, config) => {
-          process.stderr.write(
-            `Loading a synthetic world of ${customers} people into workspace "${DEMO_WORKSPACE}" (${database.location})…\n`,
+      action(
+        async (
+          options: { customers?: string; seed?: string; asOf?: string; privacyStory?: boolean },
+          command: Command,
+        ) => {
+          const opts = command.optsWithGlobals<GlobalOptions>();
+          if (options.privacyStory) {
+            const story = await withDatabase((database, config) =>
+              runPrivacyStory(database, {
+                settle: async () => {
+                  await createBackbone(database, createJobRegistry(config)).dispatcher.drain();
+                },
+              }),
+            );
+            emit(opts, story, () =>
+              [
+                `Workspace ${story.workspace}, customer ${story.customerId}:`,
+                ...story.steps.map((s, i) => `  ${i + 1}. ${s}`),
+                'Notifications:',
+                ...story.notifications.map(
+                  (n) => `  ${n.cause} → ${n.recipient} (${n.channel}): ${n.status}`,
+                ),
+                `The local webhook receiver got: ${story.webhookReceived.map((r) => `${r.type} [${r.id}]`).join(', ')}`,
+              ].join('\n'),
+            );
+            return;
+          }
+          const customers =
+            options.customers === undefined ? DEFAULT_DEMO_CUSTOMERS : parseCustomerCount(options.customers);
+          const summary = await withDatabase((database, config) => {
+            process.stderr.write(
+              `Loading a synthetic world of ${customers} people into workspace "${DEMO_WORKSPACE}" (${database.location})…\n`,
+            );
+            const printer = progressPrinter();
+            return runDemo(database, {
+              customers,
+              seed: options.seed,
+              asOf: options.asOf,
+              dataDir: config.dataDir,
+              baseUrl: `http://${config.host}:${config.port}`,
+              onProgress: printer.onProgress,
+              onStep: printer.onStep,
+            }).finally(printer.stop);
+          });
+          emit(
+            opts,
+            {
+              workspace: summary.workspace,
+              apiKey: summary.apiKey,
+              keyFile: summary.keyFile,
+              url: summary.url,
+              world: summary.world,
+              created: summary.created,
+              existing: summary.existing,
+              rejected: summary.rejected,
+              policy: summary.policy,
+              identity: summary.identity,
+              value: summary.value,
+              highlights: summary.highlights,
+              seconds: summary.seconds,
+            },
+            () => humanSummary(summary),
           );
-          const printer = progressPrinter();
-          return runDemo(database, {
-            customers,
-            seed: options.seed,
-            asOf: options.asOf,
-            dataDir: config.dataDir,
-            baseUrl: `http://${config.host}:${config.port}`,
-            onProgress: printer.onProgress,
-            onStep: printer.onStep,
-          }).finally(printer.stop);
-        });
-        emit(
-          opts,
-          {
-            workspace: summary.workspace,
-            apiKey: summary.apiKey,
-            keyFile: summary.keyFile,
-            url: summary.url,
-            world: summary.world,
-            created: summary.created,
-            existing: summary.existing,
-            rejected: summary.rejected,
-            policy: summary.policy,
-            identity: summary.identity,
-            value: summary.value,
-            highlights: summary.highlights,
-            seconds: summary.seconds,
-          },
-          () => humanSummary(summary),
-        );
-      }),
+        },
+      ),
     );
 }

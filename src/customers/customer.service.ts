@@ -11,6 +11,7 @@ import {
   normalisePostalAddress,
   unwrap,
 } from './contact.ts';
+import { assertNotSuppressed } from './customer.erasure.ts';
 import * as repo from './customer.repository.ts';
 import {
   type Customer,
@@ -184,6 +185,15 @@ async function insertNewCustomers(
   actor: Actor,
   changes: readonly NormalisedChange[],
 ): Promise<string[]> {
+  // An erased person is not silently re-created by a later import (SPEC §5.4): the suppression list.
+  await assertNotSuppressed(
+    tx,
+    actor.workspaceId,
+    changes.map((change) => [
+      ...change.contacts.map((c) => ({ kind: c.kind, value: c.value })),
+      ...change.identities.map((i) => ({ kind: `identity.${i.source}`, value: i.externalId })),
+    ]),
+  );
   const ids = newIds(changes.length);
   const idOf = (i: number) => ids[i] as string;
   // Sorted ids in input order, so contact points list in the order given (as `addContacts` does).

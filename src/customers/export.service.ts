@@ -2,6 +2,7 @@ import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/index.ts';
 import { conflict } from '../shared/errors.ts';
 import type { Actor } from '../workspaces/index.ts';
+import { assertNotSuppressed } from './customer.erasure.ts';
 import * as repo from './customer.repository.ts';
 import type { ExportedCustomer } from './customer.schema.ts';
 import { type GoldenField, identityKey } from './customer.ts';
@@ -87,6 +88,15 @@ export async function restoreCustomers(
     })),
   );
   const restored = unique.filter((c) => inserted.has(c.id.toLowerCase()));
+  // An erased person is not re-created by importing an old export under a new id.
+  await assertNotSuppressed(
+    tx,
+    workspaceId,
+    restored.map((c) => [
+      ...c.contactPoints.map((p) => ({ kind: p.kind, value: p.value })),
+      ...c.identities.map((i) => ({ kind: `identity.${i.source}`, value: i.externalId })),
+    ]),
+  );
 
   const identities = restored.flatMap((c) =>
     c.identities.map((i) => ({ ...i, customerId: c.id.toLowerCase() })),

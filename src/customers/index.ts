@@ -28,6 +28,18 @@ export {
   parsePostalAddress,
 } from './contact.ts';
 export {
+  /** Clears the customers' golden records; deletes contact points, identities and field values (erasure). */
+  eraseCustomerRecords,
+  /** Lifts the suppression of identifiers: the person returns by their own choice. */
+  liftSuppression,
+  /** The customers' identifiers (contact points, external identities), for the suppression list. */
+  listCustomerIdentifiers,
+  /** An identifier as the suppression list hashes it. */
+  type SuppressibleIdentifier,
+  /** Adds keyed hashes of identifiers to the suppression list. */
+  suppressIdentifiers,
+} from './customer.erasure.ts';
+export {
   /** TypeBox schema of the body of POST /v1/customers. */
   CreateCustomerBody,
   /** TypeBox schemas of the list and search query parameters. */

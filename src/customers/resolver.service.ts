@@ -4,6 +4,7 @@ import { type AppError, invalid, notFound } from '../shared/errors.ts';
 import { isUuid, newId } from '../shared/ids.ts';
 import { getWorkspace } from '../workspaces/index.ts';
 import { normaliseEmail, normaliseIdentityPart, normalisePhone, problemError } from './contact.ts';
+import { assertNotSuppressed } from './customer.erasure.ts';
 import * as repo from './customer.repository.ts';
 import { type ContactKind, type CustomerRef, type Identity, identityKey, newIds } from './customer.ts';
 
@@ -227,6 +228,12 @@ async function createForContacts(
     owners.set(key, customerId);
     created.add(key);
   }
+  // An erased person is not re-created by an interaction naming their email or phone.
+  await assertNotSuppressed(
+    tx,
+    workspaceId,
+    toCreate.map((c) => [{ kind: c.kind, value: c.value }]),
+  );
   await repo.insertBareCustomers(
     tx,
     workspaceId,
@@ -265,6 +272,11 @@ async function createForIdentities(
   if (unknown.length === 0) return;
   const customerIds = newIds(unknown.length);
   const rows = unknown.map(([, identity], i) => ({ ...identity, customerId: customerIds[i] ?? newId() }));
+  await assertNotSuppressed(
+    tx,
+    workspaceId,
+    rows.map((r) => [{ kind: `identity.${r.source}`, value: r.externalId }]),
+  );
   await repo.insertBareCustomers(
     tx,
     workspaceId,

@@ -686,3 +686,64 @@ export interface DB {
   job_failures: JobFailuresTable;
   job_leases: JobLeasesTable;
 }
+
+/** A privacy request (0025): a right exercised, with its deadline, verification, assignee and evidence. */
+export interface PrivacyRequestsTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  kind: 'access' | 'rectification' | 'erasure' | 'restriction' | 'portability' | 'objection' | 'do_not_sell';
+  source: 'staff' | 'customer' | 'gpc';
+  status: ColumnType<'open' | 'completed' | 'rejected', 'open' | 'completed' | 'rejected' | undefined>;
+  verification: 'pending' | 'verified' | 'not_required';
+  verification_method: string | null;
+  verified_by: string | null;
+  verified_at: Timestamp | null;
+  assignee: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  evidence: Json<Record<string, unknown>> | null;
+  received_at: Timestamp;
+  /** The last day (YYYY-MM-DD, UTC) the request may be answered on. */
+  due_on: ColumnType<string, string, string>;
+  created_by: string;
+  completed_by: string | null;
+  completed_at: Timestamp | null;
+}
+
+type NotificationStatus = 'pending' | 'delivered' | 'acknowledged' | 'failed' | 'exempt';
+
+/** One recipient told of a correction, erasure or restriction (0025), through its channel. */
+export interface PrivacyNotificationsTable {
+  workspace_id: string;
+  id: string;
+  recipient_id: string;
+  customer_id: string;
+  cause: 'rectification' | 'erasure' | 'restriction' | 'merge';
+  cause_id: string;
+  request_id: string | null;
+  fields: string[];
+  channel: 'webhook' | 'manual';
+  status: ColumnType<NotificationStatus, NotificationStatus | undefined>;
+  status_reason: string | null;
+  delivery_id: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  updated_at: Timestamp;
+}
+
+/** A keyed hash of an erased identifier (0025): a later import does not silently re-create the person. */
+export interface SuppressedIdentitiesTable {
+  workspace_id: string;
+  hash: string;
+  kind: string;
+  request_id: string | null;
+  suppressed_at: Timestamp;
+}
+
+export interface DB {
+  privacy_requests: PrivacyRequestsTable;
+  privacy_notifications: PrivacyNotificationsTable;
+  suppressed_identities: SuppressedIdentitiesTable;
+}

@@ -53,3 +53,9 @@ export {
   /** Scores a demo workspace's customers and interactions against the generator's ground truth. */
   evaluateDemoIdentity,
 } from './evaluate.service.ts';
+export {
+  /** What the privacy story did, step by step. */
+  type PrivacyStory,
+  /** The misspelled name that travels, corrected everywhere, then erased and suppressed. */
+  runPrivacyStory,
+} from './privacy-story.service.ts';

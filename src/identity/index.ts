@@ -121,6 +121,10 @@ export {
   /** Features of a record set. */
   type RecordFeatures,
 } from './features.ts';
+export {
+  /** Clears merge before-images and review explanations naming the customers (erasure). */
+  eraseIdentityTraces,
+} from './identity.erasure.ts';
 export type {
   /** What the engine compares of one active customer. */
   CustomerForMatching,

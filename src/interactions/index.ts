@@ -14,6 +14,10 @@ export {
   /** Counts, per customer, the values of the behaviours facts are derived from (one scan). */
   countBehaviour,
 } from './behaviour.repository.ts';
+export {
+  /** Deletes the customers' interactions, or keeps only what the books need (erasure). */
+  eraseInteractionsOfCustomers,
+} from './interaction.erasure.ts';
 export type { ValidationOutcome } from './interaction.schema.ts';
 /** The built-in interaction types and the rules each must satisfy (the table is in interaction.schema.ts). */
 /** JSON schema of one interaction as sent to ingest, for API documentation. */

@@ -63,6 +63,10 @@ export {
   describeCadence,
 } from './own-history.ts';
 export {
+  /** Deletes the customers' stored recommendation lists (erasure). */
+  eraseRecommendationLists,
+} from './recommendation.erasure.ts';
+export {
   /** A customer's candidate recommendations, each with its sentence. */
   findCandidateLists,
   /** Own-history and collective candidates merged into the shown list. */

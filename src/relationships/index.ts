@@ -45,6 +45,10 @@ export {
   type PersonaRecovery,
 } from './evaluate.ts';
 export {
+  /** Deletes the customers' relationship profiles and history (erasure). */
+  eraseRelationshipsOfCustomers,
+} from './relationship.erasure.ts';
+export {
   /** What the given customers declared about themselves: the source of the disclosure dimension. */
   declaredDisclosures,
 } from './relationship.repository.ts';

@@ -10,6 +10,10 @@
  */
 
 export {
+  /** Removes the customers from every segment's membership (erasure). */
+  eraseSegmentMemberships,
+} from './segment.erasure.ts';
+export {
   /** A segment to create. */
   CreateSegmentBody,
   /** An unsaved definition to count. */

@@ -173,6 +173,10 @@ export {
   type TransactionReadStats,
 } from './transactions-csv.ts';
 export {
+  /** Deletes the customers' value profiles (erasure). */
+  eraseValueProfiles,
+} from './value.erasure.ts';
+export {
   /** The workspace's stored model, or undefined before a first fit. */
   findValueModel,
   /** A customer's stored value profile, or undefined. */

@@ -10,6 +10,20 @@
  */
 
 export {
+  /** The state of a delivery as a notice needs it. */
+  type DeliveryState,
+  /** Enqueues correction notices for webhook recipients (same worker, signing and retries). */
+  enqueueNoticeDeliveries,
+  /** Recipients (of those given) that have a webhook endpoint. */
+  findWebhookRecipients,
+  /** A notice to enqueue for a webhook recipient. */
+  type NoticeDelivery,
+  /** The states of deliveries by id. */
+  readDeliveryStates,
+  /** Parks pending deliveries about customers who restricted processing or were erased. */
+  withdrawPendingDeliveries,
+} from './notice.service.ts';
+export {
   /** Schemas of webhook answers. */
   RecipientWithWebhookSchema,
   WebhookDeliverySchema,

@@ -506,3 +506,65 @@ export async function customerMatches(
   );
   return rows.length > 0;
 }
+
+/** The states of deliveries by id, for the notices they carry. */
+export async function findDeliveryStates(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<
+  Map<
+    string,
+    {
+      status: 'pending' | 'delivered' | 'parked';
+      deliveredAt: string | null;
+      lastError: string | null;
+      lastStatus: number | null;
+    }
+  >
+> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'status', 'delivered_at', 'last_error', 'last_status'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        status: r.status,
+        deliveredAt: iso(r.delivered_at),
+        lastError: r.last_error,
+        lastStatus: r.last_status,
+      },
+    ]),
+  );
+}
+
+/**
+ * Parks the pending deliveries about the customers except corrections and privacy notices, with the
+ * reason as their last error: queued work stops at once when a customer restricts processing or is
+ * erased. Answers how many were parked.
+ */
+export async function parkPendingDeliveriesOf(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+  keepTypes: readonly string[],
+  reason: string,
+  purposes?: readonly string[],
+): Promise<number> {
+  if (customerIds.length === 0 || purposes?.length === 0) return 0;
+  const onlyPurposes =
+    purposes === undefined ? sql`` : sql`AND purpose = ANY(${purposes as string[]}::text[])`;
+  const result = await sql`
+    UPDATE webhook_deliveries SET status = 'parked', last_error = ${reason}
+    WHERE workspace_id = ${workspaceId} AND status = 'pending'
+      AND customer_id = ANY(${customerIds as string[]}::uuid[]) ${onlyPurposes}
+      AND event_type <> ALL(${keepTypes as string[]}::text[]) AND event_type NOT LIKE 'privacy.%'`.execute(
+    tx,
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}

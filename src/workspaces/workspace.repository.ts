@@ -5,6 +5,7 @@ import type { Purpose, Role } from '../shared/access.ts';
 import {
   type ApiKeyInfo,
   DEFAULT_EARLIEST_PURCHASE_DATE,
+  DEFAULT_PRIVACY_REQUEST_DAYS,
   DEFAULT_SOURCE_TRUST,
   type Workspace,
 } from './workspace.ts';
@@ -38,6 +39,10 @@ function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
       valueCurrency: typeof policy.valueCurrency === 'string' ? policy.valueCurrency : null,
       exchangeRates: rates(policy.exchangeRates),
       valueAsOf: typeof policy.valueAsOf === 'string' ? policy.valueAsOf : null,
+      privacyRequestDays:
+        typeof policy.privacyRequestDays === 'number'
+          ? policy.privacyRequestDays
+          : DEFAULT_PRIVACY_REQUEST_DAYS,
     },
     policy: {
       categories: list(policy.categories),
@@ -106,7 +111,8 @@ export async function updateWorkspaceSettings(
         | 'earliestPurchaseDate'
         | 'valueCurrency'
         | 'exchangeRates'
-        | 'valueAsOf',
+        | 'valueAsOf'
+        | 'privacyRequestDays',
         unknown
       >
     >;

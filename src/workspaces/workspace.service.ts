@@ -18,6 +18,7 @@ import {
   assertWorkspaceName,
   normaliseEarliestPurchaseDate,
   normaliseExchangeRates,
+  normalisePrivacyRequestDays,
   normaliseRegion,
   normaliseSourceTrust,
   normaliseValueAsOf,
@@ -137,6 +138,9 @@ export async function updateSettings(
     ...(patch.linkVerifiedContacts === undefined ? {} : { linkVerifiedContacts: patch.linkVerifiedContacts }),
     ...(patch.sourceTrust === undefined ? {} : { sourceTrust: normaliseSourceTrust(patch.sourceTrust) }),
     ...(patch.valueAsOf === undefined ? {} : { valueAsOf: normaliseValueAsOf(patch.valueAsOf, new Date()) }),
+    ...(patch.privacyRequestDays === undefined
+      ? {}
+      : { privacyRequestDays: normalisePrivacyRequestDays(patch.privacyRequestDays) }),
   };
   accessCache.delete(actor.workspaceId);
   const updated = await repo.updateWorkspaceSettings(tx, actor.workspaceId, {

@@ -53,6 +53,25 @@ export interface WorkspaceSettings {
    * a demo world) as of its end; purchases after it are not read.
    */
   valueAsOf: string | null;
+  /** Days a privacy request (access, erasure, …) must be answered within, counted from its receipt (SPEC §5.4). */
+  privacyRequestDays: number;
+}
+
+/** The default legal deadline of a privacy request, in days. */
+export const DEFAULT_PRIVACY_REQUEST_DAYS = 30;
+
+/** A privacy request deadline of 1 to 365 days, or PRIVACY_REQUEST_DAYS_INVALID. */
+export function normalisePrivacyRequestDays(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 365) {
+    throw invalid(
+      'PRIVACY_REQUEST_DAYS_INVALID',
+      'privacyRequestDays is a whole number of days from 1 to 365.',
+      {
+        errors: [{ path: 'privacyRequestDays', message: 'must be an integer from 1 to 365' }],
+      },
+    );
+  }
+  return value;
 }
 
 /** The default earliest purchase date. */

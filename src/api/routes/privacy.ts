@@ -21,10 +21,13 @@ import {
   setWorkspacePolicy,
   shareCustomer,
 } from '../../governance/index.ts';
+import { applyRestriction } from '../../privacy/index.ts';
+import { newId } from '../../shared/ids.ts';
 import {
   RecipientWithWebhookSchema,
   readRecipientsWithWebhooks,
   registerRecipientWithWebhook,
+  withdrawPendingDeliveries,
 } from '../../webhooks/index.ts';
 import { type ApiDeps, actorOf, governedWrite, purposeOf, withCallerAccess } from '../context.ts';
 import {
@@ -223,7 +226,9 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           tags: ['privacy'],
           summary: 'Restrict processing (or lift it), object to a purpose (or withdraw the objection).',
           description:
-            'Under restriction, only legal obligations may use the data; an objection closes one purpose.' +
+            'Under restriction, only legal obligations may use the data; an objection closes one purpose. A ' +
+            'restriction is sent to every recipient that received the customer’s data (GET …/recipients) and ' +
+            'stops queued webhook deliveries about them.' +
             PRIVACY_NOTE,
           params: IdParams,
           querystring: PurposeQuery,
@@ -235,10 +240,26 @@ export function privacyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        governedWrite(deps, request, reply, async (scope) => ({
-          status: 200,
-          body: await changePrivacyFlagGoverned(scope, request.params.id, request.body),
-        })),
+        governedWrite(deps, request, reply, async (scope) => {
+          const result = await changePrivacyFlagGoverned(scope, request.params.id, request.body);
+          // A restriction travels to every recipient of the customer's data, and queued work stops.
+          if (request.body.kind === 'restrict') {
+            await applyRestriction(scope, request.params.id.toLowerCase(), {
+              causeId: newId(),
+              requestId: null,
+            });
+          } else if (request.body.kind === 'object' && request.body.purpose !== undefined) {
+            // Queued work for the purpose objected to stops at once.
+            await withdrawPendingDeliveries(
+              scope.tx,
+              scope.actor.workspaceId,
+              [request.params.id.toLowerCase()],
+              'withdrawn: the customer objected',
+              { purposes: [request.body.purpose] },
+            );
+          }
+          return { status: 200, body: result };
+        }),
     );
 
     app.get(

@@ -3,8 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { getAuditKeys, verifyWorkspaceAuditChain } from '../../audit/index.ts';
-import { changePrivacyFlagGoverned, readPrivacyState, withAdministration } from '../../governance/index.ts';
+import { readPrivacyState, withAdministration } from '../../governance/index.ts';
 import { issuePortalLink, MAX_PORTAL_LINK_HOURS } from '../../portal/index.ts';
+import { recordGpcSignal } from '../../privacy/index.ts';
 import { assertPermitted } from '../../shared/access.ts';
 import { AppError } from '../../shared/errors.ts';
 import {
@@ -423,19 +424,11 @@ export function webRoutes(
         const signal = request.headers['sec-gpc'] === '1';
         const recorded: string[] = [];
         if (signal) {
-          await withCallerAccess(deps, request, 'write', async (scope) => {
-            const state = await readPrivacyState(scope, grant.customerId);
-            for (const purpose of ['sale', 'third_party_sharing']) {
-              if (state.objections.includes(purpose)) continue;
-              await changePrivacyFlagGoverned(scope, grant.customerId, {
-                kind: 'object',
-                purpose,
-                source: 'portal',
-                evidence: { signal: 'Sec-GPC: 1' },
-              });
-              recorded.push(purpose);
-            }
-          });
+          // The signal is a do-not-sell/share request, completed at once (recorded once).
+          const gpc = await withCallerAccess(deps, request, 'write', (scope) =>
+            recordGpcSignal(scope, grant.customerId),
+          );
+          recorded.push(...gpc.recorded);
         }
         return { customerId: grant.customerId, expiresAt: grant.expiresAt, gpc: { signal, recorded } };
       },

@@ -48,6 +48,11 @@ const Settings = Type.Object({
       'date-time; not in the future), or null for the time of each refit (the default). A fixed clock shows data ' +
       'that ends in the past as of its end; purchases after it are not read. 400 VALUE_AS_OF_INVALID otherwise.',
   }),
+  privacyRequestDays: Type.Integer({
+    description:
+      'Days a privacy request must be answered within, counted in calendar days from the day it was received ' +
+      '(default 30; 1 to 365). 400 PRIVACY_REQUEST_DAYS_INVALID otherwise.',
+  }),
 });
 
 const Workspace = Type.Object({
