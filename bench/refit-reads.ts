@@ -120,7 +120,7 @@ export async function benchRefitReads(workDir: string, scale: keyof typeof CUSTO
     const scope = { purpose: 'analytics', requestId: null, mode: 'write' } as const;
     // A first refit stores a model, so both measured refits rewrite every profile.
     await runValueRefitOffLoop(database.db, actor, scope);
-    await driveLoad({ concurrency: CLIENTS, count: 2_000, maxSeconds: 30, send });
+    await driveLoad({ concurrency: CLIENTS, count: 200, maxSeconds: 30, send });
 
     const collect = async (
       refit: (() => Promise<{ refit: { status: string; seconds: object } }>) | null,
@@ -139,7 +139,7 @@ export async function benchRefitReads(workDir: string, scale: keyof typeof CUSTO
         running = false;
       });
       let issued = 0;
-      const limit = refit === null ? 4_000 : Number.POSITIVE_INFINITY;
+      const limit = refit === null ? 1_000 : Number.POSITIVE_INFINITY;
       const client = async () => {
         while ((refit === null && issued < limit) || running) {
           const i = issued++;
