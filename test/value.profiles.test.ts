@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Tx } from '../src/db/index.ts';
-import { withAccess } from '../src/governance/index.ts';
+import { refitValueOfWorkspaces, withAccess } from '../src/governance/index.ts';
 import { mergeCustomers, unmergeCustomers } from '../src/identity/index.ts';
 import { newId } from '../src/shared/ids.ts';
 import {
@@ -133,6 +133,48 @@ describe(`value profiles in the database (${ENGINE})`, () => {
     // One-time buyers are alive by the model's definition; frequent recent buyers score high.
     const oneTimers = rows.filter((r) => r.frequency === 0);
     expect(oneTimers.every((r) => r.p_alive === 1)).toBe(true);
+  });
+
+  it('the scheduled refit (short transactions, fit in a worker thread) stores what the one-transaction refit does', async () => {
+    const ws = await createTestWorkspace(t.database);
+    await seedWorld(ws, 300);
+    const profiles = () =>
+      inTestWorkspace(t.database, ws, (tx) =>
+        tx
+          .selectFrom('value_profiles')
+          .select(['customer_id', 'frequency', 'p_alive', 'clv', 'rfm_segment', 'purchases'])
+          .where('workspace_id', '=', ws.workspace.id)
+          .orderBy('customer_id')
+          .execute(),
+      );
+    const inOne = await inTestWorkspace(t.database, ws, (tx) =>
+      refitWorkspaceValue(tx, ws.workspace.id, { now: NOW }),
+    );
+    const expected = await profiles();
+    await inTestWorkspace(t.database, ws, (tx) =>
+      tx.deleteFrom('value_profiles').where('workspace_id', '=', ws.workspace.id).execute(),
+    );
+    const [run] = await refitValueOfWorkspaces(t.database.db, [ws.workspace.id], { now: NOW, asOf: NOW });
+    expect(run?.refit.status).toBe('fitted');
+    expect(run?.refit.model?.bgnbd.params).toEqual(inOne.model?.bgnbd.params);
+    expect(await profiles()).toEqual(expected);
+
+    // A profile an event rewrote after the refit read (newer than the refit's clock) is left alone by its
+    // batches and rescored with the new model at the end, keeping the newer purchase.
+    const someone = expected[0]?.customer_id ?? '';
+    await inTestWorkspace(t.database, ws, async (tx) => {
+      await insertInteractions(tx, ws.workspace.id, [
+        { customerId: someone, type: 'purchase', at: '2024-06-30T10:00:00Z', amount: 5 },
+      ]);
+      await updateProfilesForCustomers(tx, ws.workspace.id, [someone], NOW);
+    });
+    const [again] = await refitValueOfWorkspaces(t.database.db, [ws.workspace.id], { now: NOW, asOf: NOW });
+    expect(again?.refit.status).toBe('fitted');
+    const after = await inTestWorkspace(t.database, ws, (tx) =>
+      findValueProfile(tx, ws.workspace.id, someone),
+    );
+    expect(after?.purchases).toBe((expected[0]?.purchases ?? 0) + 1);
+    expect(after?.lastPurchaseAt).toBe('2024-06-30T10:00:00.000Z');
   });
 
   it('one customer follows a new purchase and a return without a refit; nothing before a first fit', async () => {

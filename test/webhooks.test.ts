@@ -426,7 +426,7 @@ describe(`webhooks out (${ENGINE})`, () => {
     expect((await deliveries(marketing.id)).length).toBe(1);
   });
 
-  it('two workers side by side never send one delivery twice', async () => {
+  it('two workers side by side never send one delivery twice, each overlapping its batches', async () => {
     const { recipient } = await register('pair', { events: ['field_rectified'] });
     const now = new Date(t0.getTime() + 1000);
     await inTestWorkspace(t.database, ws, async (tx) => {
@@ -449,14 +449,18 @@ describe(`webhooks out (${ENGINE})`, () => {
     expect(ids.size).toBe(120);
     for (;;) {
       const [a, b] = await Promise.all([
-        deliverDueWebhooks(t.database.db, { now, limit: 40, workspaceIds: [ws.workspace.id] }),
-        deliverDueWebhooks(t.database.db, { now, limit: 40, workspaceIds: [ws.workspace.id] }),
+        // Runs of several batches: the next batch is claimed, and the previous recorded, while one is sent.
+        deliverDueWebhooks(t.database.db, { now, limit: 40, batchSize: 7, workspaceIds: [ws.workspace.id] }),
+        deliverDueWebhooks(t.database.db, { now, limit: 40, batchSize: 7, workspaceIds: [ws.workspace.id] }),
       ]);
       if (a.attempted + b.attempted === 0) break;
+      expect(a.attempted).toBeLessThanOrEqual(40);
     }
     const seen = receiver.at('pair').map((r) => String(r.headers['webhook-id']));
     expect(seen.length).toBe(120);
     expect(new Set(seen)).toEqual(ids);
+    const recorded = await deliveries(recipient.id, '?limit=1000');
+    expect(recorded.filter((d) => d.status === 'delivered' && d.attempts === 1)).toHaveLength(120);
   });
 
   it("answers 404 for another workspace's webhook and delivery", async () => {

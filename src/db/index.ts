@@ -15,6 +15,8 @@ export {
 export { type Database, type DatabaseKind, type OpenDatabaseOptions, openDatabase } from './database.ts';
 /** The embedded engine's data directory dumped to one file and loaded back (SPEC §14). */
 export { dumpDataDir, loadDataDir } from './datadir.ts';
+/** Whether a handle talks to a PostgreSQL server (not the embedded engine). */
+export { isServer } from './engine.ts';
 /** Classifies a driver error by SQLSTATE into an AppError. */
 export { APPEND_ONLY_STATE, classifyDatabaseError } from './errors.ts';
 /**

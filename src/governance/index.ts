@@ -206,6 +206,8 @@ export {
   refreshValueAndSegmentsForEvents,
   /** Refits one workspace's value model and profiles. */
   runValueRefit,
+  /** The value job off the event loop: short transactions and a worker thread. */
+  runValueRefitOffLoop,
   /** What one workspace's refit did. */
   type WorkspaceRefit,
 } from './segments.ts';

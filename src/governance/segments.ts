@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { DEFAULT_SUBJECT, loadPrivacySubjects } from '../consent/index.ts';
-import type { DB, Tx } from '../db/index.ts';
+import { type DB, inWorkspace, type Tx } from '../db/index.ts';
 import type { DomainEvent } from '../events/index.ts';
 import { recomputeRelationships } from '../relationships/index.ts';
 import {
@@ -24,14 +24,21 @@ import {
 import { assertPermitted } from '../shared/access.ts';
 import { notFound } from '../shared/errors.ts';
 import {
+  fitValueInWorker,
+  listProfilesUpdatedAfter,
   type RefitOptions,
   type RefitReport,
+  readRefitAggregates,
+  readRefitInput,
   refitWorkspaceValue,
+  storeRefit,
   updateProfilesForCustomers,
+  writeRefitProfiles,
 } from '../value/index.ts';
+import type { Actor } from '../workspaces/index.ts';
 import { listWorkspaces, operatorActor, type Workspace } from '../workspaces/index.ts';
 import { CustomerGate, subjectWhere, type Withheld } from './gate.ts';
-import { type AccessScope, withAccess, withAccessInTransaction } from './scope.ts';
+import { type AccessScope, type ScopeOptions, withAccess, withAccessInTransaction } from './scope.ts';
 
 /**
  * Segments and value under an access scope. Every read is live SQL that carries the subject condition
@@ -254,6 +261,79 @@ export async function runValueRefit(
   return { refit, segments };
 }
 
+/** Customers per short read transaction, and profiles per short write transaction, of a refit off the loop. */
+const REFIT_READ_BATCH = 2_000;
+const REFIT_WRITE_BATCH = 1_000;
+
+/**
+ * The value job without a long transaction and off the event loop (the scheduled refit, the command
+ * line): purchases read in short transactions (the currencies, then ranges of `REFIT_READ_BATCH`
+ * customers); the fit and every profile's scoring in a worker
+ * thread, with no transaction open; the profiles written in short transactions of `REFIT_WRITE_BATCH`;
+ * then one short transaction stores the model, removes the profiles of customers without purchases,
+ * rescores with the new model the customers whose profiles events rewrote meanwhile (the batches leave
+ * those alone: they carry newer purchases), re-materialises every segment and audits. Between the
+ * batches a reader may see some profiles already rescored and the others not yet: value is eventually
+ * consistent, behind by at most the duration of one refit. Owners and admins (the operator) only.
+ */
+export async function runValueRefitOffLoop(
+  db: Kysely<DB>,
+  actor: Actor,
+  scopeOptions: ScopeOptions,
+  options: RefitOptions = {},
+): Promise<{ refit: RefitReport; segments: Record<string, MembershipChange> }> {
+  const started = performance.now();
+  const workspaceId = actor.workspaceId;
+  const input = await withAccess(db, actor, scopeOptions, (scope) => {
+    assertPermitted(scope.actor, 'value.refit');
+    const { valueCurrency, exchangeRates } = scope.workspace.settings;
+    return readRefitInput(
+      scope.tx,
+      workspaceId,
+      { now: scope.now, asOf: valueClockOf(scope), valueCurrency, exchangeRates, ...options },
+      { aggregates: false },
+    );
+  });
+  // The purchases by ranges of customers, each in a short transaction of its own (on the embedded
+  // engine a statement holds the one connection, and the event loop, for as long as it runs).
+  let after: string | null = null;
+  do {
+    const from: string | null = after;
+    after = await inWorkspace(db, workspaceId, (tx) =>
+      readRefitAggregates(tx, workspaceId, input, from, REFIT_READ_BATCH),
+    );
+  } while (after !== null);
+  const computed = await fitValueInWorker(input);
+  let written: { seconds: number } | undefined;
+  if (computed.verdict === 'fitted') {
+    const writeStarted = performance.now();
+    for (let start = 0; start < computed.profiles.length; start += REFIT_WRITE_BATCH) {
+      const part = computed.profiles.slice(start, start + REFIT_WRITE_BATCH);
+      await inWorkspace(db, workspaceId, (tx) => writeRefitProfiles(tx, workspaceId, input, part));
+    }
+    written = { seconds: (performance.now() - writeStarted) / 1000 };
+  }
+  return withAccess(db, actor, scopeOptions, async (scope) => {
+    const refit = await storeRefit(scope.tx, workspaceId, input, computed, {
+      started,
+      ...(written === undefined ? {} : { profilesWritten: written }),
+    });
+    if (refit.status === 'fitted') {
+      const rewritten = await listProfilesUpdatedAfter(scope.tx, workspaceId, input.now);
+      await updateProfilesForCustomers(scope.tx, workspaceId, rewritten, valueClockOf(scope));
+    }
+    const segments = await refreshAllSegments(scope.tx, workspaceId, scope.taxonomy, scope.now);
+    scope.audit({
+      action: 'value.refit',
+      purpose: scope.purpose,
+      customerIds: [],
+      fields: ['value'],
+      details: { customers: refit.customers, status: refit.status, asOf: refit.asOf },
+    });
+    return { refit, segments };
+  });
+}
+
 /**
  * The value and segment subscriber's work on a batch of committed events (after ingest and merges, off
  * their transactions): the value profiles of customers who got a purchase or a return, and of both
@@ -318,8 +398,8 @@ export async function chooseWorkspaces(db: Kysely<DB>, refs: readonly string[]):
 }
 
 /**
- * Runs the value job for the named workspaces (id or name; all when none are named), each in its own
- * transaction as the operator for analytics, one after the other.
+ * Runs the value job for the named workspaces (id or name; all when none are named) as the operator for
+ * analytics, one after the other, each off the event loop in short transactions (`runValueRefitOffLoop`).
  */
 export async function refitValueOfWorkspaces(
   db: Kysely<DB>,
@@ -329,11 +409,11 @@ export async function refitValueOfWorkspaces(
   const chosen = await chooseWorkspaces(db, refs);
   const out: WorkspaceRefit[] = [];
   for (const workspace of chosen) {
-    const result = await withAccess(
+    const result = await runValueRefitOffLoop(
       db,
       operatorActor(workspace.id),
       { purpose: 'analytics', requestId: null, mode: 'write' },
-      (scope) => runValueRefit(scope, options),
+      options,
     );
     out.push({ workspaceId: workspace.id, workspaceName: workspace.name, ...result });
   }

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { classifyDatabaseError, type DB, inWorkspace, type Tx } from '../db/index.ts';
+import { classifyDatabaseError, type DB, inWorkspace, isServer, type Tx } from '../db/index.ts';
 import { claimPendingEvents, type DomainEvent, findEvents } from '../events/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { listWorkspaces } from '../workspaces/index.ts';
@@ -17,6 +17,14 @@ export interface DispatcherOptions {
   maxBackoffMs?: number;
   /** The clock (tests move it to make retries due). */
   now?: () => Date;
+  /**
+   * Commit a batch without waiting for its WAL to reach disk (`synchronous_commit = off`, PostgreSQL
+   * server only; default true). A crash may then forget the last batches dispatched — their marks and
+   * their subscribers' effects together, never one without the other — so they are dispatched again:
+   * at-least-once, which idempotent subscribers already absorb. Anything that later depends on them
+   * (a delivery sent, a synchronous commit of any transaction) flushes the WAL up to it first.
+   */
+  asyncCommit?: boolean;
 }
 
 /** What one pass did. */
@@ -87,6 +95,7 @@ export class Dispatcher {
   readonly #maxAttempts: number;
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #now: () => Date;
+  readonly #asyncCommit: boolean;
   /** Per subscriber: events handled, failures, dead letters, since the process started. */
   readonly counters = new Map<string, SubscriberCounters>();
 
@@ -97,6 +106,7 @@ export class Dispatcher {
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#backoff = { baseMs: options.backoffMs ?? 1000, maxMs: options.maxBackoffMs ?? 3_600_000 };
     this.#now = options.now ?? (() => new Date());
+    this.#asyncCommit = (options.asyncCommit ?? true) && isServer(db);
   }
 
   #count(subscriber: string): SubscriberCounters {
@@ -156,6 +166,7 @@ export class Dispatcher {
   /** Dispatches one batch of the workspace's pending events; answers what it did. */
   async dispatchBatch(workspaceId: string): Promise<{ dispatched: number; failed: number }> {
     return inWorkspace(this.#db, workspaceId, async (tx) => {
+      if (this.#asyncCommit) await sql`SET LOCAL synchronous_commit = off`.execute(tx);
       const events = await claimPendingEvents(tx, workspaceId, this.#batchSize);
       let failed = 0;
       for (const subscriber of this.#registry.subscribers) {

@@ -177,20 +177,42 @@ export {
   eraseValueProfiles,
 } from './value.erasure.ts';
 export {
+  /** The arithmetic of a refit (fit and score), without the database. */
+  computeRefit,
   /** The workspace's stored model, or undefined before a first fit. */
   findValueModel,
   /** A customer's stored value profile, or undefined. */
   findValueProfile,
+  /** Customers whose profiles were rewritten by events after an instant. */
+  listProfilesUpdatedAfter,
+  /** What a refit computed: the model, its verdict and every profile. */
+  type RefitComputation,
+  /** What a refit reads and hands to the fit. */
+  type RefitInput,
   /** How a refit values customers. */
   type RefitOptions,
+  /** A profile as a refit computes it. */
+  type RefitProfile,
   /** What a refit did. */
   type RefitReport,
   /** How a refit ended: fitted, no purchases, or a refused fit (not converged, at the boundary). */
   type RefitStatus,
+  /** One part of a refit's read: the next customers' aggregates. */
+  readRefitAggregates,
+  /** The read of a refit (short transaction). */
+  readRefitInput,
   /** Full refit of a workspace: aggregate, fit, score, write in bulk. */
   refitWorkspaceValue,
   /** A customer's stored value profile. */
   type StoredValueProfile,
+  /** The write of a refit and its report. */
+  storeRefit,
   /** Recomputes the given customers' profiles with the stored model (no refit); for ingest. */
   updateProfilesForCustomers,
+  /** Writes a batch of a refit's profiles, leaving those events rewrote since alone. */
+  writeRefitProfiles,
 } from './value.service.ts';
+export {
+  /** Fits and scores a refit in a worker thread (the event loop keeps answering). */
+  fitValueInWorker,
+} from './worker.ts';

@@ -60,7 +60,7 @@ function countedCurrencies(money: ValueMoney): string[] {
 export async function aggregatePurchases(
   tx: Tx,
   workspaceId: string,
-  options: { end: Date; money: ValueMoney; customerIds?: readonly string[] },
+  options: AggregateOptions,
 ): Promise<PurchaseAggregate[]> {
   const result = await aggregatePurchasesQuery(workspaceId, options).execute(tx);
   return result.rows.map((r) => ({
@@ -79,6 +79,23 @@ export async function aggregatePurchases(
   }));
 }
 
+/**
+ * The id that closes a range of `size` customers after `after` (null: from the first), in id order;
+ * null when fewer remain (the range runs to the last). Reads the primary key only.
+ */
+export async function findCustomerRangeEnd(
+  tx: Tx,
+  workspaceId: string,
+  after: string | null,
+  size: number,
+): Promise<string | null> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT id FROM customers
+     WHERE workspace_id = ${workspaceId} AND (${after}::uuid IS NULL OR id > ${after}::uuid)
+     ORDER BY id OFFSET ${size - 1} LIMIT 1`.execute(tx);
+  return rows[0]?.id ?? null;
+}
+
 /** Purchases (with an amount) per currency up to `end`, most first: to choose and to report currencies. */
 export async function countPurchasesByCurrency(
   tx: Tx,
@@ -93,15 +110,28 @@ export async function countPurchasesByCurrency(
   return result.rows;
 }
 
+/** Which purchases `aggregatePurchases` reads: up to `end`, of the given customers or a range of ids. */
+export interface AggregateOptions {
+  end: Date;
+  money: ValueMoney;
+  customerIds?: readonly string[];
+  /** Customers with ids after `after` (null: from the first) up to `upTo` inclusive (null: to the last). */
+  range?: { after: string | null; upTo: string | null };
+}
+
 /** The statement of `aggregatePurchases`, for its test to read the plan of. */
 export function aggregatePurchasesQuery(
   workspaceId: string,
-  options: { end: Date; money: ValueMoney; customerIds?: readonly string[] },
+  options: AggregateOptions,
 ): RawBuilder<AggregateRow> {
+  const { range } = options;
   const only: RawBuilder<unknown> =
-    options.customerIds === undefined
-      ? sql``
-      : sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`;
+    options.customerIds !== undefined
+      ? sql`AND i.customer_id = ANY(${options.customerIds as string[]}::uuid[])`
+      : range === undefined
+        ? sql``
+        : sql`AND (${range.after}::uuid IS NULL OR i.customer_id > ${range.after}::uuid)
+              AND (${range.upTo}::uuid IS NULL OR i.customer_id <= ${range.upTo}::uuid)`;
   const end = options.end.toISOString();
   const converted = convertedAmount(options.money);
   return sql<AggregateRow>`
@@ -143,7 +173,13 @@ export async function upsertValueProfiles(
   asOf: Date,
   now: Date,
   currency: string,
+  options: { unlessUpdatedAfter?: Date } = {},
 ): Promise<void> {
+  // A refit written in batches leaves alone the rows an event rewrote after it read (newer purchases).
+  const guard =
+    options.unlessUpdatedAfter === undefined
+      ? sql``
+      : sql`WHERE value_profiles.updated_at <= ${options.unlessUpdatedAfter.toISOString()}::timestamptz`;
   for (let start = 0; start < profiles.length; start += CHUNK) {
     const part = profiles.slice(start, start + CHUNK);
     const col = <T>(f: (p: (typeof part)[number]) => T): T[] => part.map(f);
@@ -171,7 +207,8 @@ export async function upsertValueProfiles(
         p_alive = EXCLUDED.p_alive, expected_purchases = EXCLUDED.expected_purchases,
         expected_spend = EXCLUDED.expected_spend, clv = EXCLUDED.clv, rfm_r = EXCLUDED.rfm_r,
         rfm_f = EXCLUDED.rfm_f, rfm_m = EXCLUDED.rfm_m, rfm_segment = EXCLUDED.rfm_segment,
-        as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency`.execute(tx);
+        as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency
+      ${guard}`.execute(tx);
   }
 }
 
@@ -185,6 +222,14 @@ export async function deleteProfilesNotUpdatedSince(
     DELETE FROM value_profiles WHERE workspace_id = ${workspaceId} AND updated_at < ${before.toISOString()}::timestamptz
   `.execute(tx);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/** Customers whose profiles were written after `since`. */
+export async function listProfilesUpdatedAfter(tx: Tx, workspaceId: string, since: Date): Promise<string[]> {
+  const { rows } = await sql<{ customer_id: string }>`
+    SELECT customer_id FROM value_profiles
+     WHERE workspace_id = ${workspaceId} AND updated_at > ${since.toISOString()}::timestamptz`.execute(tx);
+  return rows.map((r) => r.customer_id);
 }
 
 /** Deletes the profiles of the given customers. */

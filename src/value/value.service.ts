@@ -12,8 +12,10 @@ import {
   type FitVerdict,
   type PredictionCache,
   type ProfileSummary,
+  type PurchaseAggregate,
   profileModelsOf,
   type StoredValueModel,
+  type ValueProfile,
 } from './profile.ts';
 import type { RfmSegment } from './rfm.ts';
 import {
@@ -90,16 +92,43 @@ function fitSpend(summaries: readonly ProfileSummary[]): GammaGammaFit | null {
 const seconds = (from: number): number => Number(((performance.now() - from) / 1000).toFixed(3));
 
 /**
- * Full refit of a workspace: purchases aggregated per customer and day in one statement, BG/NBD and
- * Gamma-Gamma fitted by maximum likelihood, every profile recomputed (RFM quintiles over all customers)
- * and written in bulk; profiles of customers without purchases any more are removed. The caller owns
- * the transaction.
+ * What a refit reads (in one short statement pair) and hands to the fit: the options resolved, the
+ * money chosen and the purchases aggregated per customer. Plain data, so it crosses to a worker thread.
  */
-export async function refitWorkspaceValue(
+export interface RefitInput {
+  now: Date;
+  asOf: Date;
+  valueOptions: ValueOptions;
+  currency: string | null;
+  exchangeRates: Record<string, number>;
+  unconverted: { currency: string; purchases: number }[];
+  aggregates: PurchaseAggregate[];
+  /** Seconds the read took. */
+  aggregateSeconds: number;
+}
+
+/** A stored profile as a refit computes it. */
+export type RefitProfile = ValueProfile & { firstPurchaseAt: Date; lastPurchaseAt: Date };
+
+/** What the fit made of a `RefitInput`: the model and its verdict, and when fitted every profile. */
+export interface RefitComputation {
+  verdict: FitVerdict | 'no_purchases';
+  model: StoredValueModel | null;
+  profiles: RefitProfile[];
+  segments: Partial<Record<RfmSegment, number>>;
+  seconds: { fit: number; score: number };
+}
+
+/**
+ * The read of a refit: purchases per currency, the value currency and rates, and every customer's
+ * aggregate up to the value clock. Two statements; the caller owns the (short) transaction.
+ */
+export async function readRefitInput(
   tx: Tx,
   workspaceId: string,
   options: RefitOptions = {},
-): Promise<RefitReport> {
+  read: { aggregates: boolean } = { aggregates: true },
+): Promise<RefitInput> {
   const started = performance.now();
   const now = options.now ?? new Date();
   const asOf = options.asOf ?? now;
@@ -118,29 +147,69 @@ export async function refitWorkspaceValue(
     (c) => c.currency !== currency && !Object.hasOwn(exchangeRates, c.currency),
   );
   const aggregates =
-    currency === null
+    currency === null || !read.aggregates
       ? []
       : await repo.aggregatePurchases(tx, workspaceId, {
           end: asOf,
           money: { currency, decimals: currencyDecimals(currency), rates: exchangeRates },
         });
-  const aggregated = seconds(started);
+  return {
+    now,
+    asOf,
+    valueOptions,
+    currency,
+    exchangeRates,
+    unconverted,
+    aggregates,
+    aggregateSeconds: seconds(started),
+  };
+}
+
+/**
+ * One part of a refit's read, for a read in several short transactions: the aggregates of the next
+ * `size` customers after `after` in id order (null: from the first), appended to `input.aggregates`.
+ * Answers where the next part starts, or null after the last.
+ */
+export async function readRefitAggregates(
+  tx: Tx,
+  workspaceId: string,
+  input: RefitInput,
+  after: string | null,
+  size: number,
+): Promise<string | null> {
+  if (input.currency === null) return null;
+  const started = performance.now();
+  const upTo = await repo.findCustomerRangeEnd(tx, workspaceId, after, size);
+  const part = await repo.aggregatePurchases(tx, workspaceId, {
+    end: input.asOf,
+    money: {
+      currency: input.currency,
+      decimals: currencyDecimals(input.currency),
+      rates: input.exchangeRates,
+    },
+    range: { after, upTo },
+  });
+  for (const aggregate of part) input.aggregates.push(aggregate);
+  input.aggregateSeconds = Number((input.aggregateSeconds + seconds(started)).toFixed(3));
+  return upTo;
+}
+
+/**
+ * The arithmetic of a refit, without the database: BG/NBD and Gamma-Gamma fitted by maximum
+ * likelihood, RFM quintiles over all customers, and, when the fit may be stored, every profile. Pure
+ * and CPU-bound: the backbone runs it in a worker thread (`fitValueInWorker`).
+ */
+export function computeRefit(input: RefitInput): RefitComputation {
+  const { asOf, now, valueOptions, currency, exchangeRates, unconverted, aggregates } = input;
   const endDay = dayOf(asOf);
-  const summaries = aggregates.map((a) => computeProfileSummary(a, endDay, period));
+  const summaries = aggregates.map((a) => computeProfileSummary(a, endDay, valueOptions.period));
   if (summaries.length === 0) {
-    const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
     return {
-      status: 'no_purchases',
-      customers: 0,
-      currency,
-      unconverted,
-      fittedAt: now.toISOString(),
-      asOf: asOf.toISOString(),
+      verdict: 'no_purchases',
       model: null,
-      refused: null,
+      profiles: [],
       segments: {},
-      removed,
-      seconds: { aggregate: aggregated, fit: 0, score: 0, write: 0, total: seconds(started) },
+      seconds: { fit: 0, score: 0 },
     };
   }
   const fitStarted = performance.now();
@@ -193,22 +262,7 @@ export async function refitWorkspaceValue(
   };
   const verdict = computeFitVerdict(model);
   if (verdict !== 'fitted') {
-    // A fit that stopped short of a maximum, or found it at the edge, describes no population: the
-    // previous model and every profile stay as they were, and the answer says why.
-    const previous = await repo.findValueModelRow(tx, workspaceId);
-    return {
-      status: verdict,
-      customers: summaries.length,
-      currency,
-      unconverted,
-      fittedAt: now.toISOString(),
-      asOf: asOf.toISOString(),
-      model: previous ?? null,
-      refused: { reason: explainFitVerdict(verdict, model, previous !== undefined), model },
-      segments: {},
-      removed: 0,
-      seconds: { aggregate: aggregated, fit: fitted, score: 0, write: 0, total: seconds(started) },
-    };
+    return { verdict, model, profiles: [], segments: {}, seconds: { fit: fitted, score: 0 } };
   }
   const scoreStarted = performance.now();
   const models = profileModelsOf(model);
@@ -224,30 +278,131 @@ export async function refitWorkspaceValue(
       lastPurchaseAt: aggregate?.lastPurchaseAt ?? asOf,
     };
   });
-  const scored = seconds(scoreStarted);
-  const writeStarted = performance.now();
-  await repo.saveValueModel(tx, workspaceId, model);
-  await repo.upsertValueProfiles(tx, workspaceId, profiles, asOf, now, currency as string);
-  const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
-  return {
-    status: 'fitted',
-    customers: profiles.length,
+  return { verdict, model, profiles, segments, seconds: { fit: fitted, score: seconds(scoreStarted) } };
+}
+
+/**
+ * The write of a refit, and its report: a fitted model is stored and its profiles written (in `tx`,
+ * unless `profilesWritten` says they were already written in short transactions of their own, and how
+ * many seconds that took), then the profiles not written since `now` removed; a refused fit keeps the
+ * previous model and says why; no purchases removes every profile.
+ */
+export async function storeRefit(
+  tx: Tx,
+  workspaceId: string,
+  input: RefitInput,
+  computed: RefitComputation,
+  options: { started?: number; profilesWritten?: { seconds: number } } = {},
+): Promise<RefitReport> {
+  const started = options.started ?? performance.now();
+  const { now, asOf, currency, unconverted } = input;
+  const base = {
     currency,
     unconverted,
     fittedAt: now.toISOString(),
     asOf: asOf.toISOString(),
+  };
+  if (computed.verdict === 'no_purchases' || computed.model === null) {
+    const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
+    return {
+      status: 'no_purchases',
+      customers: 0,
+      ...base,
+      model: null,
+      refused: null,
+      segments: {},
+      removed,
+      seconds: { aggregate: input.aggregateSeconds, fit: 0, score: 0, write: 0, total: seconds(started) },
+    };
+  }
+  const model = computed.model;
+  if (computed.verdict !== 'fitted') {
+    // A fit that stopped short of a maximum, or found it at the edge, describes no population: the
+    // previous model and every profile stay as they were, and the answer says why.
+    const previous = await repo.findValueModelRow(tx, workspaceId);
+    return {
+      status: computed.verdict,
+      customers: input.aggregates.length,
+      ...base,
+      model: previous ?? null,
+      refused: { reason: explainFitVerdict(computed.verdict, model, previous !== undefined), model },
+      segments: {},
+      removed: 0,
+      seconds: {
+        aggregate: input.aggregateSeconds,
+        fit: computed.seconds.fit,
+        score: 0,
+        write: 0,
+        total: seconds(started),
+      },
+    };
+  }
+  const writeStarted = performance.now();
+  await repo.saveValueModel(tx, workspaceId, model);
+  if (!options.profilesWritten)
+    await repo.upsertValueProfiles(tx, workspaceId, computed.profiles, asOf, now, currency as string);
+  const removed = await repo.deleteProfilesNotUpdatedSince(tx, workspaceId, now);
+  return {
+    status: 'fitted',
+    customers: computed.profiles.length,
+    ...base,
     model,
     refused: null,
-    segments,
+    segments: computed.segments,
     removed,
     seconds: {
-      aggregate: aggregated,
-      fit: fitted,
-      score: scored,
-      write: seconds(writeStarted),
+      aggregate: input.aggregateSeconds,
+      fit: computed.seconds.fit,
+      score: computed.seconds.score,
+      write: seconds(writeStarted) + (options.profilesWritten?.seconds ?? 0),
       total: seconds(started),
     },
   };
+}
+
+/**
+ * Full refit of a workspace in the caller's transaction: purchases aggregated per customer and day in
+ * one statement, BG/NBD and Gamma-Gamma fitted by maximum likelihood, every profile recomputed (RFM
+ * quintiles over all customers) and written in bulk; profiles of customers without purchases any more
+ * are removed. The fit runs on the calling thread: the backbone's scheduled refit uses the same steps
+ * with short transactions and a worker thread instead (governance's `refitValueOfWorkspaces`).
+ */
+export async function refitWorkspaceValue(
+  tx: Tx,
+  workspaceId: string,
+  options: RefitOptions = {},
+): Promise<RefitReport> {
+  const started = performance.now();
+  const input = await readRefitInput(tx, workspaceId, options);
+  return storeRefit(tx, workspaceId, input, computeRefit(input), { started });
+}
+
+/**
+ * Writes a part of a refit's profiles (a short transaction of its own), leaving alone the profiles an
+ * event rewrote after the refit read its purchases (updated after `now`): they carry newer purchases.
+ */
+export function writeRefitProfiles(
+  tx: Tx,
+  workspaceId: string,
+  input: Pick<RefitInput, 'asOf' | 'now' | 'currency'>,
+  profiles: readonly RefitProfile[],
+): Promise<void> {
+  return repo.upsertValueProfiles(
+    tx,
+    workspaceId,
+    profiles,
+    input.asOf,
+    input.now,
+    input.currency as string,
+    {
+      unlessUpdatedAfter: input.now,
+    },
+  );
+}
+
+/** Customers whose profiles were rewritten by events after `since` (to rescore with a new model). */
+export function listProfilesUpdatedAfter(tx: Tx, workspaceId: string, since: Date): Promise<string[]> {
+  return repo.listProfilesUpdatedAfter(tx, workspaceId, since);
 }
 
 /**

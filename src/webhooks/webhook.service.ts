@@ -333,6 +333,8 @@ export interface DeliverOptions {
   now?: Date;
   /** At most this many deliveries per run. */
   limit?: number;
+  /** Deliveries per claim and per recording transaction (default 500). */
+  batchSize?: number;
   /** Requests in flight at once. */
   concurrency?: number;
   /** Send with this fetch instead of node:http(s). */
@@ -345,39 +347,67 @@ export interface DeliverOptions {
 }
 
 /**
- * The delivery worker, one run: claims due deliveries of each workspace (a short transaction with
- * `FOR UPDATE SKIP LOCKED` and a lease, so workers side by side never send one twice at once), POSTs
- * them signed outside any transaction, then records every attempt, the deliveries' next state, the
- * disclosures and the endpoints' health in one transaction. Never holds a transaction across a
- * request, so on the embedded engine requests keep being served while receivers answer.
+ * The delivery worker, one run: claims due deliveries of each workspace in batches of `batchSize` (a
+ * short transaction with `FOR UPDATE SKIP LOCKED` and a lease, so workers side by side never send one
+ * twice at once), POSTs them signed outside any transaction, then records every attempt, the
+ * deliveries' next state, the disclosures and the endpoints' health in one transaction per batch. The
+ * database work overlaps the requests: while a batch is being sent, the next one is claimed and the
+ * previous one recorded (the lease keeps a claimed batch from being claimed again until it is). Never
+ * holds a transaction across a request, so on the embedded engine requests keep being served while
+ * receivers answer. At most `limit` deliveries per run.
  */
 export async function deliverDueWebhooks(db: Kysely<DB>, options: DeliverOptions = {}): Promise<DeliveryRun> {
   const now = options.now ?? new Date();
   let budget = options.limit ?? 500;
+  const batchSize = Math.max(1, options.batchSize ?? 500);
   const run: DeliveryRun = { attempted: 0, delivered: 0, failed: 0, parked: 0, disabled: [] };
   const workspaceIds = options.workspaceIds ?? (await listWorkspaces(db)).map((w) => w.id);
   for (const workspaceId of workspaceIds) {
     if (budget <= 0) break;
-    const claimed = await inWorkspace(db, workspaceId, (tx) =>
-      repo.claimDueDeliveries(tx, workspaceId, {
-        now,
-        limit: budget,
-        leaseUntil: new Date(now.getTime() + CLAIM_LEASE_MS),
-      }),
-    );
-    if (claimed.length === 0) continue;
-    budget -= claimed.length;
-    const records = await sendAll(claimed, now, options);
-    const outcome = await inWorkspace(db, workspaceId, (tx) =>
-      recordRun(tx, workspaceId, claimed, records, now),
-    );
-    run.attempted += claimed.length;
-    run.delivered += outcome.delivered;
-    run.failed += claimed.length - outcome.delivered;
-    run.parked += outcome.parked;
-    for (const recipientId of outcome.failing) {
-      const disabled = await disableIfFailing(db, workspaceId, recipientId, now);
-      if (disabled) run.disabled.push({ workspaceId, recipientId, reason: disabled });
+    const claim = (limit: number) =>
+      inWorkspace(db, workspaceId, (tx) =>
+        repo.claimDueDeliveries(tx, workspaceId, {
+          now,
+          limit,
+          leaseUntil: new Date(now.getTime() + CLAIM_LEASE_MS),
+        }),
+      );
+    const record = async (claimed: readonly repo.ClaimedDelivery[], records: repo.AttemptRecord[]) => {
+      const outcome = await inWorkspace(db, workspaceId, (tx) =>
+        recordRun(tx, workspaceId, claimed, records, now),
+      );
+      run.attempted += claimed.length;
+      run.delivered += outcome.delivered;
+      run.failed += claimed.length - outcome.delivered;
+      run.parked += outcome.parked;
+      for (const recipientId of outcome.failing) {
+        const disabled = await disableIfFailing(db, workspaceId, recipientId, now);
+        if (disabled) run.disabled.push({ workspaceId, recipientId, reason: disabled });
+      }
+    };
+    let first = Math.min(batchSize, budget);
+    budget -= first;
+    let claiming: Promise<repo.ClaimedDelivery[]> = claim(first);
+    let recording: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const claimed = await claiming;
+        // What was asked for and not claimed goes back to the run's budget (for the next workspace).
+        budget += first - claimed.length;
+        if (claimed.length === 0) break;
+        first = claimed.length === first ? Math.min(batchSize, budget) : 0;
+        budget -= first;
+        claiming = first > 0 ? claim(first) : Promise.resolve([]);
+        const records = await sendAll(claimed, now, options);
+        // Recorded in claim order, one batch after the other, while the next batch is sent.
+        const previous = recording;
+        recording = previous.then(() => record(claimed, records));
+        if (first === 0) break;
+      }
+    } finally {
+      // Whatever happens, the batches sent are recorded before the run answers (or throws).
+      await recording;
+      await claiming.catch(() => []);
     }
   }
   return run;
