@@ -119,6 +119,7 @@ interface World {
   facts: string[];
   segment: string;
   webhook: string;
+  privacyRequests: string[];
 }
 
 /** How to call each read route: its path parameters for customer `i`, or null when it names none. */
@@ -143,6 +144,8 @@ function paramsOf(route: string, w: World, i: number): Record<string, string> | 
     'GET /v1/segments/{id}/members': { id: w.segment },
     'GET /v1/segments/{id}/members/{customerId}/why': { id: w.segment, customerId: w.ids[i] ?? '' },
     'GET /v1/recipients/{id}/deliveries': { id: w.webhook },
+    'GET /v1/customers/{id}/recipients': customer,
+    'GET /v1/privacy-requests/{id}': { id: w.privacyRequests[i] ?? '' },
   };
   return table[route];
 }
@@ -154,6 +157,8 @@ const LIST_QUERIES: Record<string, (w: World, i: number) => string> = {
   'GET /v1/customers#email': (_w, i) => `email=${encodeURIComponent(`oracle${i}.mail@example.com`)}`,
   'GET /v1/customers#external': (_w, i) => `source=pos&externalId=OXID${i}Q`,
   'GET /v1/identity/reviews': () => 'status=pending',
+  'GET /v1/privacy-requests': (w, i) => `customerId=${w.ids[i]}`,
+  'GET /v1/privacy-notifications': (w, i) => `customerId=${w.ids[i]}`,
 };
 
 /** Routes that read nothing of a customer (the workspace, its keys, the queue, sessions): still scanned. */
@@ -289,6 +294,15 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
         await ok(await send('POST', `/v1/customers/${id}/privacy-flags`, admin, 'legal', flag));
       }
     }
+    // An access request per customer, so the privacy office's queue has something to show.
+    const privacyRequests: string[] = [];
+    for (const id of ids) {
+      const request = await ok(
+        await send('POST', '/v1/privacy-requests', admin, 'legal', { customerId: id, kind: 'access' }),
+        201,
+      );
+      privacyRequests.push(request.request.id);
+    }
     const segment = await ok(
       await send('POST', '/v1/segments', admin, 'service', {
         name: 'english speakers',
@@ -317,6 +331,7 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
       facts,
       segment: segment.segment?.id ?? segment.id,
       webhook: webhook.recipient.id,
+      privacyRequests,
     };
   });
 

@@ -239,11 +239,13 @@ export async function verifyWorkspaceAuditChain(
   db: Kysely<DB>,
   workspaceId: string,
   keys: AuditKeys,
+  options: { checkpoint?: Checkpoint } = {},
 ): Promise<ChainReport> {
   await inWorkspace(db, workspaceId, (tx) =>
     chainPendingEvents(tx, workspaceId, keys, { wait: true, limit: 1_000_000 }),
   );
-  const checkpoint = findLatestCheckpoint(keys, workspaceId);
+  // The latest signed checkpoint, unless the caller holds the one to compare with (a restored backup's).
+  const checkpoint = options.checkpoint ?? findLatestCheckpoint(keys, workspaceId);
   const report = await inWorkspace(
     db,
     workspaceId,

@@ -58,3 +58,9 @@ export {
 } from './audit.ts';
 /** A signed checkpoint of a chain head. */
 export type { Checkpoint } from './checkpoint.ts';
+export {
+  /** Reads a checkpoint written as JSON; null for anything else. */
+  parseCheckpoint,
+  /** Signs a chain head (a backup signs the head it holds). */
+  signCheckpoint,
+} from './checkpoint.ts';

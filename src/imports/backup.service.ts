@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 import {
   type AuditKeys,
   type ChainReport,
+  type Checkpoint,
   computeAuditKeyFingerprint,
+  parseCheckpoint,
+  signCheckpoint,
   verifyWorkspaceAuditChain,
 } from '../audit/index.ts';
 import {
@@ -96,6 +99,8 @@ export async function writeBackup(
     })}\n`,
   );
   const counts: BackupCounts = { tables: {}, customerIds: [] };
+  // The chain's head as this backup holds it, signed at the end: a restore verifies against it.
+  let head: { seq: number; hash: string } | null = null;
   for (const table of tables) {
     let after: Record<string, unknown> | null = null;
     let count = 0;
@@ -106,13 +111,18 @@ export async function writeBackup(
         rows.map((row) => `${JSON.stringify({ record: 'row', table: table.name, row })}\n`).join(''),
       );
       if (table.name === 'customers') counts.customerIds.push(...rows.map((r) => String(r.id)));
+      if (table.name === 'audit_events') {
+        const last = rows[rows.length - 1] as { seq: unknown; hash: unknown };
+        head = { seq: Number(last.seq), hash: String(last.hash) };
+      }
       count += rows.length;
       after = rows[rows.length - 1] ?? null;
       if (rows.length < PAGE_SIZE) break;
     }
     counts.tables[table.name] = count;
   }
-  await emit(`${JSON.stringify({ record: 'end', rows: counts.tables })}\n`);
+  const checkpoint = head ? signCheckpoint({ workspaceId, ...head }, scope.now, header.auditKeys) : null;
+  await emit(`${JSON.stringify({ record: 'end', rows: counts.tables, checkpoint })}\n`);
   return counts;
 }
 
@@ -223,6 +233,7 @@ export async function restoreBackup(
   if (first.done) throw backupInvalid(file, 1, 'the file is empty');
   const header = parseHeader(file, first.value.text);
   const target = header.workspace;
+  let checkpoint: Checkpoint | null = null;
   if (
     options.workspace !== undefined &&
     options.workspace !== target.id &&
@@ -277,6 +288,9 @@ export async function restoreBackup(
       if (!isPlainObject(value)) throw backupInvalid(file, line, 'the line is not a JSON object');
       if (value.record === 'end') {
         ended = isPlainObject(value.rows) ? value.rows : {};
+        checkpoint = isPlainObject(value.checkpoint)
+          ? parseCheckpoint(JSON.stringify(value.checkpoint))
+          : null;
         continue;
       }
       if (value.record !== 'row' || typeof value.table !== 'string' || !isPlainObject(value.row)) {
@@ -314,7 +328,10 @@ export async function restoreBackup(
       );
     }
   });
-  const audit = await verifyWorkspaceAuditChain(db, target.id, keys);
+  // The chain is verified against the checkpoint the backup was signed with (the head it holds), not the
+  // installation's latest: events after the backup are not in it, and a later checkpoint would call that
+  // trimming. A backup without one (written before this format) is held to the installation's latest.
+  const audit = await verifyWorkspaceAuditChain(db, target.id, keys, checkpoint ? { checkpoint } : {});
   return {
     workspace: target,
     file,
