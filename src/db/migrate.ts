@@ -28,6 +28,7 @@ import * as m0019 from './migrations/0019_recommendations.ts';
 import * as m0020 from './migrations/0020_staff_users.ts';
 import * as m0023 from './migrations/0023_webhooks.ts';
 import * as m0024 from './migrations/0024_scale_out.ts';
+import * as m0026 from './migrations/0026_moments.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020_staff_users': m0020,
   '0023_webhooks': m0023,
   '0024_scale_out': m0024,
+  '0026_moments': m0026,
 };
 
 const provider: MigrationProvider = {

@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'customer_unmerged',
   'field_rectified',
   'name_corrected',
+  'moment_action_ready',
 ] as const;
 
 /** A domain event's type. */
@@ -50,6 +51,15 @@ export interface EventPayloads {
     source: string;
     rectifiedBy: string;
     rectifiedAt: string;
+  };
+  /** A next-best action due for delivery by a messaging system (fetch it by id: GET /v1/tasks/{id}). */
+  moment_action_ready: {
+    actionId: string;
+    customerId: string;
+    action: string;
+    channel: string;
+    purpose: string;
+    dataPurpose: string;
   };
 }
 
