@@ -248,6 +248,13 @@ async function fill(ws: TestWorkspace): Promise<void> {
   expect(set.version).toBe(1);
   const relationships = await request('POST', '/v1/relationships/recompute', bearer(key), {});
   expect(relationships.recomputed).toBeGreaterThan(0);
+  // Small moments: the complaint queued a recovery task (moment, decision, action); a playbook version
+  // of its own; feedback on the task and the propensity it moved.
+  const playbook = await request('GET', '/v1/moments/playbook', reader(key));
+  expect((await request('PUT', '/v1/moments/playbook', reader(key), playbook.playbook)).version).toBe(1);
+  const { tasks } = await request('GET', '/v1/tasks', reader(key));
+  expect(tasks.length).toBeGreaterThan(0);
+  await request('POST', `/v1/actions/${tasks[0].id}/feedback`, reader(key), { outcome: 'accepted' });
   await request('POST', `/v1/customers/${ana}/merge`, bearer(key), {
     absorbedId: other,
     reason: 'same person',

@@ -31,6 +31,8 @@ interface Owned {
   webhook: string;
   delivery: string;
   fact: string;
+  decision: string;
+  task: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -91,6 +93,13 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
     },
     'DELETE /v1/customers/{id}/facts/{factId}': { params: { id: ids.customer, factId: ids.fact } },
     'POST /v1/customers/{id}/prefill': { params: customer, body: { fields: ['receipt'], purpose: 'legal' } },
+    'GET /v1/customers/{id}/next-best-actions': { params: customer },
+    'GET /v1/customers/{id}/decisions': { params: customer },
+    'GET /v1/decisions/{id}': { params: { id: ids.decision } },
+    'GET /v1/tasks/{id}': { params: { id: ids.task } },
+    'POST /v1/tasks/{id}/claim': { params: { id: ids.task }, body: { owner: 'mallory' } },
+    'POST /v1/tasks/{id}/complete': { params: { id: ids.task }, body: { outcome: 'converted' } },
+    'POST /v1/actions/{id}/feedback': { params: { id: ids.task }, body: { outcome: 'converted' } },
   };
   return calls[route];
 }
@@ -205,6 +214,10 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       source: 'store',
     });
     expect(fact.statusCode, fact.body).toBe(201);
+    // The complaint raised a moment: its decision and the recovery task it queued.
+    const decisions = await send('GET', `/v1/customers/${a}/decisions?purpose=service`, victim.apiKey);
+    const tasks = await send('GET', '/v1/tasks?purpose=service', victim.apiKey);
+    expect(tasks.json().tasks.length, tasks.body).toBeGreaterThan(0);
     ids = {
       customer: a ?? '',
       other: b ?? '',
@@ -216,6 +229,8 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       webhook: webhook.json().recipient.id,
       delivery: deliveries.json().deliveries[0].id,
       fact: fact.json().fact.id,
+      decision: decisions.json().decisions[0].id,
+      task: tasks.json().tasks[0].id,
     };
   });
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FACT_KEYS } from '../src/facts/index.ts';
-import { scanScheduledMoments } from '../src/governance/index.ts';
+import { chainAuditBacklog, scanScheduledMoments } from '../src/governance/index.ts';
 import {
   assertPlaybook,
   type CustomerSnapshot,
@@ -248,6 +248,8 @@ describe(`small moments (${ENGINE})`, () => {
       }
       return out;
     };
+    // Audit events earlier requests left waiting are linked first, as the server's timer would.
+    await chainAuditBacklog(t.database.db);
     const before = await count();
     const r = await call('POST', '/v1/moments/backtest?purpose=analytics', bearer(ws.apiKey), {
       from: ago(400),
@@ -260,6 +262,7 @@ describe(`small moments (${ENGINE})`, () => {
     expect(r.body.actions['caring-cancellation-call']).toBeGreaterThan(0);
     expect(Object.keys(r.body.suppressed).length).toBeGreaterThan(0);
     expect(r.body.samples.length).toBe(3);
+    await chainAuditBacklog(t.database.db);
     expect(await count()).toEqual(before);
   });
 });
