@@ -701,7 +701,7 @@ export interface MomentsTable {
   type: string;
   window_key: string;
   context: Json<Record<string, unknown>>;
-  event_ids: string[];
+  source_ids: string[];
   occurred_at: Timestamp;
   created_at: Timestamp;
 }

@@ -124,6 +124,8 @@ export {
   readTaskGoverned,
   /** Feedback on an action: propensity and suppression. */
   recordFeedbackGoverned,
+  /** Raises the moments of a period's interactions (the demo after its bulk load). */
+  replayMoments,
   /** A playbook over historical events without side effects. */
   runBacktestGoverned,
   /** Lapses and remembered dates (the scheduled job). */

@@ -317,7 +317,7 @@ function purposesFor(compiled: CompiledPlaybook, type: string): string[] {
 /** The stored trace of a decision: the moment, every candidate with its scores or the rule that removed it. */
 export function traceOf(
   compiled: CompiledPlaybook,
-  moment: MomentInput & { id?: string; eventIds?: string[] },
+  moment: MomentInput & { id?: string; sourceIds?: string[] },
   snap: CustomerSnapshot,
   decision: Decision,
 ): Record<string, unknown> {
@@ -328,7 +328,7 @@ export function traceOf(
       type: moment.type,
       at: new Date(moment.at).toISOString(),
       context: moment.context,
-      ...(moment.eventIds ? { eventIds: moment.eventIds } : {}),
+      ...(moment.sourceIds ? { sourceIds: moment.sourceIds } : {}),
     },
     playbookVersion: compiled.version,
     customer: {
@@ -427,7 +427,7 @@ export async function raiseMoment(
     customerId,
     playbookVersion: compiled.version,
     outcome: decision.outcome,
-    trace: traceOf(compiled, { ...moment, id: stored.id, eventIds: [eventId] }, snap, decision),
+    trace: traceOf(compiled, { ...moment, id: stored.id, sourceIds: [eventId] }, snap, decision),
     now,
   });
   const rows = decision.chosen.map((c) => ({
@@ -505,6 +505,7 @@ export async function handleMomentEvent(
   const compiled = await activePlaybook(tx, event.workspaceId, taxonomy);
   let detected: DetectedMoment[] = [];
   let customerId = event.customerId;
+  let sourceId = event.id;
   if (event.type === 'name_corrected') {
     detected = [detectNameCorrected(compiled.playbook, event.id, event.occurredAt.getTime())];
   } else if (event.type === 'interaction_recorded' && typeof event.payload.interactionId === 'string') {
@@ -526,8 +527,10 @@ export async function handleMomentEvent(
       interaction.occurred_at,
       REPEATED_COMPLAINT.days,
     );
+    // The interaction is the moment's source: the same id whether the outbox or a replay raises it.
+    sourceId = interaction.id;
     detected = detectFromInteraction(compiled.playbook, {
-      eventId: event.id,
+      eventId: interaction.id,
       interactionType: interaction.type,
       channel: interaction.channel,
       occurredAt: interaction.occurred_at.getTime(),
@@ -538,7 +541,7 @@ export async function handleMomentEvent(
   }
   const out: MomentOutcome[] = [];
   for (const d of detected)
-    out.push(await raiseMoment(tx, actor, taxonomy, compiled, customerId, d, event.id, now));
+    out.push(await raiseMoment(tx, actor, taxonomy, compiled, customerId, d, sourceId, now));
   return out;
 }
 
@@ -597,6 +600,58 @@ export async function scanScheduledMoments(
     out.push({ workspaceId, ...result });
   }
   return out;
+}
+
+/**
+ * Raises the moments of a period's interactions now, as the subscriber would have on their arrival
+ * (the demo, after a bulk load whose events are still queued). Moments are keyed by their source
+ * interaction, so the subscriber, reaching the same events later, adds nothing.
+ */
+export async function replayMoments(
+  db: Kysely<DB>,
+  workspaceId: string,
+  options: { from: Date; to: Date; now: Date },
+): Promise<{ moments: number; decisions: number; actions: number }> {
+  return inWorkspace(db, workspaceId, async (tx) => {
+    const workspace = await getWorkspaceForAccess(tx, workspaceId);
+    const taxonomy = taxonomyOf(workspace);
+    const actor: Actor = { ...operatorActor(workspaceId), label: SYSTEM_LABEL };
+    const compiled = await activePlaybook(tx, workspaceId, taxonomy);
+    const totals = { moments: 0, decisions: 0, actions: 0 };
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const page = await repo.pageInteractions(tx, workspaceId, options.from, options.to, after, 2_000);
+      const last = page[page.length - 1];
+      if (last === undefined) break;
+      after = { at: last.occurred_at, id: last.id };
+      for (const row of page) {
+        const counts = await repo.countForDetection(
+          tx,
+          workspaceId,
+          row.customer_id,
+          row.occurred_at,
+          REPEATED_COMPLAINT.days,
+        );
+        const detected = detectFromInteraction(compiled.playbook, {
+          eventId: row.id,
+          interactionType: row.type,
+          channel: row.channel,
+          occurredAt: row.occurred_at.getTime(),
+          properties: row.properties,
+          purchases: counts.purchases,
+          recentComplaints: counts.complaints,
+        });
+        for (const d of detected) {
+          const r = await raiseMoment(tx, actor, taxonomy, compiled, row.customer_id, d, row.id, options.now);
+          if (r.created) totals.moments += 1;
+          if (r.decisionId) totals.decisions += 1;
+          totals.actions += r.actions.length;
+        }
+      }
+      if (page.length < 2_000) break;
+    }
+    return totals;
+  });
 }
 
 /**

@@ -66,53 +66,79 @@ export function windowKey(
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+function addMoment(
+  out: DetectedMoment[],
+  playbook: Pick<Playbook, 'moments'>,
+  input: DetectInput,
+  type: MomentType,
+  context: Record<string, unknown>,
+  discriminator = '',
+): void {
+  context.interactionType = input.interactionType;
+  if (input.channel) context.channel = input.channel;
+  out.push({
+    type,
+    at: input.occurredAt,
+    context,
+    windowKey: windowKey(playbook, type, input.occurredAt, input.eventId, discriminator),
+  });
+}
+
 /** The moments an interaction raises. */
 export function detectFromInteraction(
   playbook: Pick<Playbook, 'moments'>,
   input: DetectInput,
 ): DetectedMoment[] {
   const out: DetectedMoment[] = [];
-  const at = input.occurredAt;
-  const base = {
-    interactionType: input.interactionType,
-    ...(input.channel ? { channel: input.channel } : {}),
-  };
-  const add = (type: MomentType, context: Record<string, unknown>, discriminator = '') =>
-    out.push({
-      type,
-      at,
-      context: { ...base, ...context },
-      windowKey: windowKey(playbook, type, at, input.eventId, discriminator),
-    });
   const p = input.properties;
   switch (input.interactionType) {
     case 'cancellation_request':
-      add('cancellation_requested', text(p.subject) ? { subject: text(p.subject) } : {});
+      addMoment(
+        out,
+        playbook,
+        input,
+        'cancellation_requested',
+        text(p.subject) ? { subject: text(p.subject) } : {},
+      );
       break;
     case 'complaint':
-      add('complaint_opened', text(p.severity) ? { severity: text(p.severity) } : {});
+      addMoment(
+        out,
+        playbook,
+        input,
+        'complaint_opened',
+        text(p.severity) ? { severity: text(p.severity) } : {},
+      );
       if (input.recentComplaints >= REPEATED_COMPLAINT.count)
-        add('repeated_complaint', { count: input.recentComplaints });
+        addMoment(out, playbook, input, 'repeated_complaint', { count: input.recentComplaints });
       break;
     case 'complaint_resolved':
-      add('complaint_resolved', {});
+      addMoment(out, playbook, input, 'complaint_resolved', {});
       break;
     case 'payment_failed':
-      add('payment_failed', text(p.reason) ? { reason: text(p.reason) } : {});
+      addMoment(out, playbook, input, 'payment_failed', text(p.reason) ? { reason: text(p.reason) } : {});
       break;
     case 'delivery_failed':
-      add('delivery_failed', text(p.reason) ? { reason: text(p.reason) } : {});
+      addMoment(out, playbook, input, 'delivery_failed', text(p.reason) ? { reason: text(p.reason) } : {});
       break;
     case 'life_event_declared':
-      if (text(p.event)) add('life_event_declared', { event: text(p.event) }, text(p.event));
+      if (text(p.event))
+        addMoment(out, playbook, input, 'life_event_declared', { event: text(p.event) }, text(p.event));
       break;
     case 'suggestion':
-      add('suggestion_submitted', {});
+      addMoment(out, playbook, input, 'suggestion_submitted', {});
       break;
     case 'purchase':
-      if (input.purchases === 1) add('first_purchase', { purchases: 1 });
+      if (input.purchases === 1) addMoment(out, playbook, input, 'first_purchase', { purchases: 1 });
       if (MILESTONES.includes(input.purchases))
-        add('milestone_reached', { purchases: input.purchases }, `n${input.purchases}`);
+        addMoment(
+          out,
+          playbook,
+          input,
+          'milestone_reached',
+          { purchases: input.purchases },
+          `n${input.purchases}`,
+        );
       break;
   }
   return out;

@@ -120,6 +120,8 @@ export interface CompiledRule {
   rule: RuleDef;
   action: ActionDef;
   test: Test;
+  /** `rule:ID`, as traces name it. */
+  ref: string;
   /** The fact keys its conditions read. */
   factKeys: readonly string[];
 }
@@ -140,6 +142,50 @@ export interface CompiledPlaybook {
   byMoment: ReadonlyMap<string, readonly CompiledRule[]>;
   distressMoments: ReadonlySet<string>;
   distressLifeEvents: ReadonlySet<string>;
+  /** Each action's explanation template, split once into text and placeholders. */
+  templates: ReadonlyMap<string, Template>;
+}
+
+/** An explanation template split into literal text, `{moment}` and `{fact.KEY}` parts. */
+export interface Template {
+  cited: readonly string[];
+  parts: readonly (string | { fact: string } | { moment: true })[];
+}
+
+/** Splits a template once. */
+export function compileTemplate(template: string): Template {
+  const parts: Template['parts'][number][] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
+    const at = m.index ?? 0;
+    if (at > last) parts.push(template.slice(last, at));
+    const name = m[1] ?? '';
+    parts.push(
+      name === 'moment' ? { moment: true } : name.startsWith('fact.') ? { fact: name.slice(5) } : m[0],
+    );
+    last = at + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return { cited: citedFacts(template), parts };
+}
+
+/** Renders a compiled template, or null when it would cite a fact that is not citable. */
+export function renderTemplate(
+  template: Template,
+  momentType: string,
+  facts: ReadonlyMap<string, readonly SnapshotFact[]>,
+): string | null {
+  for (const key of template.cited) {
+    const cited = facts.get(key)?.[0];
+    if (cited === undefined || !citable(cited)) return null;
+  }
+  let out = '';
+  for (const part of template.parts) {
+    if (typeof part === 'string') out += part;
+    else if ('moment' in part) out += MOMENT_WORDS[momentType] ?? momentType.replaceAll('_', ' ');
+    else out += renderValue(facts.get(part.fact)?.[0]?.value);
+  }
+  return out;
 }
 
 function compare(op: Op, actual: unknown, expected: unknown): boolean {
@@ -232,6 +278,7 @@ export function compilePlaybook(playbook: Playbook, version: number): CompiledPl
       rule,
       action,
       test,
+      ref: `rule:${rule.id}`,
       factKeys: rule.when === null ? [] : [...new Set(conditionFacts(rule.when))],
     });
     byMoment.set(rule.moment, list);
@@ -242,7 +289,21 @@ export function compilePlaybook(playbook: Playbook, version: number): CompiledPl
     byMoment,
     distressMoments: new Set(playbook.distress.moments),
     distressLifeEvents: new Set(playbook.distress.lifeEvents),
+    templates: new Map(playbook.actions.map((a) => [a.id, compileTemplate(a.explanation)])),
   };
+}
+
+/** Marks a candidate removed at a stage by a rule or policy, with the reason; answers it. */
+function removed(
+  trace: CandidateTrace,
+  stage: CandidateTrace['stage'],
+  removedBy: string,
+  reason: string,
+): CandidateTrace {
+  trace.stage = stage;
+  trace.removedBy = removedBy;
+  trace.reason = reason;
+  return trace;
 }
 
 /** Lane order for arbitration: care and service before relationship, commerce last. */
@@ -311,14 +372,7 @@ export function renderExplanation(
   momentType: string,
   facts: ReadonlyMap<string, readonly SnapshotFact[]>,
 ): string | null {
-  for (const key of citedFacts(template)) {
-    const cited = facts.get(key)?.[0];
-    if (cited === undefined || !citable(cited)) return null;
-  }
-  return template.replace(/\{([^{}]*)\}/g, (_m, name: string) => {
-    if (name === 'moment') return MOMENT_WORDS[momentType] ?? momentType.replaceAll('_', ' ');
-    return renderValue(facts.get(name.slice(5))?.[0]?.value);
-  });
+  return renderTemplate(compileTemplate(template), momentType, facts);
 }
 
 const EMPTY_VIEW: PurposeView = {
@@ -328,9 +382,16 @@ const EMPTY_VIEW: PurposeView = {
   withheld: new Map(),
 };
 
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The hour (0–23) of an instant in a time zone; formatters are made once per zone. */
 function hourIn(timeZone: string, at: number): number {
-  const text = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(at);
-  return Number(text);
+  let format = hourFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+    hourFormats.set(timeZone, format);
+  }
+  return Number(format.format(at));
 }
 
 /** The first instant at or after `at` outside quiet hours (checked hour by hour, at most a day). */
@@ -377,59 +438,68 @@ export function decide(
       channel: null,
       scores: null,
     };
-    const remove = (stage: CandidateTrace['stage'], removedBy: string, reason: string) => {
-      trace.stage = stage;
-      trace.removedBy = removedBy;
-      trace.reason = reason;
-      candidates.push(trace);
-    };
     const view = snap.purposes.get(action.dataPurpose) ?? EMPTY_VIEW;
     // Eligibility: the rule's conditions, over the facts usable for the action's purpose.
     if (!c.test(snap, moment, view.facts)) {
       // A condition on a fact the purpose may not use fails for that reason: say so.
       const held = c.factKeys.find((k) => view.withheld.has(k));
       if (held !== undefined && view.open) {
-        remove(
-          'filter',
-          `governance:${action.dataPurpose}`,
-          `Its rule reads fact ${held}, which may not be used for ${action.dataPurpose}: ${view.withheld.get(held)}.`,
+        candidates.push(
+          removed(
+            trace,
+            'filter',
+            `governance:${action.dataPurpose}`,
+            `Its rule reads fact ${held}, which may not be used for ${action.dataPurpose}: ${view.withheld.get(held)}.`,
+          ),
         );
         continue;
       }
-      remove(
-        'eligibility',
-        `rule:${rule.id}`,
-        'The rule’s conditions do not hold for this customer and moment.',
+      candidates.push(
+        removed(
+          trace,
+          'eligibility',
+          c.ref,
+          'The rule’s conditions do not hold for this customer and moment.',
+        ),
       );
       continue;
     }
     seen.add(action.id);
     // Consent and intimacy: the governance decision for the action's purpose, then its facts.
     if (!view.open) {
-      remove(
-        'filter',
-        `governance:${action.dataPurpose}`,
-        view.reason ?? 'The customer may not be processed for this purpose.',
+      candidates.push(
+        removed(
+          trace,
+          'filter',
+          `governance:${action.dataPurpose}`,
+          view.reason ?? 'The customer may not be processed for this purpose.',
+        ),
       );
       continue;
     }
     if (snap.intimacy < action.minIntimacy) {
-      remove(
-        'filter',
-        'intimacy',
-        `The action needs intimacy level ${action.minIntimacy}; the customer chose ${snap.intimacy}.`,
+      candidates.push(
+        removed(
+          trace,
+          'filter',
+          'intimacy',
+          `The action needs intimacy level ${action.minIntimacy}; the customer chose ${snap.intimacy}.`,
+        ),
       );
       continue;
     }
     const missing = action.requiredFacts.find((k) => !view.facts.has(k));
     if (missing !== undefined) {
       const why = view.withheld.get(missing);
-      remove(
-        'filter',
-        `governance:${action.dataPurpose}`,
-        why
-          ? `Fact ${missing} may not be used for ${action.dataPurpose}: ${why}.`
-          : `Fact ${missing} is not known (or not usable for ${action.dataPurpose}).`,
+      candidates.push(
+        removed(
+          trace,
+          'filter',
+          `governance:${action.dataPurpose}`,
+          why
+            ? `Fact ${missing} may not be used for ${action.dataPurpose}: ${why}.`
+            : `Fact ${missing} is not known (or not usable for ${action.dataPurpose}).`,
+        ),
       );
       continue;
     }
@@ -444,21 +514,26 @@ export function decide(
         compiled.distressMoments.has(moment.type) ||
         compiled.distressLifeEvents.has(String(moment.context.event ?? ''));
       if (distress !== undefined || current) {
-        remove(
-          'filter',
-          'distress-window',
-          `No commercial action within ${playbook.distress.days} days of a distress moment (${distress?.type ?? moment.type}).`,
+        candidates.push(
+          removed(
+            trace,
+            'filter',
+            'distress-window',
+            `No commercial action within ${playbook.distress.days} days of a distress moment (${distress?.type ?? moment.type}).`,
+          ),
         );
         continue;
       }
     }
     const dont = archetypeDont(snap.archetype, action);
     if (dont !== null) {
-      remove('filter', `archetype:${snap.archetype}`, dont);
+      candidates.push(removed(trace, 'filter', `archetype:${snap.archetype}`, dont));
       continue;
     }
     if (snap.archetype !== null && action.forbiddenArchetypes.includes(snap.archetype)) {
-      remove('filter', `action:${action.id}.forbiddenArchetypes`, `Not for a ${snap.archetype}.`);
+      candidates.push(
+        removed(trace, 'filter', `action:${action.id}.forbiddenArchetypes`, `Not for a ${snap.archetype}.`),
+      );
       continue;
     }
     // Contact policy.
@@ -469,14 +544,23 @@ export function decide(
         now - f.at < policy.suppression.tooPersonalDays * DAY,
     );
     if (tooPersonal) {
-      remove('policy', 'suppression:too_personal', 'The customer found this action too personal.');
+      candidates.push(
+        removed(trace, 'policy', 'suppression:too_personal', 'The customer found this action too personal.'),
+      );
       continue;
     }
     const rejections = snap.feedback.filter(
       (f) => f.action === action.id && f.outcome === 'rejected' && now - f.at < policy.suppression.days * DAY,
     ).length;
     if (rejections >= policy.suppression.rejections) {
-      remove('policy', 'suppression:rejections', `The customer rejected this action ${rejections} times.`);
+      candidates.push(
+        removed(
+          trace,
+          'policy',
+          'suppression:rejections',
+          `The customer rejected this action ${rejections} times.`,
+        ),
+      );
       continue;
     }
     const seqIndex = policy.sequencing.findIndex(
@@ -486,10 +570,13 @@ export function decide(
     );
     if (seqIndex >= 0) {
       const s = policy.sequencing[seqIndex];
-      remove(
-        'policy',
-        `sequencing:${s?.id}`,
-        `Held back: ${s?.id} (within ${s?.days} days of ${s?.after.join(' or ')}).`,
+      candidates.push(
+        removed(
+          trace,
+          'policy',
+          `sequencing:${s?.id}`,
+          `Held back: ${s?.id} (within ${s?.days} days of ${s?.after.join(' or ')}).`,
+        ),
       );
       continue;
     }
@@ -497,10 +584,13 @@ export function decide(
       action.cooldownDays > 0 &&
       snap.actions.some((a) => a.action === action.id && now - a.at < action.cooldownDays * DAY)
     ) {
-      remove(
-        'policy',
-        `cooldown:${action.id}`,
-        `Already done within its ${action.cooldownDays}-day cooldown.`,
+      candidates.push(
+        removed(
+          trace,
+          'policy',
+          `cooldown:${action.id}`,
+          `Already done within its ${action.cooldownDays}-day cooldown.`,
+        ),
       );
       continue;
     }
@@ -508,7 +598,9 @@ export function decide(
       const cap = action.cap;
       const n = snap.actions.filter((a) => a.action === action.id && now - a.at < cap.days * DAY).length;
       if (n >= cap.count) {
-        remove('policy', `cap:${action.id}`, `At its cap of ${cap.count} in ${cap.days} days.`);
+        candidates.push(
+          removed(trace, 'policy', `cap:${action.id}`, `At its cap of ${cap.count} in ${cap.days} days.`),
+        );
         continue;
       }
     }
@@ -520,10 +612,13 @@ export function decide(
     );
     if (budget >= 0) {
       const b = policy.budgets[budget];
-      remove(
-        'policy',
-        `budgets[${budget}]`,
-        `The ${action.purpose} budget of ${b?.count} in ${b?.days} days is spent.`,
+      candidates.push(
+        removed(
+          trace,
+          'policy',
+          `budgets[${budget}]`,
+          `The ${action.purpose} budget of ${b?.count} in ${b?.days} days is spent.`,
+        ),
       );
       continue;
     }
@@ -545,7 +640,14 @@ export function decide(
       return i < 0;
     });
     if (channel === undefined) {
-      remove('policy', `policy:${capped}`, `Every channel of the action is at its contact cap (${capped}).`);
+      candidates.push(
+        removed(
+          trace,
+          'policy',
+          `policy:${capped}`,
+          `Every channel of the action is at its contact cap (${capped}).`,
+        ),
+      );
       continue;
     }
     trace.channel = channel;
@@ -590,7 +692,8 @@ export function decide(
       candidates.push(item.trace);
       continue;
     }
-    const explanation = renderExplanation(action.explanation, moment.type, item.view.facts);
+    const template = compiled.templates.get(action.id) ?? compileTemplate(action.explanation);
+    const explanation = renderTemplate(template, moment.type, item.view.facts);
     if (explanation === null) {
       item.trace.stage = 'filter';
       item.trace.removedBy = 'explanation';

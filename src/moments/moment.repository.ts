@@ -93,7 +93,7 @@ export async function upsertMoment(
       type: m.type,
       window_key: m.windowKey,
       context: JSON.stringify(m.context),
-      event_ids: [m.eventId],
+      source_ids: [m.eventId],
       occurred_at: m.occurredAt,
       created_at: m.now,
     })
@@ -102,8 +102,8 @@ export async function upsertMoment(
     .executeTakeFirst();
   if (inserted) return { id: inserted.id, created: true };
   const existing = await sql<{ id: string }>`
-    UPDATE moments SET event_ids = CASE WHEN ${m.eventId}::uuid = ANY(event_ids) THEN event_ids
-      ELSE array_append(event_ids, ${m.eventId}::uuid) END
+    UPDATE moments SET source_ids = CASE WHEN ${m.eventId}::uuid = ANY(source_ids) THEN source_ids
+      ELSE array_append(source_ids, ${m.eventId}::uuid) END
     WHERE workspace_id = ${workspaceId} AND customer_id = ${m.customerId} AND type = ${m.type}
       AND window_key = ${m.windowKey}
     RETURNING id`.execute(tx);

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 /**
  * Small moments (SPEC §9): each workspace's playbook versions (the newest is active; none stored means
  * the built-in default), the moments raised from events and schedules (one per customer, type and
- * window: `window_key`), the decision taken on each with its full trace, the actions delivered (agent
+ * window: `window_key`, with `source_ids`: the interactions, or the event, that raised it), the decision taken on each with its full trace, the actions delivered (agent
  * tasks, webhook messages, notes on the next interaction) with their state, the feedback on them, and
  * each action's propensity (a Beta posterior: successes and failures counted on top of the prior).
  */
@@ -36,7 +36,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       type text NOT NULL,
       window_key text NOT NULL,
       context jsonb NOT NULL,
-      event_ids uuid[] NOT NULL,
+      source_ids uuid[] NOT NULL,
       occurred_at timestamptz NOT NULL,
       created_at timestamptz NOT NULL,
       PRIMARY KEY (workspace_id, id),
