@@ -182,6 +182,27 @@ describe(`small moments (${ENGINE})`, () => {
     expect(after.body.cancelledReason).toBe('consent for personalization withdrawn');
   });
 
+  it('keeps a declared illness only with explicit consent, and never names it to the customer', async () => {
+    const fay = await ingest([item('fay', 'visit', 10)]);
+    await intimacy(fay, 3);
+    const refused = await call('POST', '/v1/interactions', bearer(ws.apiKey), {
+      interactions: [item('fay', 'life_event_declared', 3, { properties: { event: 'illness' } })],
+    });
+    expect(refused.body.results[0].error.code).toBe('POLICY_SPECIAL_CATEGORY');
+    expect(refused.body.results[0].error.details.errors[0].path).toBe('interactions[0].properties.event');
+    await ingest([
+      item('fay', 'life_event_declared', 3, {
+        properties: { event: 'illness' },
+        explicitConsentFor: ['service'],
+      }),
+    ]);
+    await ingest([item('fay', 'cancellation_request', 1)]);
+    const answer = await nba(fay);
+    const care = answer.actions.find((a: { action: string }) => a.action === 'care-call-illness');
+    expect(care, JSON.stringify(answer)).toBeDefined();
+    expect(care.explanation).not.toMatch(/illness|health/i);
+  });
+
   it('refuses an invalid playbook whole with JSON paths and keeps the previous version; takes YAML', async () => {
     const bad = structuredClone(DEFAULT_PLAYBOOK) as { rules: Record<string, unknown>[] };
     bad.rules[0] = {
