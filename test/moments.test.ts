@@ -320,6 +320,8 @@ describe('explanations', () => {
       },
       ctx,
     );
+    // A validated playbook validates again unchanged (what GET answers, PUT takes back).
+    expect(assertPlaybook(playbook, ctx)).toEqual(playbook);
     const compiled = compilePlaybook(playbook, 0);
     let seed = 42;
     const random = () => {

@@ -359,7 +359,7 @@ function checkAction(c: Checker, a: unknown, path: string, ctx: PlaybookContext)
       c.problem(`${path}.explanation`, `cites {${name}}, which is not among requiredFacts`);
   }
   let cap: ActionDef['cap'] = null;
-  if (a.cap !== undefined) {
+  if (a.cap !== undefined && a.cap !== null) {
     if (!isObj(a.cap)) c.problem(`${path}.cap`, 'must be {count, days}');
     else
       cap = {
@@ -390,7 +390,8 @@ function checkAction(c: Checker, a: unknown, path: string, ctx: PlaybookContext)
     human,
     delivery,
     dueHours: c.num(a, 'dueHours', path, 0, 24 * 90, 24),
-    script: (c.str(a, 'script', path, { optional: true, max: 4000 }) ?? '') as string,
+    script:
+      a.script === '' ? '' : ((c.str(a, 'script', path, { optional: true, max: 4000 }) ?? '') as string),
     explanation,
   };
 }
@@ -527,7 +528,8 @@ function checkPlaybook(c: Checker, input: unknown, ctx: PlaybookContext, path: s
         moment: c.oneOf(r, 'moment', rp, MOMENT_TYPES),
         action,
         weight: c.num(r, 'weight', rp, 0, 100, 1),
-        when: r.when === undefined ? null : checkCondition(c, r.when, `${rp}.when`, ctx, 0),
+        when:
+          r.when === undefined || r.when === null ? null : checkCondition(c, r.when, `${rp}.when`, ctx, 0),
       },
     ];
   });

@@ -85,7 +85,7 @@ const TaskQuery = Type.Object(
 );
 
 const VersionQuery = Type.Object(
-  { ...PurposeParam, version: Type.Optional(Type.Integer({ minimum: 0 })) },
+  { ...PurposeParam, version: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })) },
   { additionalProperties: false },
 );
 
