@@ -39,9 +39,10 @@ describe(`/v1/jobs (${ENGINE})`, () => {
       'value-and-segments',
       'facts',
       'webhooks',
+      'moments',
       'outage',
     ]);
-    expect(body.subscribers[3]).toMatchObject({ retrying: 1, dead: 0 });
+    expect(body.subscribers[4]).toMatchObject({ retrying: 1, dead: 0 });
 
     const failures = await t.app.inject({
       method: 'GET',

@@ -54,6 +54,12 @@ const OWNERS: Record<string, string> = {
   relationship_norms: 'relationships',
   relationship_profiles: 'relationships',
   relationship_changes: 'relationships',
+  moment_playbooks: 'moments',
+  moments: 'moments',
+  moment_decisions: 'moments',
+  moment_actions: 'moments',
+  moment_feedback: 'moments',
+  moment_propensities: 'moments',
 };
 
 /**
