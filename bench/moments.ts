@@ -43,7 +43,11 @@ const TYPES = 50;
 const RULES = 1_000;
 const ACTIONS = 200;
 const CUSTOMERS = 2_000;
-const EVENTS = { smoke: Number(process.env.MOMENTS_BENCH_EVENTS ?? 100_000), small: 400_000, large: 400_000 } as const;
+const EVENTS = {
+  smoke: Number(process.env.MOMENTS_BENCH_EVENTS ?? 100_000),
+  small: 400_000,
+  large: 400_000,
+} as const;
 
 function rng(seed: number): () => number {
   let s = seed;
