@@ -25,6 +25,7 @@ import {
   stopProcess,
   timed,
 } from './lib.ts';
+import { benchBacktest, benchEngine } from './moments.ts';
 import { benchNatsIngest } from './nats.ts';
 import { benchPrivacy } from './privacy.ts';
 import { benchRecommend } from './recommend.ts';
@@ -36,7 +37,7 @@ import { benchValue } from './value.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 /**
- * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,nats,timeline,customer360,identity,identity-demo,value,segments,refit-reads,dispatch,webhooks,facts,relationships,recommend,privacy]`: the workloads of the
+ * `npm run bench [-- --scale smoke|small|large] [--engine embedded] [--only import,http,nats,timeline,customer360,identity,identity-demo,value,segments,refit-reads,dispatch,webhooks,facts,relationships,recommend,privacy,moments]`: the workloads of the
  * performance targets that exist so far, each against its baseline in the same run, on the PostgreSQL
  * server named by BENCH_DATABASE_URL (default: the local server), in a database of its own.
  */
@@ -60,7 +61,7 @@ const scale = SCALES[scaleName];
 const only = new Set(
   (
     args.only ??
-    'import,http,nats,timeline,customer360,identity,identity-demo,value,segments,refit-reads,dispatch,webhooks,facts,relationships,recommend,privacy'
+    'import,http,nats,timeline,customer360,identity,identity-demo,value,segments,refit-reads,dispatch,webhooks,facts,relationships,recommend,privacy,moments'
   ).split(','),
 );
 /** `--engine embedded`: the product and every baseline on the embedded engine (PGlite), in a data directory. */
@@ -605,6 +606,11 @@ async function mainOnServer(reads: readonly ('timeline' | 'customer360')[]): Pro
     if (only.has('relationships')) {
       process.stdout.write('relationships: full recomputation and one customer after an event\n');
       for (const figure of await benchRelationships(database, scaleName)) record(figure);
+    }
+    if (only.has('moments')) {
+      process.stdout.write('moments: the engine against bare indexed closures, and the backtest\n');
+      for (const figure of benchEngine(scaleName)) record(figure);
+      for (const figure of await benchBacktest(database, scaleName)) record(figure);
     }
     let importWorkspace: string | undefined;
     if (only.has('import') || reads.length > 0) {

@@ -4,12 +4,15 @@ import { type Database, inWorkspace, refreshStatistics, type Tx } from './db/ind
 import { pruneDispatchedEvents } from './events/index.ts';
 import {
   chainAllWorkspaces,
+  deliverDueMomentActions,
   deriveAllFacts,
   deriveFactsForCustomers,
+  handleMomentEvent,
   maintainFacts,
   recomputeRelationshipsOfWorkspaces,
   refitValueOfWorkspaces,
   refreshValueAndSegmentsForEvents,
+  scanScheduledMoments,
   trainRecommendationsOfWorkspaces,
 } from './governance/index.ts';
 import {
@@ -78,6 +81,7 @@ export const webhooksSubscriber: Subscriber = {
     'field_rectified',
     'name_corrected',
     'fact_corrected',
+    'moment_action_ready',
   ],
   async handle(tx, event) {
     await enqueueWebhookDeliveriesForEvents(tx, [event]);
@@ -113,6 +117,20 @@ export const privacyNoticesSubscriber: Subscriber = {
   },
 };
 
+/**
+ * Small moments: detection and decisions from committed events (never inside the ingest's
+ * transaction), feedback sent as an interaction, and queued actions cancelled at once when a consent
+ * is withdrawn. A failing decision is retried and, after its retries, parked as a dead letter.
+ */
+export const momentsSubscriber: Subscriber = {
+  name: 'moments',
+  purpose: 'service',
+  events: ['interaction_recorded', 'name_corrected', 'consent_changed'],
+  async handle(tx, event) {
+    await handleMomentEvent(tx, event);
+  },
+};
+
 /** What the backbone needs from the configuration. */
 export type BackboneConfig = Pick<Config, 'valueRefitMinutes' | 'eventRetentionDays'>;
 
@@ -123,6 +141,21 @@ export function createJobRegistry(config: BackboneConfig): JobRegistry {
     .subscribe(factsSubscriber)
     .subscribe(webhooksSubscriber)
     .subscribe(privacyNoticesSubscriber)
+    .subscribe(momentsSubscriber)
+    // Moments: due webhook actions announced to messaging systems; lapses and remembered dates daily.
+    .schedule({
+      name: 'moments-delivery',
+      everyMs: 5_000,
+      run: ({ db, now, workspaceIds }) =>
+        deliverDueMomentActions(db, { now, ...(workspaceIds ? { workspaceIds } : {}) }),
+    })
+    .schedule({
+      name: 'moments-scan',
+      everyMs: DAY,
+      leaseMs: 2 * 60 * MINUTE,
+      run: ({ db, now, workspaceIds }) =>
+        scanScheduledMoments(db, { now, ...(workspaceIds ? { workspaceIds } : {}) }),
+    })
     // Due webhook deliveries, signed and sent with no transaction open during the requests, in batches
     // of 500 whose claims and records overlap the sending; up to 20,000 per run (one run a second).
     .schedule({

@@ -40,9 +40,10 @@ describe(`/v1/jobs (${ENGINE})`, () => {
       'facts',
       'webhooks',
       'privacy-notices',
+      'moments',
       'outage',
     ]);
-    expect(body.subscribers[4]).toMatchObject({ retrying: 1, dead: 0 });
+    expect(body.subscribers[5]).toMatchObject({ retrying: 1, dead: 0 });
 
     const failures = await t.app.inject({
       method: 'GET',

@@ -50,6 +50,8 @@ const CALLS: Call[] = [
   { method: 'GET', route: '/v1/customers/{id}/relationship' },
   { method: 'GET', route: '/v1/customers/{id}/recommendations', purpose: 'personalization' },
   { method: 'GET', route: '/v1/customers/{id}/facts' },
+  { method: 'GET', route: '/v1/customers/{id}/next-best-actions' },
+  { method: 'GET', route: '/v1/customers/{id}/decisions' },
   {
     method: 'POST',
     route: '/v1/customers/{id}/facts',

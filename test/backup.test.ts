@@ -23,6 +23,7 @@ import {
   listBackupTables,
   restoreBackup,
 } from '../src/imports/index.ts';
+import { DEFAULT_PLAYBOOK, momentRepository } from '../src/moments/index.ts';
 import { isAppError } from '../src/shared/errors.ts';
 import { newId } from '../src/shared/ids.ts';
 import { deliverDueWebhooks, enqueueWebhookDeliveries } from '../src/webhooks/index.ts';
@@ -260,6 +261,31 @@ async function fill(ws: TestWorkspace): Promise<void> {
   expect(set.version).toBe(1);
   const relationships = await request('POST', '/v1/relationships/recompute', bearer(key), {});
   expect(relationships.recomputed).toBeGreaterThan(0);
+  // Small moments: the complaint queued a recovery task (moment, decision, action); a playbook version
+  // of its own, feedback on the task and the propensity it moved, written by the domain's repository.
+  await inWorkspace(t.database.db, ws.workspace.id, async (tx) => {
+    const [task] = await momentRepository.listActions(tx, ws.workspace.id, { limit: 1 });
+    expect(task).toBeDefined();
+    const now = new Date();
+    await momentRepository.insertPlaybook(tx, ws.workspace.id, {
+      version: 1,
+      definition: DEFAULT_PLAYBOOK,
+      format: 'json',
+      createdBy: 'test',
+      now,
+    });
+    if (!task) return;
+    await momentRepository.insertFeedback(tx, ws.workspace.id, {
+      id: newId(),
+      actionId: task.id,
+      customerId: task.customer_id,
+      action: task.action,
+      outcome: 'accepted',
+      source: 'test',
+      now,
+    });
+    await momentRepository.bumpPropensity(tx, ws.workspace.id, task.action, true, now);
+  });
   await request('POST', `/v1/customers/${ana}/merge`, bearer(key), {
     absorbedId: other,
     reason: 'same person',

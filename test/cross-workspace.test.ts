@@ -33,6 +33,8 @@ interface Owned {
   fact: string;
   privacyRequest: string;
   notification: string;
+  decision: string;
+  task: string;
 }
 
 /** A valid call of each route, with the victim's ids: path parameters and, for writes, a body. */
@@ -122,6 +124,13 @@ function callOf(route: string, ids: Owned): { params: Record<string, string>; bo
       body: { reason: 'takeover' },
     },
     'POST /v1/privacy-notifications/{id}/retry': { params: { id: ids.notification } },
+    'GET /v1/customers/{id}/next-best-actions': { params: customer },
+    'GET /v1/customers/{id}/decisions': { params: customer },
+    'GET /v1/decisions/{id}': { params: { id: ids.decision } },
+    'GET /v1/tasks/{id}': { params: { id: ids.task } },
+    'POST /v1/tasks/{id}/claim': { params: { id: ids.task }, body: { owner: 'mallory' } },
+    'POST /v1/tasks/{id}/complete': { params: { id: ids.task }, body: { outcome: 'converted' } },
+    'POST /v1/actions/{id}/feedback': { params: { id: ids.task }, body: { outcome: 'converted' } },
   };
   return calls[route];
 }
@@ -250,6 +259,10 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       kind: 'access',
     });
     expect(request.statusCode, request.body).toBe(201);
+    // The complaint raised a moment: its decision and the recovery task it queued.
+    const decisions = await send('GET', `/v1/customers/${a}/decisions?purpose=service`, victim.apiKey);
+    const tasks = await send('GET', '/v1/tasks?purpose=service', victim.apiKey);
+    expect(tasks.json().tasks.length, tasks.body).toBeGreaterThan(0);
     ids = {
       customer: a ?? '',
       other: b ?? '',
@@ -263,6 +276,8 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
       fact: fact.json().fact.id,
       privacyRequest: request.json().request.id,
       notification: notifications.json().notifications[0].id,
+      decision: decisions.json().decisions[0].id,
+      task: tasks.json().tasks[0].id,
     };
   });
 

@@ -187,8 +187,20 @@ describe(`cornerstore demo (${ENGINE})`, () => {
       'recommendation',
       'recommendation_withheld',
     ]);
-    // Then one customer per relationship persona the world planted and the archetypes recovered.
-    for (const kind of kinds.slice(7)) expect(kind).toBe('relationship');
+    // Then one customer per relationship persona the world planted and the archetypes recovered, then
+    // the tasks the default playbook queued over the world's last 30 days.
+    const rest = kinds.slice(7);
+    expect(rest).toEqual([
+      ...rest.filter((k) => k === 'relationship'),
+      ...rest.filter((k) => k === 'moment'),
+    ]);
+    expect(first.moments.decisions).toBeGreaterThan(0);
+    for (const h of first.highlights.filter((x) => x.kind === 'moment')) {
+      expect(h.moment?.explanation.length).toBeGreaterThan(0);
+      expect(h.moment?.nextBestActionsUrl).toBe(
+        `${BASE_URL}/v1/customers/${h.customerId}/next-best-actions?purpose=service`,
+      );
+    }
     const world = generateWorld({ seed: SEED, customers: CUSTOMERS });
     const actor = operatorActor(first.workspace.id);
 

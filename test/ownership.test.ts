@@ -57,6 +57,12 @@ const OWNERS: Record<string, string> = {
   privacy_requests: 'privacy',
   privacy_notifications: 'privacy',
   suppressed_identities: 'customers',
+  moment_playbooks: 'moments',
+  moments: 'moments',
+  moment_decisions: 'moments',
+  moment_actions: 'moments',
+  moment_feedback: 'moments',
+  moment_propensities: 'moments',
 };
 
 /**

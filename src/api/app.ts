@@ -25,6 +25,7 @@ import { factRoutes } from './routes/facts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { interactionRoutes } from './routes/interactions.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { momentRoutes } from './routes/moments.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { privacyRequestRoutes } from './routes/privacy-requests.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -233,6 +234,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<App>
   }
   await app.register(recommendationRoutes(deps), { prefix: '/v1' });
   await app.register(jobRoutes(deps), { prefix: '/v1' });
+  await app.register(momentRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Requests record their audit events without waiting on the chain (deferChaining); they are linked

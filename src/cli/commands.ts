@@ -72,6 +72,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./relationships.ts')).registerRelationshipCommands,
   },
   {
+    commands: { moments: 'Small moments: the playbook, its backtest over history, the scheduled scan.' },
+    load: async () => (await import('./moments.ts')).registerMomentCommands,
+  },
+  {
     commands: { user: 'Staff users of the web workspace: create and list.' },
     load: async () => (await import('./users.ts')).registerUserCommands,
   },

@@ -33,6 +33,8 @@ function progressLine(progress: DemoProgress): string {
       return `Facts from behaviour: ${progress.created} derived, ${progress.replaced} changed (${progress.seconds} s).`;
     case 'relationships':
       return `Relationships: ${progress.customers} customers given an archetype; the ${progress.planted} planted personas recovered with macro-F1 ${progress.macroF1.toFixed(3)} (${progress.seconds} s).`;
+    case 'moments':
+      return `Small moments (default playbook, the last 30 days): ${progress.moments} moments, ${progress.decisions} decisions, ${progress.actions} actions queued (${progress.seconds} s).`;
     case 'recommendations':
       return `Recommendations: trained for ${progress.customers} customers over ${progress.items} items (${progress.seconds} s).`;
     case 'highlights':
@@ -70,6 +72,13 @@ function humanSummary(summary: DemoSummary): string {
     lines.push('', `${h.name} (${h.customerId}) [${h.kind}]`, `  ${h.why}`);
     lines.push(`  ${summary.url}/#/customers/${h.customerId}`);
     for (const r of h.records ?? []) lines.push(`  ${r.source}/${r.externalId} → ${r.customerId}`);
+    if (h.moment) {
+      if (h.moment.script) lines.push(`  Script: ${h.moment.script}`);
+      lines.push(
+        `  curl -s "${h.moment.nextBestActionsUrl}" -H "Authorization: Bearer $KEY"`,
+        `  curl -s "${h.moment.decisionUrl}" -H "Authorization: Bearer $KEY"`,
+      );
+    }
     if (h.relationship) {
       lines.push(
         `  curl -s "${h.relationship.relationshipUrl}?purpose=service" -H "Authorization: Bearer $KEY"`,
@@ -95,6 +104,7 @@ const PHASE_LABELS: Record<DemoPhase, string> = {
   value: 'Value       ',
   facts: 'Facts       ',
   relationships: 'Relations   ',
+  moments: 'Moments     ',
   recommendations: 'Recommend   ',
   highlights: 'Highlights  ',
 };

@@ -29,6 +29,7 @@ import * as m0020 from './migrations/0020_staff_users.ts';
 import * as m0023 from './migrations/0023_webhooks.ts';
 import * as m0024 from './migrations/0024_scale_out.ts';
 import * as m0025 from './migrations/0025_privacy_rights.ts';
+import * as m0026 from './migrations/0026_moments.ts';
 import * as m0027 from './migrations/0027_address_validity.ts';
 import type { DB } from './schema.ts';
 
@@ -59,6 +60,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023_webhooks': m0023,
   '0024_scale_out': m0024,
   '0025_privacy_rights': m0025,
+  '0026_moments': m0026,
   '0027_address_validity': m0027,
 };
 

@@ -747,3 +747,90 @@ export interface DB {
   privacy_notifications: PrivacyNotificationsTable;
   suppressed_identities: SuppressedIdentitiesTable;
 }
+
+/** A version of a workspace's moments playbook (0026); the newest is active, none: the built-in default. */
+export interface MomentPlaybooksTable {
+  workspace_id: string;
+  version: number;
+  definition: Json<unknown>;
+  format: string;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+/** A moment raised for a customer (0026): one per customer, type and window, with the events that raised it. */
+export interface MomentsTable {
+  workspace_id: string;
+  id: string;
+  customer_id: string;
+  type: string;
+  window_key: string;
+  context: Json<Record<string, unknown>>;
+  source_ids: string[];
+  occurred_at: Timestamp;
+  created_at: Timestamp;
+}
+
+/** The decision taken on a moment (0026) with its full trace. */
+export interface MomentDecisionsTable {
+  workspace_id: string;
+  id: string;
+  moment_id: string;
+  customer_id: string;
+  playbook_version: number;
+  outcome: string;
+  trace: Json<unknown>;
+  created_at: Timestamp;
+}
+
+/** An action a decision delivered (0026): an agent task, a webhook message or a note, with its state. */
+export interface MomentActionsTable {
+  workspace_id: string;
+  id: string;
+  decision_id: string;
+  customer_id: string;
+  action: string;
+  purpose: string;
+  data_purpose: string;
+  channel: string;
+  delivery: string;
+  status: string;
+  owner: string | null;
+  due_at: Timestamp;
+  script: string | null;
+  explanation: string;
+  outcome: string | null;
+  cancelled_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** What became of an action (0026): accepted, ignored, rejected, too_personal, converted. */
+export interface MomentFeedbackTable {
+  workspace_id: string;
+  id: string;
+  action_id: string;
+  customer_id: string;
+  action: string;
+  outcome: string;
+  source: string;
+  created_at: Timestamp;
+}
+
+/** An action's learned propensity (0026): successes and failures on top of the playbook's prior. */
+export interface MomentPropensitiesTable {
+  workspace_id: string;
+  action: string;
+  successes: number;
+  failures: number;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  moment_playbooks: MomentPlaybooksTable;
+  moments: MomentsTable;
+  moment_decisions: MomentDecisionsTable;
+  moment_actions: MomentActionsTable;
+  moment_feedback: MomentFeedbackTable;
+  moment_propensities: MomentPropensitiesTable;
+}

@@ -9,10 +9,12 @@ import {
   createGovernedCustomers,
   deriveAllFacts,
   ingestGoverned,
+  listTasksGoverned,
   prefillGoverned,
   readCustomer,
   readRecommendations,
   readTimeline,
+  replayMoments,
   runRelationshipRecompute,
   runValueRefit,
   type ScopeOptions,
@@ -219,6 +221,19 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     seconds: secondsSince(relationshipsStarted),
   });
 
+  // Small moments of the world's last 30 days through the default playbook, decided as of its end: the
+  // subscriber would have raised them as the events arrived (it adds nothing when it reaches them).
+  const momentsStarted = performance.now();
+  step(single('moments', 0));
+  const endAt = new Date(world.config.endMs);
+  const moments = await replayMoments(db, workspace.id, {
+    from: new Date(world.config.endMs - 30 * 86_400_000),
+    to: endAt,
+    now: endAt,
+  });
+  step(single('moments', 1));
+  report({ phase: 'moments', ...moments, seconds: secondsSince(momentsStarted) });
+
   // Recommendations as of the world's last day, trained in a worker thread like the server's job.
   const recommendStarted = performance.now();
   step(single('recommendations', 0));
@@ -238,6 +253,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     ...(await findHighlights(db, actor, workspace, people.candidates, links)),
     ...(await findRecommendationHighlights(db, actor, links)),
     ...(await relationshipHighlights(db, actor, personas.found, options.baseUrl, links)),
+    ...(await momentHighlights(db, actor, options.baseUrl, links)),
   ];
   step(single('highlights', 1));
   report({ phase: 'highlights', count: highlights.length, seconds: secondsSince(highlightsStarted) });
@@ -261,6 +277,7 @@ export async function runDemo(database: Database, options: RunDemoOptions): Prom
     identity: { merged: resolution.merges.length, queued: resolution.queued },
     value,
     relationships,
+    moments,
     highlights,
     seconds: secondsSince(started),
   };
@@ -809,6 +826,44 @@ function describeReasons(found: RecognisedPersona): string {
       return `${r.dimension} ${r.value.toFixed(2)} ${r.op === 'gte' ? '≥' : '≤'} ${r.threshold}${evidence}`;
     })
     .join(', ');
+}
+
+/** Up to three tasks the default playbook queued, care first: the action, its explanation and script. */
+async function momentHighlights(
+  db: Kysely<DB>,
+  actor: Actor,
+  baseUrl: string,
+  links: Links,
+): Promise<Highlight[]> {
+  const base = baseUrl.replace(/\/+$/, '');
+  return withAccess(db, actor, { purpose: 'service', requestId: null, mode: 'read' }, async (scope) => {
+    const tasks = await listTasksGoverned(scope, { limit: 200 });
+    const rank = (purpose: string) => (purpose === 'care' ? 0 : 1);
+    const chosen: typeof tasks = [];
+    for (const task of [...tasks].sort((a, b) => rank(a.purpose) - rank(b.purpose))) {
+      if (chosen.length >= 3) break;
+      if (!chosen.some((c) => c.action === task.action)) chosen.push(task);
+    }
+    const out: Highlight[] = [];
+    for (const task of chosen) {
+      const customer = await readCustomer(scope, task.customerId);
+      out.push({
+        kind: 'moment',
+        customerId: customer.id,
+        name: displayName(customer),
+        why: `The default playbook queued "${task.action}" (${task.purpose}) for an agent. The customer would read: "${task.explanation}"`,
+        ...links(customer.id),
+        moment: {
+          action: task.action,
+          explanation: task.explanation,
+          script: task.script,
+          nextBestActionsUrl: `${base}/v1/customers/${customer.id}/next-best-actions?purpose=service`,
+          decisionUrl: `${base}/v1/decisions/${task.decisionId}?purpose=service`,
+        },
+      });
+    }
+    return out;
+  });
 }
 
 /**

@@ -30,7 +30,8 @@ export type HighlightKind =
   | 'prefill'
   | 'relationship'
   | 'recommendation'
-  | 'recommendation_withheld';
+  | 'recommendation_withheld'
+  | 'moment';
 
 /** A customer worth looking at, with the API addresses to look at it. */
 export interface Highlight {
@@ -49,6 +50,14 @@ export interface Highlight {
   relationship?: { persona: string; archetype: string; relationshipUrl: string };
   /** For the recommendation highlights: `GET` it with `purpose=personalization`. */
   recommendationsUrl?: string;
+  /** For `moment`: the action decided, its explanation and script, and where to see it and its trace. */
+  moment?: {
+    action: string;
+    explanation: string;
+    script: string | null;
+    nextBestActionsUrl: string;
+    decisionUrl: string;
+  };
 }
 
 /** Counts of customers and interactions. */
@@ -92,6 +101,8 @@ export interface DemoSummary {
     archetypes: Record<string, number>;
     recovery: PersonaRecovery;
   };
+  /** What the default playbook made of the world's last 30 days. */
+  moments: { moments: number; decisions: number; actions: number };
   highlights: Highlight[];
   seconds: number;
 }
@@ -125,6 +136,7 @@ export type DemoProgress =
       macroF1: number;
       seconds: number;
     }
+  | { phase: 'moments'; moments: number; decisions: number; actions: number; seconds: number }
   | { phase: 'recommendations'; customers: number; items: number; seconds: number }
   | { phase: 'highlights'; count: number; seconds: number };
 
@@ -136,6 +148,7 @@ export const DEMO_PHASES = [
   'value',
   'facts',
   'relationships',
+  'moments',
   'recommendations',
   'highlights',
 ] as const;

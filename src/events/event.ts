@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'field_rectified',
   'name_corrected',
   'fact_corrected',
+  'moment_action_ready',
 ] as const;
 
 /** A domain event's type. */
@@ -60,6 +61,15 @@ export interface EventPayloads {
     source: string;
     correctedBy: string;
     correctedAt: string;
+  };
+  /** A next-best action due for delivery by a messaging system (fetch it by id: GET /v1/tasks/{id}). */
+  moment_action_ready: {
+    actionId: string;
+    customerId: string;
+    action: string;
+    channel: string;
+    purpose: string;
+    dataPurpose: string;
   };
 }
 

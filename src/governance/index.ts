@@ -100,6 +100,48 @@ export {
   revokeKeyGoverned,
 } from './keys.ts';
 export {
+  /** A task or action as the API shows it. */
+  type ActionView,
+  /** The workspace's active playbook, compiled once per version. */
+  activePlaybook,
+  /** Claims a queued task. */
+  claimTaskGoverned,
+  /** Completes a task, with the customer's response as feedback. */
+  completeTaskGoverned,
+  /** A decision with its trace as the API shows it. */
+  type DecisionView,
+  /** Announces due webhook actions to the messaging systems (the scheduled job). */
+  deliverDueMomentActions,
+  /** Detection and decisions for one committed event (the moments subscriber). */
+  handleMomentEvent,
+  /** A customer's decisions with their traces. */
+  listDecisionsGoverned,
+  /** The playbook's versions. */
+  listPlaybookVersionsGoverned,
+  /** The agents' queue. */
+  listTasksGoverned,
+  /** One decision with its trace. */
+  readDecisionGoverned,
+  /** A customer's next-best actions and what was suppressed. */
+  readNextBestActions,
+  /** The active (or a given) playbook version. */
+  readPlaybookGoverned,
+  /** One task or action. */
+  readTaskGoverned,
+  /** Feedback on an action: propensity and suppression. */
+  recordFeedbackGoverned,
+  /** Raises the moments of a period's interactions (the demo after its bulk load). */
+  replayMoments,
+  /** A playbook over historical events without side effects. */
+  runBacktestGoverned,
+  /** Lapses and remembered dates (the scheduled job). */
+  scanScheduledMoments,
+  /** Saves a playbook as the next version; refused whole when invalid. */
+  setPlaybookGoverned,
+  /** Validates a playbook without saving it. */
+  validatePlaybookGoverned,
+} from './moments.ts';
+export {
   /** Restricts processing, lifts it, objects to a purpose or withdraws an objection; audited. */
   changePrivacyFlagGoverned,
   /** "Who looked at my data, and why"; for the auditor without a purpose. */

@@ -180,8 +180,16 @@ export const LIFE_EVENTS = [
   'retired',
   'new_job',
   'graduated',
+  'divorce',
+  'separation',
+  /** Health data (special category): kept only when declared with explicit consent (`explicitConsentFor`). */
+  'illness',
+  'job_loss',
   'other',
 ] as const;
+
+/** Life events that are special-category data: kept only when the customer declares them with explicit consent. */
+export const SPECIAL_LIFE_EVENTS: readonly string[] = ['illness'];
 
 /**
  * The built-in types (SPEC §3) and what each must carry. Other type names are custom types: any name

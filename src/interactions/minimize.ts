@@ -7,6 +7,7 @@ import {
 } from '../policy/index.ts';
 import type { FieldProblem } from '../shared/errors.ts';
 import { pointerToPath } from '../shared/json-path.ts';
+import { SPECIAL_LIFE_EVENTS } from './interaction.schema.ts';
 import type { InteractionInput, ItemError } from './interaction.ts';
 import { categoryOfType } from './interaction.ts';
 
@@ -80,6 +81,18 @@ export function minimiseInteraction(input: InteractionInput, policy: StoragePoli
       `A ${input.type} is kept only when the customer declared it: initiatedBy must be "customer".`,
       [{ path: at('/initiatedBy'), message: 'must be "customer" for this type' }],
     );
+  }
+
+  // A life event that is health data (illness) is special category whatever the type's own category.
+  const lifeEvent = input.type === 'life_event_declared' ? input.properties.event : undefined;
+  if (typeof lifeEvent === 'string' && SPECIAL_LIFE_EVENTS.includes(lifeEvent)) {
+    if (!declared || input.declaredFor === null || input.declaredFor.length === 0) {
+      return refusal(
+        'POLICY_SPECIAL_CATEGORY',
+        `A declared ${lifeEvent} is health data: kept only when the customer declares it with explicitConsentFor (the purposes they agree it serves).`,
+        [{ path: at('/properties/event'), message: 'is special-category data: send explicitConsentFor' }],
+      );
+    }
   }
 
   const scan = scanPayload(input.properties, {

@@ -65,6 +65,7 @@ export const WEBHOOK_EVENT_PURPOSES: Readonly<Record<string, readonly string[]>>
   consent_changed: ['service', 'marketing', 'personalization', 'legal'],
   customer_created: ['service', 'billing', 'fulfilment', 'personalization', 'marketing', 'analytics'],
   interaction_recorded: ['service', 'billing', 'fulfilment', 'personalization', 'analytics'],
+  moment_action_ready: ['service', 'personalization', 'marketing'],
 };
 
 /**
