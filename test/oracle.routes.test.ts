@@ -120,6 +120,8 @@ interface World {
   segment: string;
   webhook: string;
   privacyRequests: string[];
+  decisions: string[];
+  tasks: string[];
 }
 
 /** How to call each read route: its path parameters for customer `i`, or null when it names none. */
@@ -146,6 +148,10 @@ function paramsOf(route: string, w: World, i: number): Record<string, string> | 
     'GET /v1/recipients/{id}/deliveries': { id: w.webhook },
     'GET /v1/customers/{id}/recipients': customer,
     'GET /v1/privacy-requests/{id}': { id: w.privacyRequests[i] ?? '' },
+    'GET /v1/customers/{id}/next-best-actions': customer,
+    'GET /v1/customers/{id}/decisions': customer,
+    'GET /v1/decisions/{id}': { id: w.decisions[i % w.decisions.length] ?? '' },
+    'GET /v1/tasks/{id}': { id: w.tasks[i % w.tasks.length] ?? '' },
   };
   return table[route];
 }
@@ -159,6 +165,7 @@ const LIST_QUERIES: Record<string, (w: World, i: number) => string> = {
   'GET /v1/identity/reviews': () => 'status=pending',
   'GET /v1/privacy-requests': (w, i) => `customerId=${w.ids[i]}`,
   'GET /v1/privacy-notifications': (w, i) => `customerId=${w.ids[i]}`,
+  'GET /v1/tasks': () => 'limit=100',
 };
 
 /** Routes that read nothing of a customer (the workspace, its keys, the queue, sessions): still scanned. */
@@ -177,6 +184,8 @@ const NO_CUSTOMER_ROUTES = new Set([
   'GET /v1/jobs',
   'GET /v1/jobs/metrics',
   'GET /v1/jobs/failures',
+  'GET /v1/moments/playbook',
+  'GET /v1/moments/playbook/versions',
 ]);
 
 describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
@@ -318,6 +327,20 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
       const purposes = role === 'integration' ? PURPOSES : ROLE_PURPOSES[role];
       callers.push({ role, key: await createTestKey(t.database, ws, role, [...purposes]), purposes });
     }
+    // The complaints raised moments: their decisions, and the tasks they queued.
+    const decisions: string[] = [];
+    for (const id of ids) {
+      // A restricted customer's are not shown under service.
+      const listed = await send('GET', `/v1/customers/${id}/decisions`, admin, 'service');
+      if (listed.statusCode === 200) {
+        decisions.push(...(listed.json().decisions as { id: string }[]).map((d) => d.id));
+      }
+    }
+    const tasks = (
+      (await ok(await send('GET', '/v1/tasks?limit=100', admin, 'service'))).tasks as { id: string }[]
+    ).map((task) => task.id);
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(tasks.length).toBeGreaterThan(0);
     const subjects = await inTestWorkspace(t.database, ws, (tx) =>
       loadPrivacySubjects(tx, ws.workspace.id, ids),
     );
@@ -332,6 +355,8 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
       segment: segment.segment?.id ?? segment.id,
       webhook: webhook.recipient.id,
       privacyRequests,
+      decisions,
+      tasks,
     };
   });
 

@@ -657,3 +657,25 @@ export async function pageInteractions(
     };
   });
 }
+
+/**
+ * Deletes everything the moments engine holds on the customers (erasure): their moments, decisions with
+ * their traces, actions and tasks, and feedback. Answers the rows deleted.
+ */
+export async function eraseMomentsOfCustomers(
+  tx: Tx,
+  workspaceId: string,
+  customerIds: readonly string[],
+): Promise<number> {
+  if (customerIds.length === 0) return 0;
+  let deleted = 0;
+  for (const table of ['moment_feedback', 'moment_actions', 'moment_decisions', 'moments'] as const) {
+    const result = await tx
+      .deleteFrom(table)
+      .where('workspace_id', '=', workspaceId)
+      .where('customer_id', 'in', [...customerIds])
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
+}

@@ -8,6 +8,7 @@ import { eraseFactsOfCustomers } from '../facts/index.ts';
 import type { AccessScope } from '../governance/index.ts';
 import { eraseIdentityTraces } from '../identity/index.ts';
 import { eraseInteractionsOfCustomers } from '../interactions/index.ts';
+import { momentRepository } from '../moments/index.ts';
 import { eraseRecommendationLists } from '../recommendations/index.ts';
 import { eraseRelationshipsOfCustomers } from '../relationships/index.ts';
 import { eraseSegmentMemberships } from '../segments/index.ts';
@@ -46,6 +47,8 @@ export interface ErasureReport {
   segmentMemberships: number;
   relationshipRows: number;
   recommendationLists: number;
+  /** Moments, decisions with their traces, actions and feedback about the customer. */
+  momentRows: number;
   mergeImages: number;
   reviewExplanations: number;
   queuedDeliveriesStopped: number;
@@ -94,6 +97,7 @@ export async function eraseCustomer(
   const relationshipRows = await eraseRelationshipsOfCustomers(tx, workspaceId, ids);
   const recommendationLists = await eraseRecommendationLists(tx, workspaceId, ids);
   const identity = await eraseIdentityTraces(tx, workspaceId, ids);
+  const momentRows = await momentRepository.eraseMomentsOfCustomers(tx, workspaceId, ids);
   const queuedDeliveriesStopped = await withdrawPendingDeliveries(
     tx,
     workspaceId,
@@ -113,6 +117,7 @@ export async function eraseCustomer(
     segmentMemberships,
     relationshipRows,
     recommendationLists,
+    momentRows,
     mergeImages: identity.merges,
     reviewExplanations: identity.reviews,
     queuedDeliveriesStopped,
