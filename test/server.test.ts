@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE, testDatabaseUrl } from './helpers.ts';
 
@@ -15,16 +16,36 @@ describe(`cornerstore serve (${ENGINE})`, () => {
   let output = '';
   let base = '';
 
+  // On PostgreSQL, a database of its own: on the shared one another file's server may have created
+  // "default" first, and this first start would find it there.
+  const own = `cornerstore_serve_${process.pid}_${Date.now().toString(36)}`;
+  const onServer = async (statement: string) => {
+    const client = new pg.Client({ connectionString: testDatabaseUrl() });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cornerstore-serve-'));
-    const url = testDatabaseUrl();
+    let url = testDatabaseUrl();
+    if (url) {
+      await onServer(`CREATE DATABASE ${own}`);
+      const parsed = new URL(url);
+      parsed.pathname = `/${own}`;
+      url = parsed.toString();
+    }
     child = spawn(process.execPath, [BIN, 'serve'], {
       env: {
         ...process.env,
         CORNERSTORE_DATA_DIR: dir,
         PORT: '0',
         DATABASE_URL: url ?? '',
-        LOG_LEVEL: 'warn',
+        // Requests are logged as they arrive: the shutdown test waits for its request to be in flight.
+        LOG_LEVEL: 'info',
         // On the shared test database the backbone's installation-wide jobs (audit chaining, daily
         // recomputations of every workspace) would reach into other test files' workspaces: this server
         // only serves; the backbone's own tests drive it.
@@ -44,9 +65,10 @@ describe(`cornerstore serve (${ENGINE})`, () => {
     }
     base = output.match(/listening on (http:\/\/\S+)/)?.[1] ?? '';
   });
-  afterAll(() => {
+  afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    if (testDatabaseUrl()) await onServer(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
   });
 
   it('creates workspace "default" on first start and writes its admin key readable only by the owner', async () => {
@@ -76,7 +98,11 @@ describe(`cornerstore serve (${ENGINE})`, () => {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ interactions }),
     });
-    await new Promise((r) => setTimeout(r, 30));
+    // SIGTERM once the server has the request in hand (it logs each request as it arrives), however
+    // long the request took to get there: a request arriving after SIGTERM is refused, as it should be.
+    const arrived = () => /"method":"POST","url":"\/v1\/interactions"/.test(output);
+    for (let i = 0; i < 1200 && !arrived(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(arrived()).toBe(true);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const res = await inFlight;
