@@ -1,63 +1,10 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { runInWorker } from '../shared/worker-thread.ts';
 import type { TrainedRecommendations, TrainingInput, TrainingParams } from './train.ts';
 
 /**
- * Runs training in a worker thread, so the HTTP event loop of the process that asks (the server's
- * scheduled job) keeps answering: the dense item model takes seconds of CPU. The worker is a module
- * of its own (`train.worker.ts`); under the development loader (TypeScript sources) the worker
- * registers the same loader before importing it.
+ * Runs training in a worker thread (`train.worker.ts`), so the HTTP event loop of the process that asks
+ * (the server's scheduled job) keeps answering: the dense item model takes seconds of CPU.
  */
-
-// The compiled build (dist/) rewrites import specifiers to .js but not this URL: follow this module's own
-// extension, so the worker is the sibling of the file that is running.
-const WORKER_URL = new URL(
-  `./train.worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`,
-  import.meta.url,
-);
-
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.loader) (await import(workerData.loader)).register();
-  await import(workerData.url);
-})();
-`;
-
-/** The development loader's URL when this module runs from TypeScript sources, else null. */
-function loaderUrl(): string | null {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return null;
-  // The loader's module build (its CommonJS build registers hooks that cannot find their own files).
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
-  const commonJs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  return pathToFileURL(commonJs.replace(/\.cjs$/, '.mjs')).href;
-}
-
-/** Trains in a worker thread; rejects with the worker's error. */
 export function trainInWorker(input: TrainingInput, params: TrainingParams): Promise<TrainedRecommendations> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { url: WORKER_URL.href, loader: loaderUrl(), input, params },
-    });
-    let settled = false;
-    worker.once(
-      'message',
-      (message: { ok: true; result: TrainedRecommendations } | { ok: false; error: string }) => {
-        settled = true;
-        if (message.ok) resolve(message.result);
-        else reject(new Error(message.error));
-        void worker.terminate();
-      },
-    );
-    worker.once('error', (error) => {
-      if (!settled) reject(error);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the training worker stopped with code ${code}`));
-      settled = true;
-    });
-  });
+  return runInWorker(import.meta.url, 'train.worker', { input, params }, 'the training worker');
 }
