@@ -191,7 +191,8 @@ describe(`another workspace's ids over every route (${ENGINE})`, () => {
     const interaction = await send('POST', '/v1/interactions?purpose=service', victim.apiKey, {
       type: 'complaint',
       channel: 'phone',
-      occurredAt: '2026-05-01T10:00:00Z',
+      // Recent: a complaint of long ago, recorded today, raises no moment.
+      occurredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
       source: 'callcentre',
       externalId: 'T-1',
       customer: { id: a },

@@ -27,6 +27,8 @@ import {
  */
 
 const t = useTestApp();
+/** When the complaints happened: recently, so they raise moments (history does not). */
+const RECENT = new Date(Date.now() - 2 * 86_400_000).toISOString();
 
 /** A planted value: shown only where the decision allows each of its references. */
 interface Marker {
@@ -275,7 +277,7 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
         await send('POST', '/v1/interactions', admin, 'service', {
           type: 'complaint',
           channel: 'phone',
-          occurredAt: '2026-05-01T10:00:00Z',
+          occurredAt: RECENT,
           source: 'callcentre',
           externalId: `OC-${i}`,
           customer: { id },
@@ -480,7 +482,7 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
           const duplicate = await send('POST', '/v1/interactions', caller, purpose, {
             type: 'complaint',
             channel: 'phone',
-            occurredAt: '2026-05-01T10:00:00Z',
+            occurredAt: RECENT,
             source: 'callcentre',
             externalId: `OC-${i}`,
             customer: { id },
@@ -510,7 +512,7 @@ describe(`the policy oracle over every route's answers (${ENGINE})`, () => {
           const recorded = await send('POST', '/v1/interactions', caller, purpose, {
             type: 'note',
             channel: 'phone',
-            occurredAt: '2026-05-02T10:00:00Z',
+            occurredAt: RECENT,
             source: 'oracle',
             externalId: `ON-${caller.role}-${pick}-${i}`,
             customer: { id },

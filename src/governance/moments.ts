@@ -50,6 +50,8 @@ import { type AccessScope, taxonomyOf, withAccessInTransaction } from './scope.t
 
 const DAY = 86_400_000;
 const SYSTEM_LABEL = 'job:moments';
+/** How long after it happened an interaction still raises a moment when it is recorded. */
+const HISTORY_HORIZON_DAYS = 30;
 
 // ---------------------------------------------------------------------------------------------------
 // Playbooks
@@ -499,6 +501,25 @@ export async function handleMomentEvent(
     return [];
   }
   if (event.customerId === null) return [];
+  let interaction: Awaited<ReturnType<typeof repo.findInteractionForDetection>>;
+  if (event.type === 'interaction_recorded' && typeof event.payload.interactionId === 'string') {
+    interaction = await repo.findInteractionForDetection(tx, event.workspaceId, event.payload.interactionId);
+    if (interaction === undefined) return [];
+    if (interaction.type === 'action_feedback') {
+      await feedbackFromInteraction(
+        tx,
+        event.workspaceId,
+        interaction.customer_id,
+        interaction.properties,
+        now,
+      );
+      return [];
+    }
+    // A moment is a chance to act now: an interaction recorded long after it happened (history being
+    // imported) raises none. The backtest and the demo's replay decide history on purpose.
+    if (event.occurredAt.getTime() - interaction.occurred_at.getTime() > HISTORY_HORIZON_DAYS * DAY)
+      return [];
+  }
   const workspace = await getWorkspaceForAccess(tx, event.workspaceId);
   const taxonomy = taxonomyOf(workspace);
   const actor: Actor = { ...operatorActor(event.workspaceId), label: SYSTEM_LABEL };
@@ -508,18 +529,8 @@ export async function handleMomentEvent(
   let sourceId = event.id;
   if (event.type === 'name_corrected') {
     detected = [detectNameCorrected(compiled.playbook, event.id, event.occurredAt.getTime())];
-  } else if (event.type === 'interaction_recorded' && typeof event.payload.interactionId === 'string') {
-    const interaction = await repo.findInteractionForDetection(
-      tx,
-      event.workspaceId,
-      event.payload.interactionId,
-    );
-    if (interaction === undefined) return [];
+  } else if (interaction !== undefined) {
     customerId = interaction.customer_id;
-    if (interaction.type === 'action_feedback') {
-      await feedbackFromInteraction(tx, event.workspaceId, customerId, interaction.properties, now);
-      return [];
-    }
     const counts = await repo.countForDetection(
       tx,
       event.workspaceId,
