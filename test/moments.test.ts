@@ -113,6 +113,13 @@ describe(`small moments (${ENGINE})`, () => {
     expect(held?.removedBy, JSON.stringify(benAnswer)).toBe('governance:service');
   });
 
+  it('raises no moment for history: a complaint recorded long after it happened', async () => {
+    const dora = await ingest([item('dora', 'complaint', 90)]);
+    expect(await decisions(dora)).toEqual([]);
+    await ingest([item('dora', 'complaint', 1)]);
+    expect((await decisions(dora)).map((d) => d.trace.moment.type)).toContain('complaint_opened');
+  });
+
   it('records "too personal" and then suppresses that action for the customer', async () => {
     const list = (await call('GET', '/v1/tasks?purpose=service', bearer(ws.apiKey))).body.tasks as {
       id: string;
