@@ -456,6 +456,36 @@ export async function findDecision(
     .executeTakeFirst();
 }
 
+/** The columns detection reads of an interaction: the few properties a moment looks at, not all. */
+const DETECTION_COLUMNS = sql`id, customer_id, type, channel, occurred_at, properties->>'event' AS event,
+  properties->>'subject' AS subject, properties->>'severity' AS severity, properties->>'reason' AS reason`;
+
+interface DetectionRow {
+  id: string;
+  customer_id: string;
+  type: string;
+  channel: string;
+  occurred_at: Date;
+  event: string | null;
+  subject: string | null;
+  severity: string | null;
+  reason: string | null;
+}
+
+function detectionInteraction(r: DetectionRow) {
+  const properties: Record<string, unknown> = {};
+  for (const key of ['event', 'subject', 'severity', 'reason'] as const)
+    if (r[key] !== null) properties[key] = r[key];
+  return {
+    id: r.id,
+    customer_id: r.customer_id,
+    type: r.type,
+    channel: r.channel,
+    occurred_at: new Date(r.occurred_at),
+    properties,
+  };
+}
+
 /** The interaction an event names, as detection reads it (type, channel, time, a few properties). */
 export async function findInteractionForDetection(
   tx: Tx,
@@ -472,33 +502,12 @@ export async function findInteractionForDetection(
     }
   | undefined
 > {
-  const row = await sql<{
-    id: string;
-    customer_id: string;
-    type: string;
-    channel: string;
-    occurred_at: Date;
-    event: string | null;
-    subject: string | null;
-    severity: string | null;
-    reason: string | null;
-  }>`
-    SELECT id, customer_id, type, channel, occurred_at, properties->>'event' AS event,
-      properties->>'subject' AS subject, properties->>'severity' AS severity, properties->>'reason' AS reason
-    FROM interactions WHERE workspace_id = ${workspaceId} AND id = ${interactionId}`.execute(tx);
+  const row = await sql<DetectionRow>`
+    SELECT ${DETECTION_COLUMNS} FROM interactions WHERE workspace_id = ${workspaceId} AND id = ${interactionId}`.execute(
+    tx,
+  );
   const r = row.rows[0];
-  if (r === undefined) return undefined;
-  const properties: Record<string, unknown> = {};
-  for (const key of ['event', 'subject', 'severity', 'reason'] as const)
-    if (r[key] !== null) properties[key] = r[key];
-  return {
-    id: r.id,
-    customer_id: r.customer_id,
-    type: r.type,
-    channel: r.channel,
-    occurred_at: new Date(r.occurred_at),
-    properties,
-  };
+  return r === undefined ? undefined : detectionInteraction(r);
 }
 
 /** Purchases up to `at` and complaints within `windowDays` before it, for one customer. */
@@ -626,36 +635,12 @@ export async function pageInteractions(
     properties: Record<string, unknown>;
   }[]
 > {
-  const { rows } = await sql<{
-    id: string;
-    customer_id: string;
-    type: string;
-    channel: string;
-    occurred_at: Date;
-    event: string | null;
-    subject: string | null;
-    severity: string | null;
-    reason: string | null;
-  }>`
-    SELECT id, customer_id, type, channel, occurred_at, properties->>'event' AS event,
-      properties->>'subject' AS subject, properties->>'severity' AS severity, properties->>'reason' AS reason
-    FROM interactions
+  const { rows } = await sql<DetectionRow>`
+    SELECT ${DETECTION_COLUMNS} FROM interactions
     WHERE workspace_id = ${workspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}
       ${after === null ? sql`` : sql`AND (occurred_at, id) > (${after.at}, ${after.id}::uuid)`}
     ORDER BY occurred_at, id LIMIT ${limit}`.execute(tx);
-  return rows.map((r) => {
-    const properties: Record<string, unknown> = {};
-    for (const key of ['event', 'subject', 'severity', 'reason'] as const)
-      if (r[key] !== null) properties[key] = r[key];
-    return {
-      id: r.id,
-      customer_id: r.customer_id,
-      type: r.type,
-      channel: r.channel,
-      occurred_at: new Date(r.occurred_at),
-      properties,
-    };
-  });
+  return rows.map(detectionInteraction);
 }
 
 /**
